@@ -1,0 +1,24 @@
+import HTTPCore
+import HTTPServer
+
+/// Prometheus text exposition (format 0.0.4) of the server's counters.
+enum Metrics {
+    static func render(_ stats: HTTPServerStats) -> HTTPResponse {
+        let rows: [(String, String, String, Int)] = [
+            ("zkgate_http_connections_open", "gauge", "Open HTTP connections.", stats.openConnections.load(ordering: .relaxed)),
+            ("zkgate_http_connections_accepted_total", "counter", "Accepted HTTP connections.", stats.acceptedConnections.load(ordering: .relaxed)),
+            ("zkgate_http_requests_total", "counter", "Complete requests routed to a handler.", stats.requests.load(ordering: .relaxed)),
+            ("zkgate_http_parked_requests", "gauge", "Requests parked awaiting a deferred answer.", stats.parkedRequests.load(ordering: .relaxed)),
+            ("zkgate_http_parked_abandoned_total", "counter", "Parked requests whose client left first.", stats.abandonedParkedRequests.load(ordering: .relaxed)),
+            ("zkgate_http_client_errors_total", "counter", "Answers with a 4xx status.", stats.clientErrors.load(ordering: .relaxed)),
+            ("zkgate_http_server_errors_total", "counter", "Answers with a 5xx status.", stats.serverErrors.load(ordering: .relaxed)),
+            ("zkgate_http_descriptor_exhaustion_total", "counter", "Connections shed for lack of descriptors.", stats.descriptorExhaustion.load(ordering: .relaxed)),
+        ]
+        var text = ""
+        for (name, type, help, value) in rows {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        return HTTPResponse(
+            status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: Array(text.utf8))
+    }
+}

@@ -1,0 +1,168 @@
+/// Writes HTTP/1.1 response framing into a byte buffer. Pure functions, no I/O.
+public enum HTTP1ResponseSerializer {
+    /// How the body that follows the head is delimited.
+    public enum Framing: Equatable, Sendable {
+        case length(Int)
+        case chunked
+        /// HTTP/1.0 streams: the body ends when the connection closes.
+        case untilClose
+    }
+
+    /// Writes the status line, the server's fields and the handler's fields, and the blank line.
+    ///
+    /// Handler fields named Content-Length, Transfer-Encoding, Connection or Date are skipped,
+    /// since the server owns framing; fields with CR, LF or NUL are skipped, so no handler can
+    /// split a response.
+    public static func writeHead(
+        status: HTTPStatus, headers: HTTPHeaders, framing: Framing, close: Bool, http10KeepAlive: Bool,
+        date: [UInt8], into out: inout [UInt8]
+    ) {
+        // One bound, raw stores into a temporary buffer, one append: each Array.append costs
+        // a uniqueness and capacity check, and a head has a dozen pieces.
+        var bound = 64 + status.reason.utf8.count + date.count + 80
+        for field in headers.fields { bound += field.name.utf8.count + field.value.utf8.count + 4 }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            var w = RawWriter(base: buffer.baseAddress!)
+            w.write("HTTP/1.1 ")
+            w.writeDecimal(status.code)
+            w.write(" ")
+            w.write(status.reason)
+            w.write("\r\nDate: ")
+            date.withUnsafeBufferPointer { w.write($0) }
+            switch framing {
+            case .length(let n) where !(status.forbidsBody && n == 0):
+                w.write("\r\nContent-Length: ")
+                w.writeDecimal(n)
+            case .chunked:
+                w.write("\r\nTransfer-Encoding: chunked")
+            default:
+                break
+            }
+            if close {
+                w.write("\r\nConnection: close")
+            } else if http10KeepAlive {
+                w.write("\r\nConnection: keep-alive")
+            }
+            w.write("\r\n")
+            for field in headers.fields {
+                var name = field.name
+                var value = field.value
+                name.withUTF8 { n in
+                    value.withUTF8 { v in
+                        guard isSafe(name: n, value: v), !isServerOwned(n) else { return }
+                        w.write(n)
+                        w.write(": ")
+                        w.write(v)
+                        w.write("\r\n")
+                    }
+                }
+            }
+            w.write("\r\n")
+            out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: w.count))
+        }
+    }
+
+    /// Writes one chunk; an empty `data` writes nothing (it would end the body).
+    public static func writeChunk(_ data: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        guard !data.isEmpty else { return }
+        appendHex(data.count, to: &out)
+        out.append("\r\n")
+        out.append(contentsOf: data)
+        out.append("\r\n")
+    }
+
+    /// Writes the last chunk and an empty trailer section.
+    public static func writeLastChunk(into out: inout [UInt8]) {
+        out.append("0\r\n\r\n")
+    }
+
+    /// The interim `100 Continue` answer.
+    public static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// Unchecked stores into memory the caller sized.
+    struct RawWriter {
+        let base: UnsafeMutablePointer<UInt8>
+        var count = 0
+
+        @inline(__always) mutating func write(_ s: StaticString) {
+            (base + count).update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+            count += s.utf8CodeUnitCount
+        }
+
+        @inline(__always) mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let source = bytes.baseAddress else { return }
+            (base + count).update(from: source, count: bytes.count)
+            count += bytes.count
+        }
+
+        @inline(__always) mutating func write(_ s: String) {
+            var s = s
+            s.withUTF8 { write($0) }
+        }
+
+        @inline(__always) mutating func writeDecimal(_ value: Int) {
+            var digits = 1
+            var v = value / 10
+            while v > 0 {
+                digits += 1
+                v /= 10
+            }
+            var n = value
+            for i in stride(from: digits - 1, through: 0, by: -1) {
+                base[count + i] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
+                n /= 10
+            }
+            count += digits
+        }
+    }
+
+    @inline(__always)
+    public static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 10 {
+            out.append(UInt8(truncatingIfNeeded: 0x30 + value))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buf in
+            while n > 0 {
+                buf[19 - count] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
+                n /= 10
+                count += 1
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[(20 - count)...]))
+        }
+    }
+
+    static func appendHex(_ value: Int, to out: inout [UInt8]) {
+        let digits = ("0123456789abcdef" as StaticString).utf8Start
+        var shift = (Int.bitWidth - value.leadingZeroBitCount + 3) / 4 * 4 - 4
+        while shift >= 0 {
+            out.append(digits[(value >> shift) & 15])
+            shift -= 4
+        }
+    }
+
+    @inline(__always)
+    static func isServerOwned(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawBufferPointer(name)
+        switch name.count {
+        case 4: return FramingFields.equalsLowercase(raw, "date")
+        case 10: return FramingFields.equalsLowercase(raw, "connection")
+        case 14: return FramingFields.equalsLowercase(raw, "content-length")
+        case 17: return FramingFields.equalsLowercase(raw, "transfer-encoding")
+        default: return false
+        }
+    }
+
+    @inline(__always)
+    static func isSafe(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !name.isEmpty else { return false }
+        for b in name where !isTchar(b) { return false }
+        for b in value where b == CR || b == LF || b == 0 { return false }
+        return true
+    }
+}

@@ -1,0 +1,137 @@
+import HTTPCore
+import Reactor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension HTTP1Connection {
+    /// Answers the current request (or a request that failed to parse) with a whole response.
+    func respond(_ response: HTTPResponse) {
+        guard phase != .closed else { return }
+        let close = closeAfterResponse || owner.shuttingDown
+        let bodyAllowed = !response.status.forbidsBody
+        let bodyCount = bodyAllowed ? response.body.count : 0
+        owner.scratch.removeAll(keepingCapacity: true)
+        HTTP1ResponseSerializer.writeHead(
+            status: response.status, headers: response.headers, framing: .length(bodyCount), close: close,
+            http10KeepAlive: !close && head?.version == .http1_0, date: owner.currentDate(), into: &owner.scratch)
+        if bodyAllowed && head?.method != .head { owner.scratch.append(contentsOf: response.body) }
+        owner.scratch.withUnsafeBytes { send($0) }
+        log(status: response.status.code, bytes: bodyCount)
+        finishRequest(close: close)
+    }
+
+    func log(status: Int, bytes: Int) {
+        if status >= 500 {
+            owner.stats.add(owner.stats.serverErrors)
+        } else if status >= 400 {
+            owner.stats.add(owner.stats.clientErrors)
+        }
+        guard let accessLog = owner.accessLog else { return }
+        let started = head == nil ? headStartedAt : requestStartedAt
+        accessLog.record(
+            date: owner.currentDate(), remote: remoteText, head: head, status: status, bytes: bytes,
+            micros: (loop.now &- started) / 1000)
+    }
+
+    /// The request is answered: go back to reading, or close.
+    func finishRequest(close: Bool) {
+        guard phase != .closed else { return }
+        head = nil
+        if close {
+            beginClosing()
+        } else {
+            phase = .reading
+            resumeAfterResponse()
+        }
+    }
+
+    /// Closes after the answer is out: half-close, then discard input until the client closes
+    /// or the linger time ends, so unread request bytes do not turn into a reset that destroys
+    /// the answer in flight.
+    func beginClosing() {
+        phase = .lingering
+        inbound = []
+        if outboundOffset >= outbound.count {
+            if peerHalfClosed {
+                close()
+                return
+            }
+            shutdown(fd, Int32(SHUT_WR))
+            if readPaused {
+                readPaused = false
+                updateInterest()
+            }
+        }
+        updateTimer()
+    }
+
+    /// Writes now what the socket takes, and queues the rest for EPOLLOUT.
+    func send(_ bytes: UnsafeRawBufferPointer) {
+        guard phase != .closed, !bytes.isEmpty else { return }
+        if outboundOffset < outbound.count {
+            outbound.append(contentsOf: bytes)
+            if outbound.count - outboundOffset > config.maxOutboundBytes { abort() }
+            return
+        }
+        var written = 0
+        while written < bytes.count {
+            do {
+                let r = try syscall("send") {
+                    Glibc.send(fd, bytes.baseAddress! + written, bytes.count - written, Int32(MSG_NOSIGNAL))
+                }
+                guard case .done(let n) = r else { break }
+                written += n
+            } catch {
+                abort()
+                return
+            }
+        }
+        if written < bytes.count {
+            outbound = Array(bytes[written...])
+            outboundOffset = 0
+            updateInterest()
+            updateTimer()
+        }
+    }
+
+    func writable() {
+        while outboundOffset < outbound.count {
+            do {
+                let r = try outbound.withUnsafeBytes { raw throws(SystemError) in
+                    try syscall("send") {
+                        Glibc.send(fd, raw.baseAddress! + outboundOffset, raw.count - outboundOffset, Int32(MSG_NOSIGNAL))
+                    }
+                }
+                guard case .done(let n) = r else {
+                    lazyDeadline = loop.now + config.writeTimeout
+                    return
+                }
+                outboundOffset += n
+            } catch {
+                abort()
+                return
+            }
+        }
+        outbound = []
+        outboundOffset = 0
+        if peerHalfClosed {
+            close()
+            return
+        }
+        updateInterest()
+        switch phase {
+        case .lingering:
+            beginClosing()
+        case .reading:
+            if owner.shuttingDown && parser.isIdle && inbound.isEmpty {
+                close()
+            } else {
+                resumeAfterResponse()
+            }
+        default:
+            updateTimer()
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import HTTPCore
+import Reactor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One HTTP/1.1 connection, confined to its loop's thread (hence `@unchecked Sendable`: only
+/// `DeferredResponse` carries it across threads, and it hops back to the loop before use).
+///
+/// Requests are answered strictly in order: while one is being handled, later pipelined bytes
+/// wait unparsed. Between requests the connection holds no buffers.
+final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
+    enum Phase {
+        /// Reading a request, or idle between requests.
+        case reading
+        /// A handler has the request (possibly parked).
+        case handling
+        /// A streamed response is being sent.
+        case streaming
+        /// The answer is written; waiting for the client to close, discarding what it sends.
+        case lingering
+        case closed
+    }
+
+    let fd: Int32
+    /// The loop outlives its connections; `unowned(unsafe)` avoids refcounting per access.
+    unowned(unsafe) let owner: ServerLoop
+    var registration: EventLoop.RegistrationID!
+    let remote: SocketAddress?
+    let remoteText: String
+    var parser: HTTP1RequestParser
+    var phase = Phase.reading
+    var interest: UInt32
+
+    /// Unparsed bytes that arrived with or after a request still being read or handled.
+    var inbound: [UInt8] = []
+    /// Response bytes the socket did not take yet.
+    var outbound: [UInt8] = []
+    var outboundOffset = 0
+    /// Reading is paused while too much is buffered either way.
+    var readPaused = false
+    /// The client sent its FIN; once what is queued is written, the connection closes.
+    var peerHalfClosed = false
+
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
+    var requestStartedAt: UInt64 = 0
+    var headStartedAt: UInt64 = 0
+    var bodyStartedAt: UInt64 = 0
+    var closeAfterResponse = false
+    var isDriving = false
+
+    /// Identifies the current parked request; bumped when it is answered or abandoned so a
+    /// late `DeferredResponse` call finds a mismatch and does nothing.
+    var token: UInt64 = 0
+    var parked = false
+    var onInterrupt: DeferredResponse.InterruptHandler?
+    var streamFraming: HTTP1ResponseSerializer.Framing?
+    var streamStatus = 0
+    var streamBytes = 0
+
+    var timer = TimerID.none
+    var timerKind = TimerKind.none
+    var timerSequence: UInt64 = 0
+    var lazyDeadline: UInt64 = 0
+
+    static let baseInterest = Readiness.readable | Readiness.readHangup
+
+    init(fd: Int32, owner: ServerLoop, remote: SocketAddress?) throws(SystemError) {
+        self.fd = fd
+        self.owner = owner
+        self.remote = remote
+        remoteText = remote?.description ?? "-"
+        parser = HTTP1RequestParser(limits: owner.config.limits)
+        interest = Self.baseInterest
+        registration = try owner.loop.register(fd: fd, interest: interest, handler: self)
+        setTimer(.idle, owner.loop.now + owner.config.idleTimeout)
+    }
+
+    var loop: EventLoop { owner.loop }
+    var config: HTTPServerConfiguration { owner.config }
+
+    func handleEvents(_ events: UInt32) {
+        if events & Readiness.error != 0 {
+            abort()
+            return
+        }
+        if events & (Readiness.readable | Readiness.readHangup | Readiness.hangup) != 0 { readable() }
+        if phase != .closed && events & Readiness.writable != 0 { writable() }
+    }
+
+    /// Drops the connection at once; a parked handler hears `.clientGone`.
+    func abort() {
+        guard phase != .closed else { return }
+        if parked || phase == .streaming { interrupt(.clientGone) }
+        close()
+    }
+
+    func interrupt(_ reason: DeferredResponse.Interruption) {
+        let callback = onInterrupt
+        let handle = DeferredResponse(connection: self, token: token)
+        if reason == .clientGone {
+            if parked { owner.stats.add(owner.stats.abandonedParkedRequests) }
+            unpark()
+        }
+        callback?(reason, handle)
+    }
+
+    func close() {
+        guard phase != .closed else { return }
+        phase = .closed
+        cancelTimer()
+        if parked { unpark() }
+        loop.deregister(registration)
+        Glibc.close(fd)
+        inbound = []
+        outbound = []
+        body = []
+        owner.connectionClosed(self)
+    }
+
+    func updateInterest() {
+        var wanted = Self.baseInterest
+        if readPaused { wanted = peerHalfClosed ? 0 : Readiness.readHangup }
+        if outboundOffset < outbound.count { wanted |= Readiness.writable }
+        guard wanted != interest else { return }
+        interest = wanted
+        do {
+            try loop.modify(registration, interest: wanted)
+        } catch {
+            abort()
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import CZKShims
+import HTTPCore
+import Logging
+import Reactor
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP/1.1 server on `threads` event loops, each with its own SO_REUSEPORT listener.
+/// Handlers run on the loop that owns the connection.
+public final class HTTPServer: Sendable {
+    public let configuration: HTTPServerConfiguration
+    /// The bound address (with the real port when port 0 was asked for).
+    public let address: SocketAddress
+    public let stats: HTTPServerStats
+    let loops: [ServerLoop]
+    let threads: [EventLoopThread]
+    let logger: Logger
+    let drained: DrainCounter
+    let stopped = Atomic<Bool>(false)
+
+    final class DrainCounter: Sendable {
+        let loops = Atomic<Int>(0)
+    }
+
+    /// Binds the listeners and starts the loops.
+    ///
+    /// - Throws: `SystemError` when a port cannot be bound (EADDRINUSE, EACCES) or a loop
+    ///   cannot start; the access log file's open error.
+    public init(
+        configuration: HTTPServerConfiguration, router: Router, logger: Logger, stats: HTTPServerStats = .init()
+    ) throws(SystemError) {
+        self.configuration = configuration
+        self.logger = logger
+        self.stats = stats
+        var listeners: [Int32] = []
+        var bound = configuration.address
+        try Socket.ensureAvailable(bound)
+        do {
+            for _ in 0..<configuration.threads {
+                let (fd, address) = try Socket.listen(on: bound)
+                listeners.append(fd)
+                bound = address
+            }
+        } catch {
+            listeners.forEach { _ = Glibc.close($0) }
+            throw error
+        }
+        address = bound
+        let accessLogFD: Int32?
+        switch configuration.accessLog {
+        case .none: accessLogFD = nil
+        case .standardOutput: accessLogFD = 1
+        case .file(let path):
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                listeners.forEach { _ = Glibc.close($0) }
+                throw SystemError(code: errno, call: "open(\(path))")
+            }
+            accessLogFD = fd
+        }
+        var loops: [ServerLoop] = []
+        var threads: [EventLoopThread] = []
+        let drained = DrainCounter()
+        self.drained = drained
+        for (i, fd) in listeners.enumerated() {
+            let loop = try EventLoop(index: i)
+            let log = accessLogFD.map { AccessLog(fd: $0, ownsFD: false) }
+            let serverLoop = ServerLoop(
+                loop: loop, config: configuration, router: router, logger: logger, stats: stats, accessLog: log,
+                onDrained: { drained.loops.wrappingAdd(1, ordering: .relaxed) })
+            loops.append(serverLoop)
+            threads.append(try EventLoopThread(loop: loop, name: "zkgate-loop-\(i)") { _ in serverLoop.start(listenFD: fd) })
+        }
+        self.loops = loops
+        self.threads = threads
+    }
+
+    /// Stops accepting, finishes requests in flight, asks parked handlers to answer, and
+    /// returns when every connection is closed or `configuration.shutdownTimeout` has passed
+    /// (then what is left is answered 503 or closed). Blocks; call from outside the loops.
+    /// - Parameter interrupt: polled while waiting; returning true cuts the wait short.
+    public func shutdown(interrupt: () -> Bool = { false }) {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        for serverLoop in loops { serverLoop.loop.execute { serverLoop.beginShutdown() } }
+        let deadline = zk_monotonic_ns() + configuration.shutdownTimeout
+        while drained.loops.load(ordering: .relaxed) < loops.count && zk_monotonic_ns() < deadline && !interrupt() {
+            usleep(5_000)
+        }
+        if drained.loops.load(ordering: .relaxed) < loops.count {
+            logger.warning("shutdown deadline reached; closing the remaining connections")
+            for serverLoop in loops { serverLoop.loop.execute { serverLoop.forceClose() } }
+            usleep(20_000)
+        }
+        for serverLoop in loops { serverLoop.loop.execute { serverLoop.accessLog?.flush() } }
+        for thread in threads { thread.loop.stop() }
+        for thread in threads { thread.join() }
+    }
+}

@@ -1,0 +1,21 @@
+import Synchronization
+
+/// Server-wide counters, safe to read from any thread (relaxed atomics, no locks).
+public final class HTTPServerStats: Sendable {
+    public let openConnections = Atomic<Int>(0)
+    public let acceptedConnections = Atomic<Int>(0)
+    public let requests = Atomic<Int>(0)
+    public let parkedRequests = Atomic<Int>(0)
+    /// Parked requests whose client left before the answer.
+    public let abandonedParkedRequests = Atomic<Int>(0)
+    public let clientErrors = Atomic<Int>(0)
+    public let serverErrors = Atomic<Int>(0)
+    /// Accepts refused because the process ran out of descriptors.
+    public let descriptorExhaustion = Atomic<Int>(0)
+
+    public init() {}
+
+    @inline(__always) func add(_ counter: borrowing Atomic<Int>, _ n: Int = 1) {
+        counter.wrappingAdd(n, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,109 @@
+import CZKShims
+import HTTPCore
+import Logging
+import Reactor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The server's state on one event loop: its listener, its connections, and buffers shared
+/// by those connections (they run one at a time on this thread).
+final class ServerLoop: @unchecked Sendable {
+    let loop: EventLoop
+    let config: HTTPServerConfiguration
+    let router: Router
+    let logger: Logger
+    let stats: HTTPServerStats
+    let onDrained: @Sendable () -> Void
+    var listener: Listener?
+    var connections: [ObjectIdentifier: HTTP1Connection] = [:]
+    /// Every connection reads into this, so an idle connection holds no read buffer.
+    let readBuffer: UnsafeMutableRawBufferPointer
+    /// Responses are serialized here and written straight away.
+    var scratch: [UInt8] = []
+    var accessLog: AccessLog?
+    var shuttingDown = false
+    private var dateSecond: Int64 = -1
+    private(set) var date: [UInt8] = []
+
+    static let readBufferSize = 64 << 10
+
+    init(
+        loop: EventLoop, config: HTTPServerConfiguration, router: Router, logger: Logger, stats: HTTPServerStats,
+        accessLog: AccessLog?, onDrained: @escaping @Sendable () -> Void
+    ) {
+        self.loop = loop
+        self.config = config
+        self.router = router
+        self.logger = logger
+        self.stats = stats
+        self.accessLog = accessLog
+        self.onDrained = onDrained
+        readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
+        scratch.reserveCapacity(Self.readBufferSize)
+        if let accessLog { loop.addIterationHook { accessLog.flush() } }
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    /// Starts accepting on `listenFD`. Loop thread only.
+    func start(listenFD: Int32) {
+        do {
+            let listener = try Listener(fd: listenFD, owner: self)
+            self.listener = listener
+        } catch {
+            logger.critical("cannot watch the listening socket", metadata: ["error": "\(error)"])
+            close(listenFD)
+        }
+    }
+
+    /// The cached IMF-fixdate for the Date header, refreshed when the second changes.
+    @inline(__always)
+    func currentDate() -> [UInt8] {
+        let second = zk_realtime_coarse_s()
+        if second != dateSecond {
+            dateSecond = second
+            date = Array(HTTPDate.format(epochSeconds: second).utf8)
+        }
+        return date
+    }
+
+    func adopt(fd: Int32, peer: SocketAddress?) {
+        if shuttingDown {
+            close(fd)
+            return
+        }
+        do {
+            let connection = try HTTP1Connection(fd: fd, owner: self, remote: peer)
+            connections[ObjectIdentifier(connection)] = connection
+            stats.add(stats.openConnections)
+            stats.add(stats.acceptedConnections)
+        } catch {
+            logger.warning("cannot register a connection", metadata: ["error": "\(error)"])
+            close(fd)
+        }
+    }
+
+    func connectionClosed(_ connection: HTTP1Connection) {
+        guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
+        stats.add(stats.openConnections, -1)
+        if shuttingDown && connections.isEmpty { onDrained() }
+    }
+
+    /// Stops accepting, closes idle connections, lets requests in flight finish, and asks
+    /// parked handlers to answer now.
+    func beginShutdown() {
+        guard !shuttingDown else { return }
+        shuttingDown = true
+        listener?.close()
+        listener = nil
+        for connection in Array(connections.values) { connection.shutdownRequested() }
+        if connections.isEmpty { onDrained() }
+    }
+
+    /// At the shutdown deadline: answers what is still parked with 503 and closes everything.
+    func forceClose() {
+        for connection in Array(connections.values) { connection.forceClose() }
+    }
+}

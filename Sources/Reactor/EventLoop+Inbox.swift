@@ -1,0 +1,38 @@
+import CZKShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension EventLoop {
+    /// Runs `job` on this loop's thread soon. Callable from any thread; on the loop's own
+    /// thread it still defers to the end of the current iteration.
+    ///
+    /// Costs one lock round-trip and, only when the loop may be asleep, one eventfd write.
+    public func execute(_ job: @escaping @Sendable () -> Void) {
+        inbox.withLock { $0.append(job) }
+        wakeUp()
+    }
+
+    func wakeUp() {
+        // Only the first producer after a drain pays for the write.
+        if wakePending.exchange(true, ordering: .acquiringAndReleasing) { return }
+        var one: UInt64 = 1
+        _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
+    }
+
+    func drainWakeFD() {
+        var value: UInt64 = 0
+        _ = withUnsafeMutableBytes(of: &value) { read(wakeFD, $0.baseAddress, 8) }
+    }
+
+    func runInbox() {
+        // Clear the flag before taking the jobs: a producer racing with us either lands in
+        // this batch or sees the flag clear and writes the eventfd again.
+        wakePending.store(false, ordering: .releasing)
+        inbox.withLock { swap(&$0, &draining) }
+        guard !draining.isEmpty else { return }
+        for job in draining { job() }
+        draining.removeAll(keepingCapacity: true)
+    }
+}

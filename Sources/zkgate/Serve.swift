@@ -1,0 +1,133 @@
+import ArgumentParser
+import CZKShims
+import GatewayAPI
+import HTTPCore
+import HTTPServer
+import Logging
+import Reactor
+
+/// `zkgate serve`: runs the gateway until SIGTERM or SIGINT, then shuts down gracefully.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the HTTP API (the default command).")
+
+    @Option(help: "Address to listen on: host:port or [v6]:port; port 0 picks a free one.")
+    var listen = "127.0.0.1:8080"
+
+    @Option(help: "Event loop threads (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "Access log: '-' for standard output, 'off', or a file path.")
+    var accessLog = "-"
+
+    @Option(help: "Seconds an idle keep-alive connection stays open.")
+    var idleTimeout: Double = 60
+
+    @Option(help: "Seconds a request head may take to arrive (408 after).")
+    var headerTimeout: Double = 10
+
+    @Option(help: "Seconds a request body may take to arrive after its head (408 after).")
+    var bodyTimeout: Double = 30
+
+    @Option(help: "Seconds a client may leave our answer unread before it is dropped.")
+    var writeTimeout: Double = 60
+
+    @Option(help: "Seconds a graceful shutdown waits for requests in flight.")
+    var shutdownTimeout: Double = 10
+
+    @Option(help: "Largest request body in bytes (413 above).")
+    var maxBody = 1 << 20
+
+    @Option(help: "Longest request line in bytes (414 above).")
+    var maxRequestLine = 8192
+
+    @Option(help: "Largest request header section in bytes (431 above).")
+    var maxHeaderBytes = 16384
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    @Flag(help: "Serve /debug routes that exercise deferred and streamed answers.")
+    var debugRoutes = false
+
+    func validate() throws {
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be from 1 to 256.") }
+        for (name, value) in [
+            ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),
+            ("--write-timeout", writeTimeout), ("--shutdown-timeout", shutdownTimeout),
+        ] where !(value > 0 && value <= 86_400) {
+            throw ValidationError("\(name) must be a number of seconds above 0 and at most 86400.")
+        }
+        guard (0...(1 << 30)).contains(maxBody) else { throw ValidationError("--max-body must be from 0 to 1073741824.") }
+        guard (64...(1 << 20)).contains(maxRequestLine) else { throw ValidationError("--max-request-line must be from 64 to 1048576.") }
+        guard (256...(1 << 20)).contains(maxHeaderBytes) else { throw ValidationError("--max-header-bytes must be from 256 to 1048576.") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level.") }
+        do { _ = try SocketAddress(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
+    }
+
+    func run() throws {
+        // Before any thread starts, so every thread inherits the mask and only this one
+        // takes the signals.
+        zk_block_signals()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "zkgate")
+        let descriptors = zk_raise_nofile_limit()
+
+        let configuration = try makeConfiguration()
+        let stats = HTTPServerStats()
+        let router = GatewayAPI.router(options: .init(debugRoutes: debugRoutes), stats: stats)
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(configuration: configuration, router: router, logger: logger, stats: stats)
+        } catch {
+            logger.critical("cannot start", metadata: ["address": "\(configuration.address)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+        logger.info("listening", metadata: [
+            "address": "\(server.address)", "threads": "\(configuration.threads)",
+            "descriptors": "\(descriptors)", "version": "\(ZKGate.version)",
+        ])
+
+        while true {
+            let signal = zk_wait_signal()
+            if signal == SIGHUP {
+                logger.info("SIGHUP: nothing to reload yet")
+                continue
+            }
+            logger.info("shutting down", metadata: ["signal": "\(signal)"])
+            break
+        }
+        // A second SIGINT or SIGTERM during the drain cuts it short.
+        server.shutdown(interrupt: {
+            let again = zk_wait_signal_timeout(0)
+            return again == SIGINT || again == SIGTERM
+        })
+        logger.info("stopped")
+    }
+
+    func makeConfiguration() throws -> HTTPServerConfiguration {
+        let second = Double(HTTPServerConfiguration.second)
+        let log: HTTPServerConfiguration.AccessLogDestination? =
+            switch accessLog {
+            case "off": nil
+            case "-": .standardOutput
+            default: .file(accessLog)
+            }
+        return HTTPServerConfiguration(
+            address: try SocketAddress(parsing: listen),
+            threads: threads ?? HTTPServerConfiguration.coreCount,
+            limits: .init(maxRequestLine: maxRequestLine, maxHeaderBytes: maxHeaderBytes, maxBody: maxBody),
+            idleTimeout: UInt64(idleTimeout * second), headerTimeout: UInt64(headerTimeout * second),
+            bodyTimeout: UInt64(bodyTimeout * second), writeTimeout: UInt64(writeTimeout * second),
+            shutdownTimeout: UInt64(shutdownTimeout * second), accessLog: log)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

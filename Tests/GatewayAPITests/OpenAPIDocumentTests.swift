@@ -1,0 +1,13 @@
+import Foundation
+import GatewayAPI
+import Testing
+
+@Suite struct OpenAPIDocumentTests {
+    /// The served copy must be the reviewed contract, byte for byte (`openapi/embed.sh`).
+    @Test func embeddedDocumentMatchesTheFile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let file = try String(contentsOf: root.appendingPathComponent("openapi/openapi.yaml"), encoding: .utf8)
+        #expect(GatewayAPI.openAPIDocument + "\n" == file, "run openapi/embed.sh after editing openapi/openapi.yaml")
+    }
+}

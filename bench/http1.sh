@@ -1,0 +1,458 @@
+#!/usr/bin/env bash
+# bench/http1.sh — HTTP/1.1 raw speed and per-connection memory of zkgate, against nginx.
+#
+# Why: absolute numbers say little about a machine nobody else has, so zkgate is measured
+# against nginx in the same run, on the same cores, with the same load generator, and the
+# result that matters is the ratio. This is a benchmark, never a timed test: it is not part of
+# scripts/test.sh or CI.
+#
+# What it does:
+#   1. Installs wrk and nginx (scripts/setup.sh --bench) and builds zkgate in release mode.
+#   2. Starts nginx (1 worker, access_log off, GET /healthz answered from the config) and
+#      zkgate (--threads 1 --access-log off), both pinned to CPU 0; wrk runs on CPU 1.
+#   3. Warm-up, then ROUNDS rounds of `wrk -t1 -c64 -dDURATION --latency` against each server,
+#      alternating which goes first. Prints req/s, p99, the server's CPU use, requests per
+#      server CPU-millisecond and how busy each core was for each run, then the medians and
+#      the ratios zkgate/nginx (req/s: higher is better; p99: lower is better). Requests per
+#      CPU-millisecond is the figure least disturbed by other load on a shared machine; the
+#      core columns show when there was such load (the script also warns if the cores were
+#      busy before it started).
+#   4. Memory: restarts each server, reads its RSS idle, then while bench/idle_conns.py holds
+#      CONNS keep-alive connections that have each made one request, and prints the bytes per
+#      idle connection.
+# Raw wrk output, server logs and the summary go to bench/results/http1-<time>/ (gitignored).
+# Every process the script starts is stopped by its pid when it exits, however it exits.
+#
+# Environment (defaults in brackets):
+#   DURATION [10]     seconds per wrk run          ROUNDS [5]     measured rounds
+#   WARMUP [3]        seconds of warm-up per server
+#   WRK_CONNS [64]    wrk connections              CONNS [10000]  idle connections (memory)
+#   ZK_PORT [18080]   NGINX_PORT [18081]
+#   SCRATCH_PATH      build folder for `swift build --scratch-path` (default: SwiftPM's .build)
+#   ZKGATE_BIN        use this binary instead of building one
+#   SKIP_MEMORY=1     skip the memory part
+#
+# Example: DURATION=5 ROUNDS=3 bench/http1.sh
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-5}"
+WARMUP="${WARMUP:-3}"
+WRK_CONNS="${WRK_CONNS:-64}"
+CONNS="${CONNS:-10000}"
+ZK_PORT="${ZK_PORT:-18080}"
+NGINX_PORT="${NGINX_PORT:-18081}"
+SCRATCH_PATH="${SCRATCH_PATH:-}"
+ZKGATE_BIN="${ZKGATE_BIN:-}"
+SKIP_MEMORY="${SKIP_MEMORY:-0}"
+HOST=127.0.0.1
+SERVER_CPU=0
+CLIENT_CPU=1
+
+OUT="bench/results/http1-$(date +%Y%m%d-%H%M%S)"
+SUMMARY="$OUT/summary.txt"
+TMP="$(mktemp -d -t zkgate-bench.XXXXXX)"
+mkdir -p "$OUT"
+
+# --- output ----------------------------------------------------------------------------------
+say() { printf '%s\n' "$*" | tee -a "$SUMMARY"; }
+# shellcheck disable=SC2059  # sayf FORMAT ARGS...: printf with the format as given
+sayf() { local fmt="$1"; shift; printf "$fmt" "$@" | tee -a "$SUMMARY"; }
+die() { printf 'http1.sh: error: %s\n' "$*" | tee -a "$SUMMARY" >&2; exit 1; }
+
+# --- process management ----------------------------------------------------------------------
+# Every background process goes into PIDS and is stopped by pid on exit.
+PIDS=()
+
+# is_running PID: alive and not a zombie.
+is_running() {
+    local state
+    state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1 || true)"
+    [[ -n "$state" && "$state" != "Z" && "$state" != "X" ]]
+}
+
+# stop_pid PID [TIMEOUT]: SIGTERM, wait up to TIMEOUT seconds, then SIGKILL. Reaps the child and
+# sets STOP_STATUS to its exit status.
+STOP_STATUS=0
+stop_pid() {
+    local pid="$1" timeout="${2:-15}" i
+    STOP_STATUS=0
+    if is_running "$pid"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < timeout * 10; i++)); do
+            is_running "$pid" || break
+            sleep 0.1
+        done
+        if is_running "$pid"; then
+            printf 'http1.sh: pid %s did not stop on SIGTERM in %ss; killing it\n' "$pid" "$timeout" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null || STOP_STATUS=$?
+    forget_pid "$pid"
+}
+
+# forget_pid PID: drop a reaped process from PIDS.
+forget_pid() {
+    local keep=() p
+    for p in "${PIDS[@]+"${PIDS[@]}"}"; do [[ "$p" == "$1" ]] || keep+=("$p"); done
+    PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+cleanup() {
+    local p
+    for p in "${PIDS[@]+"${PIDS[@]}"}"; do
+        stop_pid "$p" 5 || true
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# port_busy PORT: something already accepts connections there.
+port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# wait_ready NAME PID PORT LOG: poll /healthz until it answers, or fail with the log's tail.
+wait_ready() {
+    local name="$1" pid="$2" port="$3" log="$4" i
+    for ((i = 0; i < 100; i++)); do
+        if ! is_running "$pid"; then
+            tail -n 20 "$log" >&2 || true
+            die "$name exited during startup (log: $log)"
+        fi
+        if curl -fsS --max-time 1 -o /dev/null "http://$HOST:$port/healthz" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    tail -n 20 "$log" >&2 || true
+    die "$name did not answer on port $port within 10 s (log: $log)"
+}
+
+# check_healthz NAME PORT: the answer must be 200, JSON, body exactly {"status":"ok"}, so that
+# both servers do the same work per request.
+check_healthz() {
+    local name="$1" port="$2" body ctype code
+    body="$(curl -sS --max-time 2 -D "$TMP/headers" "http://$HOST:$port/healthz")" \
+        || die "$name: GET /healthz failed"
+    code="$(awk 'NR==1 {print $2}' "$TMP/headers")"
+    ctype="$(awk -F': *' 'tolower($1)=="content-type" {print $2}' "$TMP/headers" | tr -d '\r')"
+    [[ "$code" == "200" ]] || die "$name: GET /healthz answered $code"
+    [[ "$ctype" == application/json* ]] || die "$name: Content-Type is '$ctype'"
+    [[ "$body" == '{"status":"ok"}' ]] || die "$name: body is '$body'"
+}
+
+ZK_PID=""
+start_zkgate() { # start_zkgate TAG [extra serve args...]
+    local tag="$1"; shift
+    port_busy "$ZK_PORT" && die "port $ZK_PORT is already in use"
+    taskset -c "$SERVER_CPU" "$ZKGATE" serve --listen "$HOST:$ZK_PORT" --threads 1 \
+        --access-log off "$@" >"$OUT/zkgate-$tag.log" 2>&1 &
+    ZK_PID=$!
+    PIDS+=("$ZK_PID")
+    wait_ready zkgate "$ZK_PID" "$ZK_PORT" "$OUT/zkgate-$tag.log"
+    check_healthz zkgate "$ZK_PORT"
+}
+stop_zkgate() {
+    stop_pid "$ZK_PID" 15
+    if [[ "$STOP_STATUS" -ne 0 ]]; then
+        say "warning: zkgate exited with status $STOP_STATUS on SIGTERM (expected 0)"
+    fi
+    ZK_PID=""
+}
+
+NGINX_PID=""
+NGINX_PIDS=()
+write_nginx_conf() {
+    mkdir -p "$TMP/nginx/temp"
+    # worker_connections must cover the idle-connection test; the hard descriptor limit is the
+    # ceiling (each connection is one descriptor in the worker).
+    local wc=$((CONNS + 1024)) nofile
+    nofile="$(ulimit -Hn)"
+    [[ "$nofile" == unlimited ]] && nofile=$((wc + 1024))
+    cat >"$TMP/nginx/nginx.conf" <<EOF
+# Generated by bench/http1.sh: the fastest nginx setup for a fixed JSON answer.
+daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile $nofile;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events {
+    worker_connections $wc;
+}
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+    client_body_temp_path $TMP/nginx/temp/body;
+    proxy_temp_path $TMP/nginx/temp/proxy;
+    fastcgi_temp_path $TMP/nginx/temp/fastcgi;
+    uwsgi_temp_path $TMP/nginx/temp/uwsgi;
+    scgi_temp_path $TMP/nginx/temp/scgi;
+    server {
+        listen $HOST:$NGINX_PORT;
+        location = /healthz {
+            default_type application/json;
+            return 200 '{"status":"ok"}';
+        }
+    }
+}
+EOF
+    cp "$TMP/nginx/nginx.conf" "$OUT/nginx.conf"
+}
+start_nginx() { # start_nginx TAG
+    local tag="$1"
+    port_busy "$NGINX_PORT" && die "port $NGINX_PORT is already in use"
+    # -e: the error log before the config is read (the default path may not be writable).
+    taskset -c "$SERVER_CPU" nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" \
+        -e "$TMP/nginx/error.log" >"$OUT/nginx-$tag.log" 2>&1 &
+    NGINX_PID=$!
+    PIDS+=("$NGINX_PID")
+    wait_ready nginx "$NGINX_PID" "$NGINX_PORT" "$OUT/nginx-$tag.log"
+    check_healthz nginx "$NGINX_PORT"
+    mapfile -t NGINX_PIDS < <(family "$NGINX_PID")   # master and worker
+}
+stop_nginx() {
+    # nginx's master stops its workers on SIGTERM (fast shutdown) before it exits.
+    stop_pid "$NGINX_PID" 15
+    NGINX_PID=""
+}
+
+# --- measurement helpers -----------------------------------------------------------------------
+# rss_kb PID...: the sum of VmRSS (KiB) of the given processes.
+rss_kb() {
+    local total=0 pid kb
+    for pid in "$@"; do
+        kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"
+        total=$((total + ${kb:-0}))
+    done
+    echo "$total"
+}
+# family PID: the pid and its direct children (nginx: master and worker).
+family() {
+    local pid="$1"
+    echo "$pid"
+    cat /proc/"$pid"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$' || true
+}
+# socket_fds PID...: descriptors that are sockets, summed over the processes.
+socket_fds() {
+    local total=0 pid n
+    for pid in "$@"; do
+        n="$(find "/proc/$pid/fd" -maxdepth 1 -lname 'socket:*' 2>/dev/null | wc -l)"
+        total=$((total + n))
+    done
+    echo "$total"
+}
+
+# cpu_ticks PID...: user+system CPU time of the processes, in clock ticks. The comm field may
+# hold spaces, so the fields are counted after its closing parenthesis.
+cpu_ticks() {
+    local total=0 pid t
+    for pid in "$@"; do
+        t="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')"
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
+CLK_TCK="$(getconf CLK_TCK)"
+
+# core_times: "busy total" jiffies of the server's and the client's core, from /proc/stat
+# (busy counts everything not idle or iowait, including steal by the hypervisor).
+core_times() {
+    awk -v a="cpu$SERVER_CPU" -v b="cpu$CLIENT_CPU" '$1 == a || $1 == b {
+        total = 0; for (i = 2; i <= NF; i++) total += $i
+        printf "%d %d ", total - $5 - $6, total }' /proc/stat
+}
+# core_busy BEFORE AFTER: percentage busy of each of the two cores between two core_times.
+core_busy() {
+    awk -v x="$1" -v y="$2" 'BEGIN { split(x, p); split(y, q)
+        printf "%.0f%% %.0f%%\n", 100 * (q[1] - p[1]) / (q[2] - p[2] + 1e-9),
+                                  100 * (q[3] - p[3]) / (q[4] - p[4] + 1e-9) }'
+}
+
+# to_ms VALUE: a wrk duration (850.00us, 1.23ms, 1.05s, 2.00m) in milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.3f", n }'
+}
+
+# median VALUES...: the median (mean of the middle two for an even count).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
+        END { if (NR == 0) print "nan"; else if (NR % 2) printf "%.3f", a[(NR + 1) / 2];
+              else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.2f", a / b }'; }
+
+# run_wrk NAME PORT SECONDS OUTFILE SERVER_PID...: one wrk run on the client CPU. Sets RPS,
+# P99_MS, CPU_PCT (the server's CPU use during the run, 100 = one core) and REQ_PER_CPU_MS
+# (requests per millisecond of server CPU time). The last two show whether the server had its
+# core to itself: on a shared machine req/s swings with other load, requests per CPU
+# millisecond much less. SERVER_CORE and CLIENT_CORE give how busy each core was in all
+# (other processes included): a client core near 100% means wrk was the limit.
+RPS=""; P99_MS=""; CPU_PCT=""; REQ_PER_CPU_MS=""; SERVER_CORE=""; CLIENT_CORE=""
+run_wrk() {
+    local name="$1" port="$2" secs="$3" outfile="$4"; shift 4
+    local server_pids=("$@") p99 errors wrk_pid status=0 t0 t1 c0 c1 k0 k1
+    t0="$EPOCHREALTIME"; c0="$(cpu_ticks "${server_pids[@]}")"; k0="$(core_times)"
+    # In the background and waited for, so that Ctrl-C or SIGTERM stops the run at once.
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$WRK_CONNS" -d"${secs}s" --latency \
+        "http://$HOST:$port/healthz" >"$outfile" 2>&1 &
+    wrk_pid=$!
+    PIDS+=("$wrk_pid")
+    wait "$wrk_pid" || status=$?
+    t1="$EPOCHREALTIME"; c1="$(cpu_ticks "${server_pids[@]}")"; k1="$(core_times)"
+    forget_pid "$wrk_pid"
+    [[ "$status" -eq 0 ]] || die "wrk failed against $name (exit $status): $(cat "$outfile")"
+    RPS="$(awk '/^Requests\/sec:/ {print $2}' "$outfile")"
+    p99="$(awk '$1 == "99%" {print $2}' "$outfile")"
+    [[ -n "$RPS" && -n "$p99" ]] || die "could not parse wrk output: $outfile"
+    P99_MS="$(to_ms "$p99")"
+    read -r SERVER_CORE CLIENT_CORE < <(core_busy "$k0" "$k1")
+    read -r CPU_PCT REQ_PER_CPU_MS < <(awk -v c="$((c1 - c0))" -v hz="$CLK_TCK" -v t0="$t0" \
+        -v t1="$t1" -v rps="$RPS" 'BEGIN {
+            cpu_s = c / hz; wall = t1 - t0
+            printf "%.1f %.1f\n", 100 * cpu_s / wall, (cpu_s > 0 ? rps * wall / (cpu_s * 1000) : 0) }')
+    errors="$(grep -E 'Socket errors|Non-2xx' "$outfile" | tr -s ' ' | tr '\n' ';' || true)"
+    if [[ -n "$errors" ]]; then
+        say "warning: $name: ${errors%;} (see $outfile)"
+    fi
+}
+
+# --- preparation -----------------------------------------------------------------------------
+bash scripts/setup.sh --bench
+
+for tool in wrk nginx taskset curl python3; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
+done
+if [[ "$(nproc)" -lt 2 ]]; then
+    die "needs at least 2 CPUs (server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU)"
+fi
+
+if [[ -z "$ZKGATE_BIN" ]]; then
+    build_args=(-c release --product zkgate)
+    [[ -n "$SCRATCH_PATH" ]] && build_args+=(--scratch-path "$SCRATCH_PATH")
+    echo "building: swift build ${build_args[*]}"
+    swift build "${build_args[@]}"
+    ZKGATE="$(swift build -c release ${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"} --show-bin-path)/zkgate"
+else
+    ZKGATE="$ZKGATE_BIN"
+fi
+[[ -x "$ZKGATE" ]] || die "zkgate binary not found at $ZKGATE"
+
+# Servers and idle clients inherit this: as many descriptors as the hard limit allows.
+ulimit -n "$(ulimit -Hn)"
+
+say "== bench/http1.sh: zkgate vs nginx, HTTP/1.1 GET /healthz =="
+say "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+say "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (with local changes)')"
+say "cpu:      $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores"
+say "zkgate:   $ZKGATE (--threads 1 --access-log off), CPU $SERVER_CPU"
+say "nginx:    $(nginx -v 2>&1 | sed 's/^nginx version: //') (1 worker, access_log off), CPU $SERVER_CPU"
+say "wrk:      $(wrk -v 2>&1 | awk 'NR==1 {print $2}') -t1 -c$WRK_CONNS -d${DURATION}s --latency, CPU $CLIENT_CPU"
+say "rounds:   $ROUNDS (after ${WARMUP}s warm-up each), alternating which server goes first"
+# How busy the two cores are before anything starts: other load makes the numbers noisy.
+k0="$(core_times)"; sleep 1; read -r busy_server busy_client < <(core_busy "$k0" "$(core_times)")
+say "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); core $SERVER_CPU $busy_server busy, core $CLIENT_CPU $busy_client busy before the run"
+if (( ${busy_server%\%} > 10 || ${busy_client%\%} > 10 )); then
+    say "warning:  the machine is busy with other work; expect noisy results"
+fi
+say "results:  $OUT"
+say ""
+
+# --- part 1: throughput and latency ----------------------------------------------------------
+write_nginx_conf
+start_zkgate speed
+start_nginx speed
+
+run_wrk zkgate "$ZK_PORT" "$WARMUP" "$OUT/warmup-zkgate.txt" "$ZK_PID"
+run_wrk nginx "$NGINX_PORT" "$WARMUP" "$OUT/warmup-nginx.txt" "${NGINX_PIDS[@]}"
+
+ZK_RPS=(); ZK_P99=(); ZK_EFF=(); NG_RPS=(); NG_P99=(); NG_EFF=()
+FMT_ROUND='%-6s %-7s %10s %9s %11s %11s %8s %8s\n'
+sayf "$FMT_ROUND" round server 'req/s' 'p99 ms' 'server CPU' 'req/CPU-ms' "core $SERVER_CPU" "core $CLIENT_CPU"
+for ((r = 1; r <= ROUNDS; r++)); do
+    # Alternate the order so neither server always runs right after the other.
+    if ((r % 2)); then order=(zkgate nginx); else order=(nginx zkgate); fi
+    for name in "${order[@]}"; do
+        if [[ "$name" == zkgate ]]; then
+            run_wrk zkgate "$ZK_PORT" "$DURATION" "$OUT/round$r-zkgate.txt" "$ZK_PID"
+            ZK_RPS+=("$RPS"); ZK_P99+=("$P99_MS"); ZK_EFF+=("$REQ_PER_CPU_MS")
+        else
+            run_wrk nginx "$NGINX_PORT" "$DURATION" "$OUT/round$r-nginx.txt" "${NGINX_PIDS[@]}"
+            NG_RPS+=("$RPS"); NG_P99+=("$P99_MS"); NG_EFF+=("$REQ_PER_CPU_MS")
+        fi
+        sayf "$FMT_ROUND" "$r" "$name" "$(printf '%.0f' "$RPS")" "$P99_MS" "$CPU_PCT%" "$REQ_PER_CPU_MS" \
+            "$SERVER_CORE" "$CLIENT_CORE"
+    done
+done
+
+stop_zkgate
+stop_nginx
+
+zk_rps="$(median "${ZK_RPS[@]}")"; zk_p99="$(median "${ZK_P99[@]}")"; zk_eff="$(median "${ZK_EFF[@]}")"
+ng_rps="$(median "${NG_RPS[@]}")"; ng_p99="$(median "${NG_P99[@]}")"; ng_eff="$(median "${NG_EFF[@]}")"
+FMT_MEDIAN='%-14s %12s %10s %14s\n'
+say ""
+sayf "$FMT_MEDIAN" median 'req/s' 'p99 ms' 'req/CPU-ms'
+sayf "$FMT_MEDIAN" zkgate "$(printf '%.0f' "$zk_rps")" "$zk_p99" "$zk_eff" \
+    nginx "$(printf '%.0f' "$ng_rps")" "$ng_p99" "$ng_eff"
+sayf "$FMT_MEDIAN" zkgate/nginx "$(ratio "$zk_rps" "$ng_rps")" "$(ratio "$zk_p99" "$ng_p99")" \
+    "$(ratio "$zk_eff" "$ng_eff")"
+say "(req/s and req/CPU-ms ratios: higher is better; p99 ratio: lower is better."
+say " server CPU: the server's own use of its core; core N: all use of that core. A server"
+say " under ~95% with its core full was sharing it; with the client core full, wrk was the limit.)"
+
+# --- part 2: memory per idle keep-alive connection -------------------------------------------
+# measure_memory NAME PORT PID...: RSS of the processes idle, then with CONNS idle connections.
+measure_memory() {
+    local name="$1" port="$2"; shift 2
+    local pids=("$@") idle with fds ic_pid ic_log="$OUT/idle-$name.log" i
+    sleep 1
+    idle="$(rss_kb "${pids[@]}")"
+    python3 bench/idle_conns.py --host "$HOST" --port "$port" --conns "$CONNS" >"$ic_log" 2>&1 &
+    ic_pid=$!
+    PIDS+=("$ic_pid")
+    for ((i = 0; i < 1200; i++)); do
+        grep -q '^ready' "$ic_log" && break
+        is_running "$ic_pid" || { cat "$ic_log" >&2; die "idle_conns.py failed against $name"; }
+        sleep 0.1
+    done
+    grep -q '^ready' "$ic_log" || die "idle_conns.py did not get ready against $name in 120 s"
+    sleep 2   # let the server settle (timers armed, buffers returned)
+    with="$(rss_kb "${pids[@]}")"
+    fds="$(socket_fds "${pids[@]}")"
+    stop_pid "$ic_pid" 10
+    if [[ "$STOP_STATUS" -ne 0 ]]; then
+        say "warning: idle_conns.py against $name exited $STOP_STATUS: $(tail -n 1 "$ic_log")"
+    fi
+    sayf '%-7s %12s %14s %12s %14s\n' "$name" "$((idle))" "$((with))" "$fds" \
+        "$(awk -v a="$idle" -v b="$with" -v n="$CONNS" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }')"
+}
+
+if [[ "$SKIP_MEMORY" != "1" ]]; then
+    say ""
+    say "== memory: $CONNS idle keep-alive connections, each after one GET /healthz =="
+    say "(fresh servers; RSS from /proc/PID/status VmRSS; nginx = master + worker)"
+    sayf '%-7s %12s %14s %12s %14s\n' server 'idle KiB' "with KiB" 'sockets' 'bytes/conn'
+
+    start_zkgate memory --idle-timeout 300
+    measure_memory zkgate "$ZK_PORT" "$ZK_PID"
+    stop_zkgate
+
+    start_nginx memory
+    measure_memory nginx "$NGINX_PORT" "${NGINX_PIDS[@]}"
+    stop_nginx
+    say "(nginx allocates its connection table for worker_connections at startup, so its"
+    say " idle RSS already holds part of each connection's cost)"
+fi
+
+say ""
+say "raw output: $OUT"

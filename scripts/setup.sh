@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# scripts/setup.sh — install the Debian packages that zkgate's build, tests and tools need.
+#
+# Why: every machine (a developer's, CI's fresh clone) starts from a base image, and anything
+# installed by hand is gone on the next one. This script is the one place that knows which
+# Debian packages the project needs; scripts/run.sh, scripts/test.sh, .ci/run and the
+# benchmarks call it first.
+#
+# It is idempotent and cheap when nothing is missing: each package is checked with
+# dpkg-query, and `apt-get update` plus `apt-get install` run only for what is absent, so a
+# second run needs no network and takes well under a second.
+#
+# Usage:
+#   scripts/setup.sh            packages for building and testing
+#   scripts/setup.sh --bench    also the benchmark peers and load generator (wrk, nginx)
+#
+# To add a package: append it to one of the lists below (BASE_PACKAGES for build/test,
+# BENCH_PACKAGES for benchmarks). Nothing else needs to change.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+# --- package lists ---------------------------------------------------------------------------
+# Build and test: HTTP/2 (nghttp2) and TLS (OpenSSL) headers for the C system-library modules,
+# pkg-config so SwiftPM finds them, curl for end-to-end checks.
+BASE_PACKAGES=(
+    libnghttp2-dev
+    libssl-dev
+    pkg-config
+    curl
+)
+# Later: zookeeper (the ensemble for conformance tests), nghttp2-client (h2 checks),
+# openjdk-17-jre-headless (ZooKeeper, Curator cross-checks). Append them to BASE_PACKAGES.
+
+# Benchmarks only (scripts/setup.sh --bench): the load generator and the HTTP peer.
+BENCH_PACKAGES=(
+    wrk
+    nginx-light
+)
+
+# --- helpers ---------------------------------------------------------------------------------
+log() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+}
+
+# is_installed PKG: true when dpkg knows PKG as fully installed.
+is_installed() {
+    [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == "installed" ]]
+}
+
+# MISSING collects every requested package that is not installed yet.
+MISSING=()
+# want PKG...: request packages; only the absent ones are queued for installation.
+want() {
+    local pkg
+    for pkg in "$@"; do
+        if ! is_installed "$pkg"; then
+            MISSING+=("$pkg")
+        fi
+    done
+}
+
+# Commands that need root: run directly as root, through sudo otherwise (non-interactively
+# when there is no terminal, so CI fails fast instead of waiting for a password).
+SUDO=()
+if [[ "$(id -u)" -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+        if [[ -t 0 ]]; then SUDO=(sudo); else SUDO=(sudo -n); fi
+    fi
+fi
+
+# as_root CMD...: run a command with root rights, its output going to $APT_LOG.
+as_root() {
+    "${SUDO[@]}" "$@" >>"$APT_LOG" 2>&1
+}
+
+install_missing() {
+    if [[ "$(id -u)" -ne 0 && ${#SUDO[@]} -eq 0 ]]; then
+        die "need root to install: ${MISSING[*]} (not root, and sudo is not available)"
+    fi
+    APT_LOG="$(mktemp -t zkgate-setup.XXXXXX.log)"
+    # Wait for another apt/dpkg run (another script, another engineer) instead of failing.
+    local apt_opts=(-o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
+    log "installing: ${MISSING[*]}"
+    if ! as_root apt-get "${apt_opts[@]}" -qq update; then
+        tail -n 30 "$APT_LOG" >&2 || true
+        die "apt-get update failed (full log: $APT_LOG)"
+    fi
+    if ! as_root apt-get "${apt_opts[@]}" -qq -y --no-install-recommends install "${MISSING[@]}"; then
+        tail -n 30 "$APT_LOG" >&2 || true
+        die "apt-get install ${MISSING[*]} failed (full log: $APT_LOG)"
+    fi
+    # Confirm, rather than trust apt's exit code.
+    local pkg
+    for pkg in "${MISSING[@]}"; do
+        is_installed "$pkg" || die "$pkg is still not installed after apt-get (log: $APT_LOG)"
+    done
+    rm -f "$APT_LOG"
+    log "installed ${#MISSING[@]} package(s)"
+}
+
+# --- main ------------------------------------------------------------------------------------
+BENCH=0
+for arg in "$@"; do
+    case "$arg" in
+        --bench) BENCH=1 ;;
+        -h|--help) usage; exit 0 ;;
+        *) die "unknown argument: $arg (try --help)" ;;
+    esac
+done
+
+command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script expects Debian (12, bookworm)"
+
+want "${BASE_PACKAGES[@]}"
+# python3 -m venv needs ensurepip, which Debian ships separately in python3-venv; a python3
+# that has it already (e.g. a pyenv build) needs nothing.
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    want python3 python3-venv
+fi
+if [[ "$BENCH" -eq 1 ]]; then
+    want "${BENCH_PACKAGES[@]}"
+fi
+
+if [[ ${#MISSING[@]} -eq 0 ]]; then
+    log "all required packages are installed; nothing to do"
+else
+    install_missing
+fi
+
+# The Swift toolchain does not come from apt; say so clearly if it is absent.
+if ! command -v swift >/dev/null 2>&1; then
+    die "swift not found on PATH: install a Swift 6 toolchain (this project expects /opt/swift)"
+fi
