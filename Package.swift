@@ -3,7 +3,9 @@ import PackageDescription
 
 // Layers, each depending only on those below it:
 //   zkgate → GatewayAPI → HTTPServer → (HTTPCore, Reactor) → CZKShims
-// HTTPCore is pure Swift (sans-IO parser, serializer, vocabulary) so it can be fuzzed alone.
+//   zkgate → EmbeddedBackend → (Coordination, Storage)
+//   GatewayAPI → (Coordination, JSON)
+// HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
 // Release builds drop the runtime exclusivity checks (measured: a few percent of the loop's
 // CPU at 100k req/s); debug builds and the test suite keep them, so violations still surface.
 let strict: [SwiftSetting] = [
@@ -33,9 +35,16 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]),
         .target(name: "Reactor", dependencies: ["CZKShims"], swiftSettings: strict),
         .target(name: "HTTPCore", swiftSettings: strict),
+        .target(name: "JSON", swiftSettings: strict),
+        .target(name: "Coordination", swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["CZKShims"], swiftSettings: strict),
+        .target(
+            name: "EmbeddedBackend",
+            dependencies: ["Coordination", "Storage", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .target(
             name: "HTTPServer",
-            dependencies: ["Reactor", "HTTPCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Reactor", "HTTPCore", "JSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "GatewayAPI",
@@ -52,6 +61,10 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"], swiftSettings: strict),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "CoordinationTests", dependencies: ["Coordination"], swiftSettings: strict),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", "StorageProbe"], swiftSettings: strict),
+        .executableTarget(name: "StorageProbe", dependencies: ["Storage"], path: "Tests/StorageProbe", swiftSettings: strict),
         .testTarget(
             name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "GatewayAPITests", dependencies: ["GatewayAPI"], swiftSettings: strict),

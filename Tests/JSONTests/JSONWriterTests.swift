@@ -1,4 +1,4 @@
-import HTTPCore
+import JSON
 import Testing
 
 @Suite("JSONWriter")
