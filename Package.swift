@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layers, each depending only on those below it:
+// Layers, each depending only on those below it (SystemCalls, the one syscall wrapper, is
+// below Reactor and Storage):
 //   zkgate → GatewayAPI → HTTPServer → (HTTPCore, Reactor) → CZKShims
 //   zkgate → EmbeddedBackend → (Coordination, Storage)
 //   GatewayAPI → (Coordination, JSON)
@@ -33,27 +34,28 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
-        .target(name: "Reactor", dependencies: ["CZKShims"], swiftSettings: strict),
+        .target(name: "SystemCalls", swiftSettings: strict),
+        .target(name: "Reactor", dependencies: ["CZKShims", "SystemCalls"], swiftSettings: strict),
         .target(name: "HTTPCore", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "Coordination", swiftSettings: strict),
-        .target(name: "Storage", dependencies: ["CZKShims"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["CZKShims", "SystemCalls"], swiftSettings: strict),
         .target(
             name: "EmbeddedBackend",
             dependencies: ["Coordination", "Storage", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "HTTPServer",
-            dependencies: ["Reactor", "HTTPCore", "JSON", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Reactor", "SystemCalls", "HTTPCore", "JSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "GatewayAPI",
-            dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HTTPServer", "Coordination", "JSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .executableTarget(
             name: "zkgate",
             dependencies: [
-                "GatewayAPI", "HTTPServer",
+                "GatewayAPI", "HTTPServer", "EmbeddedBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -63,6 +65,9 @@ let package = Package(
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"], swiftSettings: strict),
+        .testTarget(
+            name: "ConformanceTests", dependencies: ["Coordination", "EmbeddedBackend", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", "StorageProbe"], swiftSettings: strict),
         .executableTarget(name: "StorageProbe", dependencies: ["Storage"], path: "Tests/StorageProbe", swiftSettings: strict),
         .testTarget(

@@ -45,6 +45,10 @@ servers:
   - url: http://127.0.0.1:8080
     description: the default `zkgate` listener
 tags:
+  - name: nodes
+    description: ZooKeeper's data model over HTTP, with long-poll watches.
+  - name: sessions
+    description: Device sessions (leases) that own ephemeral nodes.
   - name: operations
     description: Health, readiness, metrics and this document.
   - name: debug
@@ -170,6 +174,323 @@ paths:
       summary: Allowed methods
       responses:
         '204': { $ref: '#/components/responses/Options' }
+        default: { $ref: '#/components/responses/Problem' }
+  /v1/nodes/:
+    get:
+      tags: [nodes]
+      operationId: getRootNode
+      summary: Read the root node
+      description: The root `/`, with the same parameters and answers as `GET /v1/nodes/{path}`.
+      parameters:
+        - $ref: '#/components/parameters/Children'
+        - $ref: '#/components/parameters/Encoding'
+        - $ref: '#/components/parameters/Index'
+        - $ref: '#/components/parameters/Wait'
+        - $ref: '#/components/parameters/Consistent'
+        - $ref: '#/components/parameters/ZkgateIndexRequest'
+        - $ref: '#/components/parameters/IfNoneMatchETag'
+        - $ref: '#/components/parameters/Prefer'
+        - $ref: '#/components/parameters/Accept'
+      responses:
+        '200': { $ref: '#/components/responses/Node' }
+        '304': { $ref: '#/components/responses/NotModified' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '429': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+    put:
+      tags: [nodes]
+      operationId: putRootNode
+      summary: Set the root's data
+      parameters:
+        - $ref: '#/components/parameters/Version'
+        - $ref: '#/components/parameters/IfMatch'
+      requestBody:
+        $ref: '#/components/requestBodies/NodeData'
+      responses:
+        '200': { $ref: '#/components/responses/Node' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '412': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+    post:
+      tags: [nodes]
+      operationId: createRootNode
+      summary: Create the root (always 409; it exists)
+      requestBody:
+        $ref: '#/components/requestBodies/NodeCreate'
+      responses:
+        '400': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+    delete:
+      tags: [nodes]
+      operationId: deleteRootNode
+      summary: Delete the root (always 400; it cannot be deleted)
+      responses:
+        '400': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+  /v1/nodes/{path}:
+    parameters:
+      - $ref: '#/components/parameters/NodePath'
+    get:
+      tags: [nodes]
+      operationId: getNode
+      summary: Read a node
+      description: |
+        The node's data and stat (`?children=true` adds its child names). JSON by default;
+        `Accept: application/octet-stream` gives the raw data with the stat in `Zkgate-Stat`.
+
+        Long-poll: `?index=N` waits (default 30 s, `?wait=`, clamped to `--max-wait`, 55 s by default, plus up to
+        wait/16 of jitter) until the node — or with `children=true` its children — changed
+        after index N (the `Zkgate-Index` of an earlier answer), then answers; if the index has
+        already passed, it answers at once; at the end of the wait it answers the unchanged
+        state. `If-None-Match: <etag>` answers 304 when unchanged, and with `Prefer: wait=30`
+        waits for a change first. A missing node is a 404 (and can be long-polled for its
+        creation). `Zkgate-Index: N` in the request asks for state at least that new
+        (read-your-writes). `?consistent=true` syncs first.
+
+        ```
+        curl -s http://127.0.0.1:8080/v1/nodes/app/config
+        curl -s 'http://127.0.0.1:8080/v1/nodes/app/config?index=12&wait=30s'
+        ```
+      parameters:
+        - $ref: '#/components/parameters/Children'
+        - $ref: '#/components/parameters/Encoding'
+        - $ref: '#/components/parameters/Index'
+        - $ref: '#/components/parameters/Wait'
+        - $ref: '#/components/parameters/Consistent'
+        - $ref: '#/components/parameters/ZkgateIndexRequest'
+        - $ref: '#/components/parameters/IfNoneMatchETag'
+        - $ref: '#/components/parameters/Prefer'
+        - $ref: '#/components/parameters/Accept'
+      responses:
+        '200': { $ref: '#/components/responses/Node' }
+        '304': { $ref: '#/components/responses/NotModified' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/ProblemWithIndex' }
+        '429': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+    put:
+      tags: [nodes]
+      operationId: putNode
+      summary: Set a node's data, creating it when absent
+      description: |
+        Sets the data; creates a persistent node when there is none (`?parents=true` creates
+        missing ancestors too). `If-Match: <etag>` is compare-and-set (412 when the node
+        changed), `?version=N` is ZooKeeper's version check (412 on mismatch), and
+        `If-None-Match: *` creates only (412 when the node exists). 201 when created, 200 when
+        set. The body is JSON `{"data": "...", "encoding": "utf8"|"base64"}` or the raw bytes
+        with `Content-Type: application/octet-stream`.
+
+        ```
+        curl -s -X PUT --json '{"data":"hello"}' 'http://127.0.0.1:8080/v1/nodes/app/config?parents=true'
+        curl -s -X PUT -H 'Content-Type: application/octet-stream' --data-binary @file http://127.0.0.1:8080/v1/nodes/app/blob
+        ```
+      parameters:
+        - $ref: '#/components/parameters/Version'
+        - $ref: '#/components/parameters/Parents'
+        - $ref: '#/components/parameters/IfMatch'
+        - $ref: '#/components/parameters/IfNoneMatchStar'
+      requestBody:
+        $ref: '#/components/requestBodies/NodeData'
+      responses:
+        '200': { $ref: '#/components/responses/Node' }
+        '201': { $ref: '#/components/responses/NodeCreated' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
+        '412': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+    post:
+      tags: [nodes]
+      operationId: createNode
+      summary: Create a node with a mode
+      description: |
+        Creates the node in one of ZooKeeper's modes. Ephemeral modes name a `session` (from
+        `POST /v1/sessions`) and vanish with it; sequential modes append a 10-digit counter to
+        the path (`/queue/item-` becomes `/queue/item-0000000007`; the answer's `Location`
+        names it); `ttl` modes need `ttl` (ms). With a raw body, `mode`, `session` and `ttl` go
+        in the query.
+
+        ```
+        curl -s --json '{"mode":"ephemeral_sequential","session":"00c0ffee00c0ffee","data":"10.0.0.7"}' http://127.0.0.1:8080/v1/nodes/app/members/m-
+        ```
+      parameters:
+        - $ref: '#/components/parameters/Parents'
+        - name: mode
+          in: query
+          required: false
+          description: With a raw body, the create mode (refused with a JSON body, which carries it).
+          schema: { $ref: '#/components/schemas/CreateMode' }
+        - name: session
+          in: query
+          required: false
+          description: With a raw body, the owning session.
+          schema: { $ref: '#/components/schemas/SessionID' }
+        - name: ttl
+          in: query
+          required: false
+          description: With a raw body, the TTL in ms of a ttl node.
+          schema: { type: integer, minimum: 1, maximum: 1099511627775 }
+      requestBody:
+        $ref: '#/components/requestBodies/NodeCreate'
+      responses:
+        '201': { $ref: '#/components/responses/NodeCreated' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+    delete:
+      tags: [nodes]
+      operationId: deleteNode
+      summary: Delete a node
+      description: |
+        `?version=N` deletes only that version (412 otherwise); `?recursive=true` deletes the
+        node and everything below it in one transaction (at most 10,000 nodes). A node with
+        children is 409 `not-empty` without `recursive`.
+
+        ```
+        curl -s -X DELETE 'http://127.0.0.1:8080/v1/nodes/app?recursive=true'
+        ```
+      parameters:
+        - $ref: '#/components/parameters/Version'
+        - name: recursive
+          in: query
+          required: false
+          description: Delete the whole subtree.
+          schema: { type: boolean, default: false }
+      responses:
+        '204':
+          description: Deleted.
+          headers:
+            Zkgate-Index: { $ref: '#/components/headers/ZkgateIndex' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
+        '412': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+  /v1/txn:
+    post:
+      tags: [nodes]
+      operationId: transaction
+      summary: An atomic transaction (ZooKeeper multi)
+      description: |
+        Applies check, create, set and delete operations all or none. On failure the problem
+        names the failing operation (`failedOp`, its index) and its `reason`.
+
+        ```
+        curl -s --json '{"ops":[{"op":"check","path":"/app","version":0},{"op":"create","path":"/app/lock","data":"me"}]}' http://127.0.0.1:8080/v1/txn
+        ```
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: '#/components/schemas/Transaction' }
+      responses:
+        '200':
+          description: Every operation applied.
+          headers:
+            Zkgate-Index: { $ref: '#/components/headers/ZkgateIndex' }
+          content:
+            application/json:
+              schema: { $ref: '#/components/schemas/TransactionResult' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
+        '412': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+  /v1/sessions:
+    post:
+      tags: [sessions]
+      operationId: openSession
+      summary: Open a device session (lease)
+      description: |
+        A session lives while it is renewed within its `ttl` (ms, default 30,000, from 1,000 to
+        3,600,000; expiry is decided by the server's clock and the TTL is a lower bound). When
+        it expires or is closed, every ephemeral it owns is deleted in one step.
+
+        ```
+        curl -s --json '{"ttl":15000}' http://127.0.0.1:8080/v1/sessions
+        ```
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              properties:
+                ttl: { type: integer, minimum: 1000, maximum: 3600000 }
+      responses:
+        '201':
+          description: The session.
+          headers:
+            Location:
+              description: The session's URL.
+              schema: { type: string }
+          content:
+            application/json:
+              schema: { $ref: '#/components/schemas/Session' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+  /v1/sessions/{id}:
+    parameters:
+      - name: id
+        in: path
+        required: true
+        description: The session id, 16 hex digits.
+        schema: { $ref: '#/components/schemas/SessionID' }
+    put:
+      tags: [sessions]
+      operationId: renewSession
+      summary: Renew a session
+      description: |
+        Extends the session by its TTL. 404 `session-expired` when it is gone.
+        `curl -s -X PUT http://127.0.0.1:8080/v1/sessions/00c0ffee00c0ffee`
+      responses:
+        '200':
+          description: Renewed.
+          content:
+            application/json:
+              schema: { $ref: '#/components/schemas/Session' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+    get:
+      tags: [sessions]
+      operationId: getSession
+      summary: Inspect a session and what it owns
+      responses:
+        '200':
+          description: The session with its ephemerals.
+          content:
+            application/json:
+              schema: { $ref: '#/components/schemas/Session' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+    delete:
+      tags: [sessions]
+      operationId: closeSession
+      summary: Close a session
+      description: Deletes its ephemerals in one step. Closing an unknown session is not an error.
+      responses:
+        '204': { description: Closed. }
+        '400': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
         default: { $ref: '#/components/responses/Problem' }
   /debug/defer:
     get:
@@ -312,7 +633,239 @@ paths:
         '204': { $ref: '#/components/responses/Options' }
         default: { $ref: '#/components/responses/Problem' }
 components:
+  parameters:
+    NodePath:
+      name: path
+      in: path
+      required: true
+      description: |
+        The znode path without its leading slash. Deeper paths use literal slashes
+        (`/v1/nodes/app/config` is `/app/config`, `/v1/nodes/` the root); an encoded `%2F` is
+        refused. Segments follow ZooKeeper's rules (no `.` or `..`, no control or surrogate
+        characters, nothing outside the Basic Multilingual Plane: such names are a 400
+        `invalid-path`); the schema describes one segment.
+      schema: { type: string, minLength: 1, maxLength: 4095, pattern: '^(?!\.\.?$)[^/]+$' }
+    Children:
+      name: children
+      in: query
+      required: false
+      description: Include the child names (and long-poll on them).
+      schema: { type: boolean, default: false }
+    Encoding:
+      name: encoding
+      in: query
+      required: false
+      description: How `data` travels in JSON; by default utf8 when the data is UTF-8, else base64.
+      schema: { type: string, enum: [utf8, base64] }
+    Index:
+      name: index
+      in: query
+      required: false
+      description: Long-poll until the node changed after this index.
+      schema: { type: integer, format: int64, minimum: 0, maximum: 9223372036854775807 }
+    Wait:
+      name: wait
+      in: query
+      required: false
+      description: How long a long-poll waits (`30s`, `500ms`, `1m` or seconds), clamped to `--max-wait` (55 s by default).
+      schema: { type: string, pattern: '^[0-9]{1,9}(ms|s|m)?$' }
+    Consistent:
+      name: consistent
+      in: query
+      required: false
+      description: Sync with the backend first (linearizable read).
+      schema: { type: boolean, default: false }
+    Parents:
+      name: parents
+      in: query
+      required: false
+      description: Create missing ancestors as persistent nodes.
+      schema: { type: boolean, default: false }
+    Version:
+      name: version
+      in: query
+      required: false
+      description: ZooKeeper's expected version (-1 for any).
+      schema: { type: integer, minimum: -1, maximum: 2147483647 }
+    ZkgateIndexRequest:
+      name: Zkgate-Index
+      in: header
+      required: false
+      description: Serve state at least as new as this index (read-your-writes).
+      schema: { type: integer, format: int64, minimum: 0 }
+    IfNoneMatchETag:
+      name: If-None-Match
+      in: header
+      required: false
+      description: ETags; 304 when the node still has one of them.
+      schema: { type: string, pattern: '^"[0-9]{1,19}(\.[0-9]{1,19})?"( *, *"[0-9]{1,19}(\.[0-9]{1,19})?")*$' }
+    IfNoneMatchStar:
+      name: If-None-Match
+      in: header
+      required: false
+      description: '`*`: create only (412 when the node exists); ETags: 412 when the node has one of them.'
+      schema: { type: string, pattern: '^(\*|"[0-9]{1,19}(\.[0-9]{1,19})?"( *, *"[0-9]{1,19}(\.[0-9]{1,19})?")*)$' }
+    IfMatch:
+      name: If-Match
+      in: header
+      required: false
+      description: '`*` (the node must exist) or ETags: compare-and-set, 412 when the node has none of them.'
+      schema: { type: string, pattern: '^(\*|"[0-9]{1,19}(\.[0-9]{1,19})?"( *, *"[0-9]{1,19}(\.[0-9]{1,19})?")*)$' }
+    Prefer:
+      name: Prefer
+      in: header
+      required: false
+      description: |
+        `wait=N` (seconds) with `If-None-Match`: wait for a change before answering 304. Other
+        preferences are ignored (RFC 7240); a malformed `wait=` is a 400.
+      schema: { type: string }
+    Accept:
+      name: Accept
+      in: header
+      required: false
+      description: |
+        `application/octet-stream` (without `application/json`) for the raw data; anything else
+        gets JSON, as RFC 9110 lets a server do.
+      schema: { type: string }
+  requestBodies:
+    NodeData:
+      required: false
+      content:
+        application/json:
+          schema: { $ref: '#/components/schemas/NodeData' }
+        application/octet-stream:
+          schema: { type: string, format: binary }
+    NodeCreate:
+      required: false
+      content:
+        application/json:
+          schema: { $ref: '#/components/schemas/NodeCreate' }
+        application/octet-stream:
+          schema: { type: string, format: binary }
   schemas:
+    CreateMode:
+      type: string
+      enum: [persistent, ephemeral, persistent_sequential, ephemeral_sequential, container, ttl, ttl_sequential]
+    SessionID:
+      type: string
+      pattern: '^[0-9a-f]{16}$'
+      description: 16 lowercase hex digits.
+    Base64:
+      type: string
+      pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$'
+    NodeData:
+      description: 'Node data: text (utf8, the default) or base64.'
+      oneOf:
+        - type: object
+          additionalProperties: false
+          properties:
+            data: { type: string }
+            encoding: { type: string, enum: [utf8] }
+        - type: object
+          additionalProperties: false
+          required: [encoding]
+          properties:
+            data: { $ref: '#/components/schemas/Base64' }
+            encoding: { type: string, const: base64 }
+    NodeCreate:
+      type: object
+      additionalProperties: false
+      properties:
+        data: { type: string, description: 'utf8 text, or base64 with encoding base64.' }
+        encoding: { type: string, enum: [utf8, base64] }
+        mode: { $ref: '#/components/schemas/CreateMode' }
+        session: { $ref: '#/components/schemas/SessionID' }
+        ttl: { type: integer, minimum: 1, maximum: 1099511627775 }
+    Stat:
+      type: object
+      required: [czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, dataLength, numChildren, type]
+      additionalProperties: false
+      properties:
+        czxid: { type: integer, format: int64 }
+        mzxid: { type: integer, format: int64 }
+        pzxid: { type: integer, format: int64 }
+        ctime: { type: integer, format: int64, description: ms since the epoch }
+        mtime: { type: integer, format: int64 }
+        version: { type: integer }
+        cversion: { type: integer }
+        aversion: { type: integer }
+        ephemeralOwner: { $ref: '#/components/schemas/SessionID' }
+        dataLength: { type: integer }
+        numChildren: { type: integer }
+        type: { type: string, enum: [persistent, ephemeral, container, ttl] }
+    Node:
+      type: object
+      required: [path, data, encoding, stat]
+      additionalProperties: false
+      properties:
+        path: { type: string }
+        data: { type: string }
+        encoding: { type: string, enum: [utf8, base64] }
+        stat: { $ref: '#/components/schemas/Stat' }
+        children: { type: array, items: { type: string } }
+    Transaction:
+      type: object
+      required: [ops]
+      additionalProperties: false
+      properties:
+        session: { $ref: '#/components/schemas/SessionID' }
+        ops:
+          type: array
+          minItems: 1
+          maxItems: 1000
+          items:
+            oneOf:
+              - type: object
+                required: [op, path]
+                additionalProperties: false
+                properties:
+                  op: { const: create }
+                  path: { type: string }
+                  data: { type: string }
+                  encoding: { type: string, enum: [utf8, base64] }
+                  mode: { $ref: '#/components/schemas/CreateMode' }
+                  ttl: { type: integer, minimum: 1, maximum: 1099511627775 }
+              - type: object
+                required: [op, path]
+                additionalProperties: false
+                properties:
+                  op: { const: set }
+                  path: { type: string }
+                  data: { type: string }
+                  encoding: { type: string, enum: [utf8, base64] }
+                  version: { type: integer, minimum: -1, maximum: 2147483647 }
+              - type: object
+                required: [op, path]
+                additionalProperties: false
+                properties:
+                  op: { type: string, enum: [delete, check] }
+                  path: { type: string }
+                  version: { type: integer, minimum: -1, maximum: 2147483647 }
+    TransactionResult:
+      type: object
+      required: [index, results]
+      additionalProperties: false
+      properties:
+        index: { type: integer, format: int64 }
+        results:
+          type: array
+          items:
+            type: object
+            required: [op]
+            additionalProperties: false
+            properties:
+              op: { type: string, enum: [create, set, delete, check] }
+              path: { type: string }
+              stat: { $ref: '#/components/schemas/Stat' }
+    Session:
+      type: object
+      required: [id, ttl, expiresInMs]
+      additionalProperties: false
+      properties:
+        id: { $ref: '#/components/schemas/SessionID' }
+        ttl: { type: integer }
+        expiresInMs: { type: integer }
+        ephemerals: { type: array, items: { type: string } }
     Health:
       type: object
       required: [status]
@@ -346,10 +899,53 @@ components:
         detail: { type: string, description: What went wrong with this request. }
         instance: { type: string }
   headers:
+    ETag:
+      description: The node's ETag, `"<mzxid>.<pzxid>"`; it changes whenever the answer would.
+      schema: { type: string }
+    ZkgateIndex:
+      description: The index (zxid) of the state the answer reflects.
+      schema: { type: integer, format: int64 }
+    ZkgateStat:
+      description: The stat as JSON (raw answers).
+      schema: { type: string }
     Allow:
       description: The methods the path answers.
       schema: { type: string, example: 'GET, HEAD' }
   responses:
+    Node:
+      description: The node.
+      headers:
+        ETag: { $ref: '#/components/headers/ETag' }
+        Zkgate-Index: { $ref: '#/components/headers/ZkgateIndex' }
+        Zkgate-Stat: { $ref: '#/components/headers/ZkgateStat' }
+      content:
+        application/json:
+          schema: { $ref: '#/components/schemas/Node' }
+        application/octet-stream:
+          schema: { type: string, format: binary }
+    NodeCreated:
+      description: Created; `Location` names the node (with its sequence number).
+      headers:
+        Location:
+          description: The created node's URL.
+          schema: { type: string }
+        ETag: { $ref: '#/components/headers/ETag' }
+        Zkgate-Index: { $ref: '#/components/headers/ZkgateIndex' }
+      content:
+        application/json:
+          schema: { $ref: '#/components/schemas/Node' }
+    NotModified:
+      description: Unchanged since the ETag in `If-None-Match`.
+      headers:
+        ETag: { $ref: '#/components/headers/ETag' }
+        Zkgate-Index: { $ref: '#/components/headers/ZkgateIndex' }
+    ProblemWithIndex:
+      description: No node there; `Zkgate-Index` is the state's index (long-poll its creation with it).
+      headers:
+        Zkgate-Index: { $ref: '#/components/headers/ZkgateIndex' }
+      content:
+        application/problem+json:
+          schema: { $ref: '#/components/schemas/Problem' }
     Problem:
       description: An error, as RFC 9457 problem details.
       headers:

@@ -58,7 +58,9 @@ public struct HTTPRequestHead: Sendable {
 
     /// The raw query string after `?`, or nil.
     public var query: Substring? {
-        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
-        return target[target.utf8.index(after: q)...]
+        var t = target
+        guard let offset = t.withUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) else { return nil }
+        let u = target.utf8
+        return target[u.index(u.startIndex, offsetBy: offset + 1)...]
     }
 }

@@ -1,4 +1,5 @@
 import HTTPCore
+import SystemCalls
 import Reactor
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import CZKShims
+import SystemCalls
 import HTTPCore
 import Logging
 import Reactor

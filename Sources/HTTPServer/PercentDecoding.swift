@@ -4,7 +4,8 @@ public enum PercentDecoding {
     /// nil for a malformed escape, invalid UTF-8, a NUL, or an encoded `/`, which would make a
     /// segment boundary ambiguous.
     public static func decodePath(_ raw: Substring) -> String? {
-        if !raw.utf8.contains(UInt8(ascii: "%")) { return String(raw) }
+        var scan = raw
+        if !scan.withUTF8({ $0.contains(UInt8(ascii: "%")) }) { return String(raw) }
         guard let bytes = decode(raw.utf8, plusIsSpace: false), !bytes.contains(0), !containsEncodedSlash(raw)
         else { return nil }
         return String(validating: bytes, as: UTF8.self)

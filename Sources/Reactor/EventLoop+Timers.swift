@@ -1,3 +1,5 @@
+import SystemCalls
+
 extension EventLoop {
     /// Calls `target.timerFired(token)` on this loop at `deadline` (monotonic ns) or at most
     /// one tick (≈17 ms) later. The loop keeps `target` alive until the timer fires or is

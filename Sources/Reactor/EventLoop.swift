@@ -1,4 +1,5 @@
 import CZKShims
+import SystemCalls
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import CZKShims
+import SystemCalls
 
 #if canImport(Glibc)
 import Glibc

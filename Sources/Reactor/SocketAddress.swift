@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SystemCalls
 #endif
 
 /// An IPv4 or IPv6 address with a port, parsed from `host:port`, `[v6]:port` or `:port`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CZKShims
+import EmbeddedBackend
 import GatewayAPI
 import HTTPCore
 import HTTPServer
@@ -44,6 +45,15 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest request header section in bytes (431 above).")
     var maxHeaderBytes = 16384
 
+    @Option(help: "Folder of the embedded store (its log, snapshots and lock).")
+    var dataDir = "./zkgate-data"
+
+    @Option(help: "Long-polls parked at once; beyond it, 429 with Retry-After.")
+    var maxParked = 100_000
+
+    @Option(help: "Longest long-poll wait in seconds (keep it under your proxies' idle cut-off).")
+    var maxWait: Double = 55
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -61,6 +71,9 @@ struct Serve: ParsableCommand {
         guard (0...(1 << 30)).contains(maxBody) else { throw ValidationError("--max-body must be from 0 to 1073741824.") }
         guard (64...(1 << 20)).contains(maxRequestLine) else { throw ValidationError("--max-request-line must be from 64 to 1048576.") }
         guard (256...(1 << 20)).contains(maxHeaderBytes) else { throw ValidationError("--max-header-bytes must be from 256 to 1048576.") }
+        guard maxWait > 0 && maxWait <= 3600 else { throw ValidationError("--max-wait must be above 0 and at most 3600 seconds.") }
+        guard (1...1_000_000).contains(maxParked) else { throw ValidationError("--max-parked must be from 1 to 1000000.") }
+        guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty.") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level.") }
         do { _ = try SocketAddress(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
     }
@@ -79,8 +92,22 @@ struct Serve: ParsableCommand {
         let descriptors = zk_raise_nofile_limit()
 
         let configuration = try makeConfiguration()
+        let store: EmbeddedStore
+        do {
+            store = try EmbeddedStore(configuration: .init(dataDirectory: dataDir), logger: logger)
+        } catch {
+            logger.critical("cannot open the data folder", metadata: ["dataDirectory": "\(dataDir)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+        defer { store.shutdown() }
         let stats = HTTPServerStats()
-        let router = GatewayAPI.router(options: .init(debugRoutes: debugRoutes), stats: stats)
+        let gateway = Gateway(
+            backend: store,
+            options: .init(
+                debugRoutes: debugRoutes, threads: configuration.threads, maxParked: maxParked,
+                maxWaitMs: Int64(maxWait * 1000)),
+            stats: stats)
+        let router = gateway.router()
         let server: HTTPServer
         do {
             server = try HTTPServer(configuration: configuration, router: router, logger: logger, stats: stats)

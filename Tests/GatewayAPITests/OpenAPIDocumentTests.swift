@@ -8,6 +8,6 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let file = try String(contentsOf: root.appendingPathComponent("openapi/openapi.yaml"), encoding: .utf8)
-        #expect(GatewayAPI.openAPIDocument + "\n" == file, "run openapi/embed.sh after editing openapi/openapi.yaml")
+        #expect(Gateway.openAPIDocument + "\n" == file, "run openapi/embed.sh after editing openapi/openapi.yaml")
     }
 }

@@ -54,11 +54,26 @@ public final class ZKGateProcess: Sendable {
     public let stderr: OutputCapture
     private let status = Mutex<ExitStatus?>(nil)
 
+    /// The data folder this helper made (and removes on deinit), when the test named none.
+    public let ownDataDirectory: String?
+
     /// Starts `zkgate serve`-equivalent with `arguments`, adding `--listen 127.0.0.1:0` unless
-    /// the arguments name a listen address, and waits for its `listening` log line.
+    /// the arguments name a listen address, and a fresh temporary `--data-dir` unless they
+    /// name one (the store locks its folder, so parallel servers each need their own), and
+    /// waits for its `listening` log line.
     public init(_ arguments: [String] = [], startupTimeout: Double = 15) throws {
         var args = arguments
         if !args.contains("--listen") { args = ["--listen", "127.0.0.1:0"] + args }
+        var made: String?
+        if !args.contains("--data-dir") {
+            var template = Array("/tmp/zkgate-test-XXXXXX".utf8CString)
+            guard let path = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+                throw ZKGateProcessError.didNotStart("cannot make a temporary data folder")
+            }
+            made = String(cString: path)
+            args += ["--data-dir", made!]
+        }
+        ownDataDirectory = made
         self.arguments = args
         let binary = try Self.binaryPath()
 
@@ -79,6 +94,7 @@ public final class ZKGateProcess: Sendable {
         guard let parsedPort else {
             // No deinit runs for a failed init, so stop the child here.
             let ended = Self.terminate(child.pid, grace: 1, status: startup)
+            if let made { Self.removeTree(made) }
             _ = err.wait(timeout: 1) { _ in err.isFinished }
             throw ZKGateProcessError.didNotStart(
                 "\(ended.map { "\($0)" } ?? "?") after no `listening` line in \(startupTimeout) s; stderr: \(err.text)")
@@ -89,7 +105,14 @@ public final class ZKGateProcess: Sendable {
         stderr = err
     }
 
-    deinit { Self.terminate(pid, grace: 2, status: status) }
+    deinit {
+        Self.terminate(pid, grace: 2, status: status)
+        if let ownDataDirectory { Self.removeTree(ownDataDirectory) }
+    }
+
+    static func removeTree(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
 
     /// Parses the port from `... address=127.0.0.1:PORT ... listening`.
     static func listeningPort(in log: String) -> UInt16? {

@@ -1,3 +1,5 @@
+// The one wrapper for system calls, shared by the event loops (Reactor) and the durable
+// store (Storage).
 #if canImport(Glibc)
 import Glibc
 #endif

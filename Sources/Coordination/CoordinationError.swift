@@ -1,0 +1,106 @@
+/// Why a coordination operation failed: ZooKeeper's `KeeperException` cases that zkgate can meet.
+///
+/// Paths in the node cases are the paths as requested, because that is all a ZooKeeper client
+/// learns (the server sends only a code): a create's ``noNode(_:)`` therefore names the node to
+/// be created, whose parent is missing. ``code`` gives ZooKeeper's number, ``slug`` a stable name
+/// for problem types, ``message`` a sentence for people.
+public enum CoordinationError: Error, Hashable, Sendable {
+    /// The node does not exist (for a create: its parent does not). `NONODE`, -101.
+    case noNode(ZNodePath)
+    /// A node already exists at the path being created. `NODEEXISTS`, -110.
+    case nodeExists(ZNodePath)
+    /// The expected version (not -1) differs from the node's. `BADVERSION`, -103.
+    case badVersion(ZNodePath)
+    /// The node to delete has children. `NOTEMPTY`, -111.
+    case notEmpty(ZNodePath)
+    /// The node's parent is ephemeral, and ephemerals cannot have children.
+    /// `NOCHILDRENFOREPHEMERALS`, -108.
+    case noChildrenForEphemerals(ZNodePath)
+    /// The request is malformed: a bad TTL, a missing session, a protected path.
+    /// `BADARGUMENTS`, -8.
+    case badArguments(String)
+    /// The path breaks ZooKeeper's path rules. ZooKeeper's server answers these with
+    /// `BADARGUMENTS`, -8 (its `validatePath`), so that is the code.
+    case invalidPath(String, reason: String)
+    /// The session is unknown, closed or expired. `SESSIONEXPIRED`, -112.
+    case sessionExpired(Int64)
+    /// The backend does not support the operation, such as TTL nodes on an ensemble without
+    /// `zookeeper.extendedTypesEnabled`. `UNIMPLEMENTED`, -6.
+    case unimplemented(String)
+    /// The data is over the limit. ZooKeeper itself drops the connection on a request over
+    /// `jute.maxbuffer`; the nearest code it answers with is `MARSHALLINGERROR`, -5, which it
+    /// uses for a request it cannot read.
+    case dataTooLarge(size: Int, limit: Int)
+    /// The connection to the backend was lost; an in-flight write may or may not have happened.
+    /// `CONNECTIONLOSS`, -4.
+    case connectionLoss
+    /// The backend did not answer in time. `OPERATIONTIMEOUT`, -7.
+    case operationTimeout
+    /// The backend cannot serve at all (no quorum, not started). A ZooKeeper client only ever
+    /// sees that as a lost connection, so the code is `CONNECTIONLOSS`, -4; the slug tells them
+    /// apart.
+    case unavailable(String)
+
+    /// ZooKeeper's `KeeperException.Code` value.
+    public var code: Int32 {
+        switch self {
+        case .noNode: -101
+        case .nodeExists: -110
+        case .badVersion: -103
+        case .notEmpty: -111
+        case .noChildrenForEphemerals: -108
+        case .badArguments, .invalidPath: -8
+        case .sessionExpired: -112
+        case .unimplemented: -6
+        case .dataTooLarge: -5
+        case .connectionLoss, .unavailable: -4
+        case .operationTimeout: -7
+        }
+    }
+
+    /// A stable kebab-case name, used as the last segment of problem type URIs.
+    public var slug: String {
+        switch self {
+        case .noNode: "no-node"
+        case .nodeExists: "node-exists"
+        case .badVersion: "bad-version"
+        case .notEmpty: "not-empty"
+        case .noChildrenForEphemerals: "no-children-for-ephemerals"
+        case .badArguments: "bad-arguments"
+        case .invalidPath: "invalid-path"
+        case .sessionExpired: "session-expired"
+        case .unimplemented: "unimplemented"
+        case .dataTooLarge: "data-too-large"
+        case .connectionLoss: "connection-loss"
+        case .operationTimeout: "operation-timeout"
+        case .unavailable: "unavailable"
+        }
+    }
+
+    /// One sentence describing this error.
+    public var message: String {
+        switch self {
+        case .noNode(let path): "no node at \(path)"
+        case .nodeExists(let path): "a node already exists at \(path)"
+        case .badVersion(let path): "the version of \(path) does not match the expected version"
+        case .notEmpty(let path): "\(path) has children"
+        case .noChildrenForEphemerals(let path):
+            "cannot create \(path): its parent is ephemeral, and ephemeral nodes cannot have children"
+        case .badArguments(let detail): detail
+        case .invalidPath(let path, let reason): "invalid path \"\(path)\": \(reason)"
+        case .sessionExpired(let id): "session \(Self.hex(id)) is unknown or has expired"
+        case .unimplemented(let detail): "not implemented: \(detail)"
+        case .dataTooLarge(let size, let limit): "data is \(size) bytes, over the limit of \(limit)"
+        case .connectionLoss: "lost the connection to the backend; an in-flight write may or may not have happened"
+        case .operationTimeout: "the backend did not answer in time"
+        case .unavailable(let detail): "the backend is unavailable: \(detail)"
+        }
+    }
+
+    /// A session id as ZooKeeper prints it, `0x` and lowercase hex of the unsigned value.
+    static func hex(_ id: Int64) -> String { "0x" + String(UInt64(bitPattern: id), radix: 16) }
+}
+
+extension CoordinationError: CustomStringConvertible {
+    public var description: String { message }
+}

@@ -1,0 +1,105 @@
+import Coordination
+import Storage
+
+extension EmbeddedStore {
+    public func commit(_ operations: [Operation], session: Int64?) async throws(MultiFailure)
+        -> (results: [OperationResult], zxid: Int64)
+    {
+        let outcome = try await submit(.operations(operations, session: session))
+        guard case .success(let results) = outcome.result else { preconditionFailure("submit returns successes only") }
+        return (results, outcome.zxid)
+    }
+
+    /// Validates against `head`, logs, and returns once the record is durable and its changes
+    /// published.
+    func submit(_ transaction: Transaction) async throws(MultiFailure) -> TransactionOutcome {
+        let result: Result<TransactionOutcome, MultiFailure> = await withCheckedContinuation { continuation in
+            submit(transaction) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// The callback form of `submit`, for the sweeper (no caller waits).
+    func submit(_ transaction: Transaction, done: (@Sendable (Result<TransactionOutcome, MultiFailure>) -> Void)?) {
+        let refused: MultiFailure? = state.withLock { s in
+            if let failure = s.failure {
+                return MultiFailure(index: -1, error: .unavailable("the data folder cannot be written: \(failure)"))
+            }
+            let zxid = s.head.lastZxid + 1
+            let time = Self.wallMilliseconds()
+            let outcome = s.head.apply(transaction, zxid: zxid, time: time)
+            if case .failure(let failure) = outcome.result { return failure }
+            s.pending.append(Pending(zxid: zxid, time: time, transaction: transaction, done: done))
+            // Appending under the lock keeps log order equal to zxid order.
+            log.append(LogEntry(zxid: zxid, time: time, transaction: transaction).encode()) { [weak self] result in
+                self?.logged(zxid: zxid, result)
+            }
+            return nil
+        }
+        if let refused { done?(.failure(refused)) }
+    }
+
+    /// On the log's writer thread, in sequence order: the record is durable (or failed).
+    func logged(zxid: Int64, _ result: Result<UInt64, StorageError>) {
+        var outcome: TransactionOutcome?
+        var sink: (@Sendable (ChangeBatch) -> Void)?
+        var snapshotOf: (tree: DataTree, sequence: UInt64)?
+        let pending: Pending? = state.withLock { s in
+            guard let first = s.pending.first, first.zxid == zxid else { return nil }
+            s.pending.removeFirst()
+            switch result {
+            case .success(let sequence):
+                let applied = s.durable.apply(first.transaction, zxid: first.zxid, time: first.time)
+                outcome = applied
+                sink = s.sink
+                s.recordsSinceSnapshot += 1
+                if s.recordsSinceSnapshot >= configuration.snapshotEvery && !s.snapshotting {
+                    s.snapshotting = true
+                    s.recordsSinceSnapshot = 0
+                    // The tree exactly as of this record: the rest of its batch is not in it yet,
+                    // so the snapshot must be labelled with this record's sequence, not the
+                    // batch's last one.
+                    snapshotOf = (s.durable, sequence)
+                }
+            case .failure(let error):
+                // The head tree now holds a write that is not on disk: stop acknowledging.
+                s.failure = s.failure ?? error
+            }
+            return first
+        }
+        guard let pending else { return }
+        switch result {
+        case .success:
+            guard let outcome else { return }
+            // Publish before answering: a client that reads after its write's answer on the
+            // same loop then finds its cache already invalidated.
+            if !outcome.events.isEmpty { sink?(ChangeBatch(events: outcome.events, zxid: outcome.zxid)) }
+            pending.done?(.success(outcome))
+            if let snapshotOf { snapshot(snapshotOf.tree, sequence: snapshotOf.sequence) }
+        case .failure(let error):
+            logger.critical("the write-ahead log failed; writes are refused from now on", metadata: ["error": "\(error)"])
+            pending.done?(.failure(MultiFailure(index: -1, error: .unavailable("the data folder cannot be written: \(error)"))))
+        }
+    }
+
+    /// Writes a snapshot of the durable tree off the writer thread, then drops the log
+    /// segments it covers.
+    func snapshot(_ tree: DataTree, sequence: UInt64) {
+        queue.async { [self] in
+            defer { state.withLock { $0.snapshotting = false } }
+            do {
+                try snapshots.write(sequence: sequence, bytes: tree.snapshot())
+                // Trim only what the oldest kept snapshot covers: if the newest one turns out
+                // damaged, recovery falls back to the older one and needs the log since it.
+                let oldest = try snapshots.retainedSequences().min() ?? 0
+                let removed = try log.removeSegments(coveredBy: oldest)
+                logger.info("snapshot written", metadata: [
+                    "sequence": "\(sequence)", "zxid": "\(tree.lastZxid)", "nodes": "\(tree.nodeCount)",
+                    "removedSegments": "\(removed)",
+                ])
+            } catch {
+                logger.error("snapshot failed; the log keeps every record", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Coordination
+import Dispatch
+import Logging
+import Storage
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The default backend: ZooKeeper's data model in memory, made durable by a write-ahead log
+/// with group commit and periodic snapshots in a data folder.
+///
+/// Two trees: `head` has every accepted transaction and validates new ones (versions,
+/// sequence numbers), while `durable` has only transactions whose log record is on disk and
+/// answers every read. A write is acknowledged, and its changes published, only once durable,
+/// so no reader or watcher ever sees a write that a crash could take back. The price is the
+/// tree twice in memory.
+public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var dataDirectory: String
+        /// A snapshot is written after this many log records.
+        public var snapshotEvery: Int
+        /// How often expired sessions, containers and TTL nodes are swept (ms).
+        public var sweepIntervalMs: Int
+
+        public init(dataDirectory: String, snapshotEvery: Int = 20_000, sweepIntervalMs: Int = 250) {
+            self.dataDirectory = dataDirectory
+            self.snapshotEvery = max(1, snapshotEvery)
+            self.sweepIntervalMs = max(10, sweepIntervalMs)
+        }
+    }
+
+    struct Pending {
+        let zxid: Int64
+        let time: Int64
+        let transaction: Transaction
+        let done: (@Sendable (Result<TransactionOutcome, MultiFailure>) -> Void)?
+    }
+
+    struct State {
+        var head: DataTree
+        var durable: DataTree
+        var pending: [Pending] = []
+        /// Monotonic deadlines (ns) of live sessions; renewals only move these.
+        var deadlines: [Int64: UInt64] = [:]
+        var failure: StorageError?
+        var recordsSinceSnapshot = 0
+        var snapshotting = false
+        var sink: (@Sendable (ChangeBatch) -> Void)?
+    }
+
+    let configuration: Configuration
+    let logger: Logger
+    let directory: DataDirectory
+    let log: WriteAheadLog
+    let snapshots: SnapshotStore
+    let state: Mutex<State>
+    let sweeper: any DispatchSourceTimer
+    let queue = DispatchQueue(label: "zkgate.embedded.maintenance")
+
+    /// Opens (or creates) the store in `configuration.dataDirectory`: takes the folder's lock,
+    /// loads the newest valid snapshot and replays the log after it.
+    ///
+    /// - Throws: `StorageError.locked` when another process uses the folder; corruption and
+    ///   I/O errors from the log and snapshots; `CoordinationError` for a record that does not
+    ///   replay (a log from an incompatible version).
+    public init(configuration: Configuration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        directory = try DataDirectory(path: configuration.dataDirectory)
+        snapshots = SnapshotStore(directory: directory)
+        var tree = DataTree()
+        var snapshotSequence: UInt64 = 0
+        if let loaded = try snapshots.loadLatest() {
+            for skipped in loaded.skipped {
+                logger.warning("skipped a damaged snapshot", metadata: ["path": "\(skipped.path)", "defect": "\(skipped.defect)"])
+            }
+            tree = try DataTree(snapshot: loaded.bytes)
+            snapshotSequence = loaded.sequence
+        }
+        let (log, records, report) = try WriteAheadLog.open(directory: directory)
+        self.log = log
+        if let truncation = report.truncation {
+            logger.warning("truncated a torn log tail left by a crash", metadata: [
+                "segment": "\(truncation.segment)", "offset": "\(truncation.offset)",
+                "droppedBytes": "\(truncation.droppedBytes)", "defect": "\(truncation.defect)",
+            ])
+        }
+        var replayed = 0
+        for record in records where record.sequence > snapshotSequence {
+            let entry = try LogEntry(decoding: record.payload)
+            let outcome = tree.apply(entry.transaction, zxid: entry.zxid, time: entry.time)
+            if case .failure(let failure) = outcome.result {
+                throw CoordinationError.badArguments("log record \(record.sequence) does not replay: \(failure.error)")
+            }
+            replayed += 1
+        }
+        var initial = State(head: tree, durable: tree)
+        // Leases restart on recovery, as ZooKeeper's do after a leader change: the TTL is a
+        // lower bound, never shortened by downtime.
+        let now = Self.monotonicNanoseconds()
+        for (id, timeout) in tree.sessions { initial.deadlines[id] = now + UInt64(timeout) * 1_000_000 }
+        initial.recordsSinceSnapshot = replayed
+        state = Mutex(initial)
+        sweeper = DispatchSource.makeTimerSource(queue: queue)
+        logger.info("embedded store open", metadata: [
+            "dataDirectory": "\(configuration.dataDirectory)", "nodes": "\(tree.nodeCount)",
+            "sessions": "\(tree.sessions.count)", "zxid": "\(tree.lastZxid)", "replayedRecords": "\(replayed)",
+        ])
+        sweeper.schedule(
+            deadline: .now() + .milliseconds(configuration.sweepIntervalMs),
+            repeating: .milliseconds(configuration.sweepIntervalMs))
+        sweeper.setEventHandler { [weak self] in self?.sweep() }
+        sweeper.resume()
+    }
+
+    public var isReady: Bool { state.withLock { $0.failure == nil } }
+
+    public func setChangeSink(_ sink: @escaping @Sendable (ChangeBatch) -> Void) {
+        state.withLock { $0.sink = sink }
+    }
+
+    public func shutdown() {
+        sweeper.cancel()
+        log.close()
+        directory.close()
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    static func wallMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,59 @@
+import Coordination
+import HTTPCore
+import HTTPServer
+import JSON
+
+extension CoordinationError {
+    /// The one table from coordination errors to HTTP: status, problem type, and whether the
+    /// client should retry later.
+    var httpStatus: HTTPStatus {
+        switch self {
+        case .noNode: .notFound
+        case .sessionExpired: .notFound
+        case .nodeExists, .notEmpty, .noChildrenForEphemerals: .conflict
+        case .badVersion: .preconditionFailed
+        case .badArguments, .invalidPath: .badRequest
+        case .dataTooLarge: .contentTooLarge
+        case .unimplemented: .notImplemented
+        case .connectionLoss, .operationTimeout, .unavailable: .serviceUnavailable
+        }
+    }
+
+    /// The problem+json answer for this error.
+    func problem(extra: [(String, String)] = []) -> HTTPResponse {
+        var headers: HTTPHeaders = [:]
+        if httpStatus == .serviceUnavailable { headers.add(name: "Retry-After", value: "1") }
+        var members = extra
+        switch self {
+        case .noNode(let path), .nodeExists(let path), .badVersion(let path), .notEmpty(let path),
+            .noChildrenForEphemerals(let path):
+            members.append(("path", JSONWriter.quoted(path.string)))
+        case .sessionExpired(let id):
+            members.append(("session", JSONWriter.quoted(SessionID.format(id))))
+        default:
+            break
+        }
+        return .problem(httpStatus, type: slug, detail: message, extra: members, headers: headers)
+    }
+}
+
+extension MultiFailure {
+    /// A failed multi names the failing operation's index and its reason.
+    func problem() -> HTTPResponse {
+        guard index >= 0 else { return error.problem() }
+        return error.problem(extra: [("failedOp", String(index)), ("reason", JSONWriter.quoted(error.slug))])
+    }
+}
+
+/// Session ids travel as 16 lowercase hex digits: JSON numbers lose precision past 2^53.
+enum SessionID {
+    static func format(_ id: Int64) -> String {
+        let hex = String(UInt64(bitPattern: id), radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    static func parse(_ text: String) -> Int64? {
+        guard text.utf8.count == 16, let value = UInt64(text, radix: 16) else { return nil }
+        return Int64(bitPattern: value)
+    }
+}

@@ -1,0 +1,106 @@
+import Coordination
+import HTTPCore
+import HTTPServer
+import JSON
+
+extension Gateway {
+    /// Session timeouts accepted, in milliseconds.
+    static let sessionTimeouts: ClosedRange<Int64> = 1_000...3_600_000
+    static let defaultSessionTimeout: Int64 = 30_000
+
+    func addSessionRoutes(to router: inout Router) {
+        router.add(.post, "/v1/sessions") { [self] in openSession($0, $1) }
+        router.add(.put, "/v1/sessions/{id}") { [self] request, context in
+            sessionCall(request, context) { (backend, id) throws(CoordinationError) in try await backend.renewSession(id) }
+        }
+        router.add(.get, "/v1/sessions/{id}") { [self] request, context in
+            sessionCall(request, context) { (backend, id) throws(CoordinationError) in try await backend.session(id) }
+        }
+        router.add(.delete, "/v1/sessions/{id}") { [self] in closeSession($0, $1) }
+    }
+
+    /// POST /v1/sessions `{"ttl": ms}` (default 30 s).
+    func openSession(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
+        var timeout = Self.defaultSessionTimeout
+        if !request.body.isEmpty {
+            do {
+                let json = try JSONParser.parse(request.body)
+                guard let object = json.objectValue else {
+                    throw BadRequest(field: "body", detail: "The body must be a JSON object such as {\"ttl\": 30000}.")
+                }
+                if let unknown = object.names.first(where: { $0 != "ttl" }) {
+                    throw BadRequest(field: unknown, detail: "Unknown member \"\(unknown)\"; allowed: ttl.")
+                }
+                if let value = object["ttl"] {
+                    guard let ttl = value.int64Value, Self.sessionTimeouts.contains(ttl) else {
+                        throw BadRequest(field: "ttl", detail: "ttl must be an integer of milliseconds from "
+                            + "\(Self.sessionTimeouts.lowerBound) to \(Self.sessionTimeouts.upperBound).")
+                    }
+                    timeout = ttl
+                }
+            } catch let error as BadRequest {
+                return .response(error.response)
+            } catch {
+                return .response(BadRequest(field: "body", detail: "The body is not valid JSON: \(error).").response)
+            }
+        }
+        let ttl = timeout
+        return answerLater(context) { [backend] in
+            do throws(CoordinationError) {
+                let info = try await backend.openSession(timeoutMs: ttl)
+                return Self.sessionResponse(info, status: .created)
+            } catch {
+                return error.problem()
+            }
+        }
+    }
+
+    func closeSession(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
+        guard let id = request.parameter("id").flatMap(SessionID.parse) else { return .response(Self.badSessionID()) }
+        return answerLater(context) { [backend] in
+            do throws(CoordinationError) {
+                try await backend.closeSession(id)
+                return HTTPResponse(status: .noContent)
+            } catch {
+                return error.problem()
+            }
+        }
+    }
+
+    func sessionCall(
+        _ request: HTTPRequest, _ context: RequestContext,
+        _ call: @escaping @Sendable (any CoordinationBackend, Int64) async throws(CoordinationError) -> SessionInfo
+    ) -> HandlerResult {
+        guard let id = request.parameter("id").flatMap(SessionID.parse) else { return .response(Self.badSessionID()) }
+        return answerLater(context) { [backend] in
+            do throws(CoordinationError) {
+                return Self.sessionResponse(try await call(backend, id), status: .ok)
+            } catch {
+                return error.problem()
+            }
+        }
+    }
+
+    static func badSessionID() -> HTTPResponse {
+        BadRequest(field: "id", detail: "A session id is 16 hex digits, as POST /v1/sessions returns.").response
+    }
+
+    /// `{"id", "ttl", "expiresInMs", "ephemerals"?}`.
+    static func sessionResponse(_ info: SessionInfo, status: HTTPStatus) -> HTTPResponse {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("id"); w.string(SessionID.format(info.id))
+        w.key("ttl"); w.number(info.timeoutMs)
+        w.key("expiresInMs"); w.number(info.expiresInMs)
+        if let ephemerals = info.ephemerals {
+            w.key("ephemerals")
+            w.beginArray()
+            for path in ephemerals { w.string(path.string) }
+            w.endArray()
+        }
+        w.endObject()
+        var headers: HTTPHeaders = ["Content-Type": "application/json"]
+        if status == .created { headers.add(name: "Location", value: "/v1/sessions/" + SessionID.format(info.id)) }
+        return HTTPResponse(status: status, headers: headers, body: w.bytes)
+    }
+}

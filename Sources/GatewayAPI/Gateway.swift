@@ -1,0 +1,80 @@
+import Coordination
+import HTTPCore
+import HTTPServer
+import Reactor
+
+/// The HTTP API over a coordination backend: the routes, the per-loop caches and parked
+/// long-polls, and the fan-out of the backend's change batches to the loops.
+public final class Gateway: Sendable {
+    public struct Options: Sendable {
+        /// Serve `/debug/...` routes (deferred and streamed answers for testing clients).
+        public var debugRoutes: Bool
+        /// Event loop threads of the server (one cache and parking lot each).
+        public var threads: Int
+        /// Long-polls parked at once in this process; beyond it, 429 with Retry-After.
+        public var maxParked: Int
+        /// The longest long-poll wait; the default wait is the smaller of 30 s and this.
+        public var maxWaitMs: Int64
+
+        public init(debugRoutes: Bool = false, threads: Int = 1, maxParked: Int = 100_000, maxWaitMs: Int64 = 55_000) {
+            self.debugRoutes = debugRoutes
+            self.threads = max(1, threads)
+            self.maxParked = max(1, maxParked)
+            self.maxWaitMs = max(1, maxWaitMs)
+        }
+    }
+
+    let backend: any CoordinationBackend
+    let options: Options
+    let stats: HTTPServerStats
+    let states: [LoopState]
+    let fanout = ChangeFanout()
+
+    public init(backend: any CoordinationBackend, options: Options, stats: HTTPServerStats) {
+        self.backend = backend
+        self.options = options
+        self.stats = stats
+        let budget = ParkingBudget(capacity: options.maxParked)
+        states = (0..<options.threads).map { _ in LoopState(budget: budget) }
+        let fanout = self.fanout
+        backend.setChangeSink { fanout.publish($0) }
+    }
+
+    /// The OpenAPI document served at `/openapi.yaml`.
+    public static var openAPIDocument: String { OpenAPIDocument.yaml }
+
+    /// The route table.
+    public func router() -> Router {
+        var router = Router()
+        let healthy = HTTPResponse.json(.ok, #"{"status":"ok"}"#)
+        router.add(.get, "/healthz") { _, _ in .response(healthy) }
+        let ready = HTTPResponse.json(.ok, #"{"status":"ready"}"#)
+        let notReady = HTTPResponse.problem(
+            .serviceUnavailable, type: "not-ready", detail: "The backend is not serving.", headers: ["Retry-After": "1"])
+        router.add(.get, "/readyz") { [backend] _, _ in .response(backend.isReady ? ready : notReady) }
+        router.add(.get, "/metrics") { [stats] _, _ in .response(Metrics.render(stats)) }
+        let document = HTTPResponse(
+            status: .ok, headers: ["Content-Type": "application/yaml"], body: Array(OpenAPIDocument.yaml.utf8))
+        router.add(.get, "/openapi.yaml") { _, _ in .response(document) }
+        addNodeRoutes(to: &router)
+        addTransactionRoute(to: &router)
+        addSessionRoutes(to: &router)
+        if options.debugRoutes { DebugRoutes.add(to: &router) }
+        return router
+    }
+
+    /// The state of the loop running this handler, bound on first use.
+    func state(_ context: RequestContext) -> LoopState {
+        let loop = context.loop
+        let state = states[loop.index % states.count]
+        if state.attach(loop) { fanout.register(loop, state) }
+        return state
+    }
+
+    /// Runs an asynchronous backend call for a parked request and answers with its result.
+    func answerLater(_ context: RequestContext, _ work: @escaping @Sendable () async -> HTTPResponse) -> HandlerResult {
+        let deferred = context.deferResponse()
+        Task { deferred.respond(await work()) }
+        return .deferred
+    }
+}

@@ -1,0 +1,86 @@
+import Coordination
+import HTTPCore
+import HTTPServer
+import Reactor
+
+/// What a parked long-poll waits on: a node's data, or its data and children.
+struct WaitKey: Hashable {
+    var path: ZNodePath
+    var children: Bool
+}
+
+/// The gateway's state on one event loop: a read cache kept coherent by the change batches
+/// this loop applies, and the long-polls parked here. Confined to its loop, so a cache hit
+/// or a wake-up takes no lock.
+final class LoopState: @unchecked Sendable {
+    struct Entry {
+        var read: ReadResult
+        /// The default JSON answer, rendered once and reused until the node changes.
+        var prepared: HTTPResponse?
+    }
+
+    private(set) var loop: EventLoop?
+    private(set) var parking: ParkingLot<WaitKey>?
+    private var cache: [WaitKey: Entry] = [:]
+    /// The zxid of the last change batch applied here.
+    private(set) var appliedIndex: Int64 = 0
+    let budget: ParkingBudget
+    static let cacheCapacity = 50_000
+    /// xorshift64*: jitter needs spread, not secrecy, and must not take a lock.
+    private var random: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    func nextRandom() -> UInt64 {
+        random ^= random >> 12
+        random ^= random << 25
+        random ^= random >> 27
+        return random &* 0x2545_F491_4F6C_DD1D
+    }
+
+    init(budget: ParkingBudget) {
+        self.budget = budget
+    }
+
+    /// Binds the state to its loop on first use (on that loop's thread).
+    /// - Returns: true the first time, so the caller can register the loop for change batches.
+    func attach(_ loop: EventLoop) -> Bool {
+        guard self.loop == nil else { return false }
+        self.loop = loop
+        parking = ParkingLot(loop: loop, budget: budget)
+        return true
+    }
+
+    /// A cached read no older than `atLeast`, or nil.
+    func cached(_ key: WaitKey, atLeast index: Int64) -> Entry? {
+        guard let entry = cache[key], entry.read.index >= index || appliedIndex >= index else { return nil }
+        return entry
+    }
+
+    func store(_ key: WaitKey, _ read: ReadResult, prepared: HTTPResponse? = nil) {
+        // Only a read at least as new as what this loop has applied may be cached: an older one
+        // could miss an invalidation that has already passed.
+        guard read.index >= appliedIndex else { return }
+        if cache.count >= Self.cacheCapacity, cache[key] == nil, let victim = cache.keys.first {
+            cache.removeValue(forKey: victim)
+        }
+        cache[key] = Entry(read: read, prepared: prepared)
+    }
+
+    func setPrepared(_ key: WaitKey, _ response: HTTPResponse) {
+        cache[key]?.prepared = response
+    }
+
+    /// Applies a change batch: drops what it changed from the cache and wakes the long-polls
+    /// that wait on it (each re-checks its condition when it renders).
+    func apply(_ batch: ChangeBatch) {
+        appliedIndex = max(appliedIndex, batch.zxid)
+        for event in batch.events {
+            let data = WaitKey(path: event.path, children: false)
+            let children = WaitKey(path: event.path, children: true)
+            cache.removeValue(forKey: data)
+            cache.removeValue(forKey: children)
+            guard let parking else { continue }
+            if event.kind != .childrenChanged { parking.wake(data) }
+            parking.wake(children)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Coordination
+import HTTPCore
+import HTTPServer
+import JSON
+
+/// How node data travels in JSON: as text when it is UTF-8 (and the client did not ask for
+/// base64), otherwise base64.
+enum DataEncoding: String, Sendable {
+    case utf8
+    case base64
+
+    static func natural(for data: [UInt8]) -> DataEncoding {
+        String(validating: data, as: UTF8.self) == nil ? .base64 : .utf8
+    }
+}
+
+/// Which representation of a node an answer carries.
+struct NodeView: Hashable, Sendable {
+    var children: Bool
+    /// nil: the natural encoding for the data.
+    var encoding: DataEncoding?
+    /// `Accept: application/octet-stream`: the raw data, with the stat in headers.
+    var raw: Bool
+}
+
+enum NodeRepresentation {
+    /// The node answer: JSON `{path, data, encoding, stat, children?}` or raw bytes, with
+    /// `ETag`, `Zkgate-Index` and (raw) `Zkgate-Stat`.
+    static func response(_ node: NodeSnapshot, index: Int64, view: NodeView, status: HTTPStatus = .ok,
+                         extraHeaders: HTTPHeaders = [:]) -> HTTPResponse {
+        var headers = extraHeaders
+        headers.add(name: "ETag", value: etag(node.stat, children: view.children))
+        headers.add(name: "Zkgate-Index", value: String(index))
+        if view.raw {
+            headers.add(name: "Content-Type", value: "application/octet-stream")
+            headers.add(name: "Zkgate-Stat", value: statJSON(node.stat, type: node.type))
+            return HTTPResponse(status: status, headers: headers, body: node.data)
+        }
+        var w = JSONWriter(capacity: 256 + node.data.count)
+        write(node, encoding: view.encoding, into: &w)
+        headers.add(name: "Content-Type", value: "application/json")
+        return HTTPResponse(status: status, headers: headers, body: w.bytes)
+    }
+
+    static func write(_ node: NodeSnapshot, encoding: DataEncoding?, into w: inout JSONWriter) {
+        // `encoding=utf8` cannot carry bytes that are not UTF-8: those go as base64, labelled so.
+        let natural = DataEncoding.natural(for: node.data)
+        let encoding = natural == .base64 ? .base64 : (encoding ?? natural)
+        w.beginObject()
+        w.key("path"); w.string(node.path.string)
+        w.key("data"); w.string(encoding == .utf8 ? String(decoding: node.data, as: UTF8.self) : Base64.encode(node.data))
+        w.key("encoding"); w.string(encoding.rawValue)
+        w.key("stat"); writeStat(node.stat, type: node.type, into: &w)
+        if let children = node.children {
+            w.key("children")
+            w.beginArray()
+            for child in children { w.string(child) }
+            w.endArray()
+        }
+        w.endObject()
+    }
+
+    /// A strong validator that changes whenever the representation does: mzxid moves with the
+    /// data and its stat fields, pzxid with the children and theirs (cversion, numChildren).
+    static func etag(_ stat: Stat, children: Bool) -> String {
+        "\"\(stat.mzxid).\(stat.pzxid)\""
+    }
+
+    static func statJSON(_ stat: Stat, type: EphemeralType? = nil) -> String {
+        var w = JSONWriter()
+        writeStat(stat, type: type, into: &w)
+        return w.string
+    }
+
+    /// ZooKeeper's names; ephemeralOwner as 16 hex digits (a session id), 0 for containers and
+    /// TTL nodes as ZooKeeper shows them; `type` tells the node kinds apart.
+    static func writeStat(_ stat: Stat, type known: EphemeralType? = nil, into w: inout JSONWriter) {
+        let type = known ?? EphemeralType(ephemeralOwner: stat.ephemeralOwner)
+        w.beginObject()
+        w.key("czxid"); w.number(stat.czxid)
+        w.key("mzxid"); w.number(stat.mzxid)
+        w.key("pzxid"); w.number(stat.pzxid)
+        w.key("ctime"); w.number(stat.ctime)
+        w.key("mtime"); w.number(stat.mtime)
+        w.key("version"); w.number(Int(stat.version))
+        w.key("cversion"); w.number(Int(stat.cversion))
+        w.key("aversion"); w.number(Int(stat.aversion))
+        w.key("ephemeralOwner"); w.string(SessionID.format(type?.clientEphemeralOwner ?? stat.ephemeralOwner))
+        w.key("dataLength"); w.number(Int(stat.dataLength))
+        w.key("numChildren"); w.number(Int(stat.numChildren))
+        w.key("type"); w.string(typeName(type))
+        w.endObject()
+    }
+
+    static func typeName(_ type: EphemeralType?) -> String {
+        switch type {
+        case .session: "ephemeral"
+        case .container: "container"
+        case .ttl: "ttl"
+        case .persistent, .none: "persistent"
+        }
+    }
+}
