@@ -21,22 +21,29 @@ extension EmbeddedStore {
 
     /// The callback form of `submit`, for the sweeper (no caller waits).
     func submit(_ transaction: Transaction, done: (@Sendable (Result<TransactionOutcome, MultiFailure>) -> Void)?) {
-        let refused: MultiFailure? = state.withLock { s in
-            if let failure = s.failure {
-                return MultiFailure(index: -1, error: .unavailable("the data folder cannot be written: \(failure)"))
+        // `appendOrder` keeps log order equal to zxid order without holding `state` across the
+        // append: a closed log completes the append at once, and that completion takes `state`.
+        appendOrder.withLock { _ in
+            let accepted: Result<(Int64, Int64), MultiFailure> = state.withLock { s in
+                if let failure = s.failure {
+                    return .failure(MultiFailure(index: -1, error: .unavailable("the data folder cannot be written: \(failure)")))
+                }
+                let zxid = s.head.lastZxid + 1
+                let time = Self.wallMilliseconds()
+                let outcome = s.head.apply(transaction, zxid: zxid, time: time)
+                if case .failure(let failure) = outcome.result { return .failure(failure) }
+                s.pending.append(Pending(zxid: zxid, time: time, transaction: transaction, done: done))
+                return .success((zxid, time))
             }
-            let zxid = s.head.lastZxid + 1
-            let time = Self.wallMilliseconds()
-            let outcome = s.head.apply(transaction, zxid: zxid, time: time)
-            if case .failure(let failure) = outcome.result { return failure }
-            s.pending.append(Pending(zxid: zxid, time: time, transaction: transaction, done: done))
-            // Appending under the lock keeps log order equal to zxid order.
-            log.append(LogEntry(zxid: zxid, time: time, transaction: transaction).encode()) { [weak self] result in
-                self?.logged(zxid: zxid, result)
+            switch accepted {
+            case .failure(let refused):
+                done?(.failure(refused))
+            case .success(let (zxid, time)):
+                log.append(LogEntry(zxid: zxid, time: time, transaction: transaction).encode()) { [weak self] result in
+                    self?.logged(zxid: zxid, result)
+                }
             }
-            return nil
         }
-        if let refused { done?(.failure(refused)) }
     }
 
     /// On the log's writer thread, in sequence order: the record is durable (or failed).

@@ -56,6 +56,9 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
     let log: WriteAheadLog
     let snapshots: SnapshotStore
     let state: Mutex<State>
+    /// Held from accepting a transaction until its record is queued in the log, so records are
+    /// logged in zxid order.
+    let appendOrder = Mutex<Void>(())
     let sweeper: any DispatchSourceTimer
     let queue = DispatchQueue(label: "zkgate.embedded.maintenance")
 

@@ -4,14 +4,23 @@ import Synchronization
 
 /// Delivers the backend's change batches to every loop that serves the API: one job per loop
 /// per batch, whatever the number of parked requests (they are woken on their loop).
+///
+/// It also keeps the watch feed's history: one lock per batch to record, and one per feed
+/// request that reads it (never per wake-up: a woken feed renders from the batch itself).
 final class ChangeFanout: Sendable {
     private let targets = Mutex<[(EventLoop, LoopState)]>([])
+    let history: Mutex<ChangeHistory>
+
+    init(historyCapacity: Int, startingAt index: Int64) {
+        history = Mutex(ChangeHistory(capacity: historyCapacity, startingAt: index))
+    }
 
     func register(_ loop: EventLoop, _ state: LoopState) {
         targets.withLock { $0.append((loop, state)) }
     }
 
     func publish(_ batch: ChangeBatch) {
+        history.withLock { $0.record(batch) }
         for (loop, state) in targets.withLock({ $0 }) {
             loop.execute { state.apply(batch) }
         }

@@ -144,7 +144,7 @@ extension Gateway {
     static let maxRecursiveDelete = 10_000
 
     /// The descendants of `path`, deepest first, or nil when there are too many.
-    func subtree(_ path: ZNodePath, state: LoopState) -> [ZNodePath]? {
+    func subtree(_ path: ZNodePath, state: LoopState?) -> [ZNodePath]? {
         var result: [ZNodePath] = []
         var stack = [path]
         while let next = stack.popLast() {

@@ -15,12 +15,18 @@ public final class Gateway: Sendable {
         public var maxParked: Int
         /// The longest long-poll wait; the default wait is the smaller of 30 s and this.
         public var maxWaitMs: Int64
+        /// Change events the watch feed can resume from.
+        public var watchHistory: Int
 
-        public init(debugRoutes: Bool = false, threads: Int = 1, maxParked: Int = 100_000, maxWaitMs: Int64 = 55_000) {
+        public init(
+            debugRoutes: Bool = false, threads: Int = 1, maxParked: Int = 100_000, maxWaitMs: Int64 = 55_000,
+            watchHistory: Int = 16_384
+        ) {
             self.debugRoutes = debugRoutes
             self.threads = max(1, threads)
             self.maxParked = max(1, maxParked)
             self.maxWaitMs = max(1, maxWaitMs)
+            self.watchHistory = max(1, watchHistory)
         }
     }
 
@@ -28,7 +34,7 @@ public final class Gateway: Sendable {
     let options: Options
     let stats: HTTPServerStats
     let states: [LoopState]
-    let fanout = ChangeFanout()
+    let fanout: ChangeFanout
 
     public init(backend: any CoordinationBackend, options: Options, stats: HTTPServerStats) {
         self.backend = backend
@@ -36,7 +42,11 @@ public final class Gateway: Sendable {
         self.stats = stats
         let budget = ParkingBudget(capacity: options.maxParked)
         states = (0..<options.threads).map { _ in LoopState(budget: budget) }
-        let fanout = self.fanout
+        // Events before this process started are not in the history: a feed from an older
+        // cursor gets 410 and a snapshot.
+        let start = backend.readNow(.root, children: false)?.index ?? Int64.max
+        let fanout = ChangeFanout(historyCapacity: options.watchHistory, startingAt: start)
+        self.fanout = fanout
         backend.setChangeSink { fanout.publish($0) }
     }
 
@@ -59,6 +69,7 @@ public final class Gateway: Sendable {
         addNodeRoutes(to: &router)
         addTransactionRoute(to: &router)
         addSessionRoutes(to: &router)
+        addWatchRoute(to: &router)
         if options.debugRoutes { DebugRoutes.add(to: &router) }
         return router
     }

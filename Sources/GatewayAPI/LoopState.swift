@@ -21,6 +21,13 @@ final class LoopState: @unchecked Sendable {
 
     private(set) var loop: EventLoop?
     private(set) var parking: ParkingLot<WaitKey>?
+    /// Watch-feed long-polls, woken with the events of the batch being applied.
+    private(set) var feedParking: ParkingLot<FeedKey>?
+    /// The batch `apply` is working through, for feed waiters to render from.
+    private(set) var currentBatch: ChangeBatch?
+    /// Server-sent-event feeds on this loop.
+    var streams: [FeedKey: [FeedStream]] = [:]
+    var heartbeat: TimerID?
     private var cache: [WaitKey: Entry] = [:]
     /// The zxid of the last change batch applied here.
     private(set) var appliedIndex: Int64 = 0
@@ -46,6 +53,7 @@ final class LoopState: @unchecked Sendable {
         guard self.loop == nil else { return false }
         self.loop = loop
         parking = ParkingLot(loop: loop, budget: budget)
+        feedParking = ParkingLot(loop: loop, budget: budget)
         return true
     }
 
@@ -73,14 +81,30 @@ final class LoopState: @unchecked Sendable {
     /// that wait on it (each re-checks its condition when it renders).
     func apply(_ batch: ChangeBatch) {
         appliedIndex = max(appliedIndex, batch.zxid)
+        currentBatch = batch
+        defer { currentBatch = nil }
+        var feeds = Set<FeedKey>()
         for event in batch.events {
             let data = WaitKey(path: event.path, children: false)
             let children = WaitKey(path: event.path, children: true)
             cache.removeValue(forKey: data)
             cache.removeValue(forKey: children)
-            guard let parking else { continue }
-            if event.kind != .childrenChanged { parking.wake(data) }
-            parking.wake(children)
+            if let parking {
+                if event.kind != .childrenChanged { parking.wake(data) }
+                parking.wake(children)
+            }
+            feeds.insert(FeedKey(path: event.path, recursive: false))
+            var ancestor: ZNodePath? = event.path
+            while let a = ancestor {
+                feeds.insert(FeedKey(path: a, recursive: true))
+                ancestor = a.parent
+            }
+        }
+        for key in feeds {
+            feedParking?.wake(key)
+            if let subscribers = streams[key] {
+                for stream in subscribers { stream.deliver(batch) }
+            }
         }
     }
 }

@@ -217,12 +217,34 @@ paths:
     post:
       tags: [nodes]
       operationId: createRootNode
-      summary: Create the root (always 409; it exists)
+      summary: Create a sequential child of the root (the root itself exists, 409)
+      description: |
+        With a sequential mode the root is the prefix, so this creates `/0000000007`; with any
+        other mode it is 409, since the root exists.
+      parameters:
+        - name: mode
+          in: query
+          required: false
+          description: With a raw body, the create mode.
+          schema: { $ref: '#/components/schemas/CreateMode' }
+        - name: session
+          in: query
+          required: false
+          description: With a raw body, the owning session.
+          schema: { $ref: '#/components/schemas/SessionID' }
+        - name: ttl
+          in: query
+          required: false
+          description: With a raw body, the TTL in ms of a ttl node.
+          schema: { type: integer, minimum: 1, maximum: 1099511627775 }
       requestBody:
         $ref: '#/components/requestBodies/NodeCreate'
       responses:
+        '201': { $ref: '#/components/responses/NodeCreated' }
         '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
         '409': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
         default: { $ref: '#/components/responses/Problem' }
     delete:
       tags: [nodes]
@@ -376,6 +398,70 @@ paths:
         '409': { $ref: '#/components/responses/Problem' }
         '412': { $ref: '#/components/responses/Problem' }
         '503': { $ref: '#/components/responses/Problem' }
+        default: { $ref: '#/components/responses/Problem' }
+  /v1/watch/{path}:
+    parameters:
+      - $ref: '#/components/parameters/NodePath'
+    get:
+      tags: [nodes]
+      operationId: watch
+      summary: The change feed of a node or subtree
+      description: |
+        The changes to the node (`created`, `deleted`, `dataChanged`, and `childrenChanged` for
+        its children), or with `recursive=true` to everything below it too, after the cursor
+        `since` (the `next` of the previous answer, or `Last-Event-ID`). Answers at once when
+        there are changes after it; otherwise waits (`wait`, default 30 s, at most
+        `--max-wait`) and answers the first batch, or an empty one with the same cursor.
+        Without a cursor the feed starts now. A cursor older than the retained history
+        (`--watch-history` events) is 410 `cursor-expired` with a `snapshot` of the subtree
+        and a fresh `next`: the feed never skips silently.
+
+        `Accept: text/event-stream` streams the events as server-sent events (`id` is the
+        event's index, so `Last-Event-ID` resumes), with a `: heartbeat` comment every 15 s.
+
+        ```
+        curl -s 'http://127.0.0.1:8080/v1/watch/app?recursive=true&since=12&wait=30s'
+        curl -sN -H 'Accept: text/event-stream' 'http://127.0.0.1:8080/v1/watch/app?recursive=true'
+        ```
+      parameters:
+        - name: recursive
+          in: query
+          required: false
+          description: Watch the whole subtree.
+          schema: { type: boolean, default: false }
+        - name: since
+          in: query
+          required: false
+          description: The cursor to continue after (an index).
+          schema: { type: integer, format: int64, minimum: 0, maximum: 9223372036854775807 }
+        - $ref: '#/components/parameters/Wait'
+        - name: Last-Event-ID
+          in: header
+          required: false
+          description: The id of the last server-sent event received (when `since` is absent).
+          schema: { type: integer, format: int64, minimum: 0 }
+        - name: Accept
+          in: header
+          required: false
+          description: '`text/event-stream` for server-sent events; anything else gets JSON.'
+          schema: { type: string }
+      responses:
+        '200':
+          description: A batch of events and the cursor to continue from, or the event stream.
+          headers:
+            Zkgate-Index: { $ref: '#/components/headers/ZkgateIndex' }
+          content:
+            application/json:
+              schema: { $ref: '#/components/schemas/WatchBatch' }
+            text/event-stream:
+              schema: { type: string }
+        '400': { $ref: '#/components/responses/Problem' }
+        '410':
+          description: The cursor is older than the retained history.
+          content:
+            application/problem+json:
+              schema: { $ref: '#/components/schemas/CursorExpired' }
+        '429': { $ref: '#/components/responses/Problem' }
         default: { $ref: '#/components/responses/Problem' }
   /v1/txn:
     post:
@@ -743,6 +829,29 @@ components:
         application/octet-stream:
           schema: { type: string, format: binary }
   schemas:
+    WatchEvent:
+      type: object
+      required: [type, path, index]
+      additionalProperties: false
+      properties:
+        type: { type: string, enum: [created, deleted, dataChanged, childrenChanged] }
+        path: { type: string }
+        index: { type: integer, format: int64 }
+    WatchBatch:
+      type: object
+      required: [events, next]
+      additionalProperties: false
+      properties:
+        events: { type: array, items: { $ref: '#/components/schemas/WatchEvent' } }
+        next: { type: integer, format: int64, description: The cursor for the next request. }
+    CursorExpired:
+      allOf:
+        - $ref: '#/components/schemas/Problem'
+        - type: object
+          required: [next, snapshot]
+          properties:
+            next: { type: integer, format: int64 }
+            snapshot: { type: array, items: { $ref: '#/components/schemas/Node' } }
     CreateMode:
       type: string
       enum: [persistent, ephemeral, persistent_sequential, ephemeral_sequential, container, ttl, ttl_sequential]

@@ -15,7 +15,9 @@ struct WriteBody {
     static func parse(_ request: HTTPRequest, allowCreateFields: Bool) throws(BadRequest) -> WriteBody {
         let type = request.headers["Content-Type"].map { $0.split(separator: ";")[0].trimmingPrefix(" ").lowercased() }
         var body = WriteBody()
-        switch type {
+        // No body and no type: the fields, if any, can only be in the query.
+        let raw = type == "application/octet-stream" || (type == nil && request.body.isEmpty)
+        switch raw ? "application/octet-stream" : type {
         case "application/octet-stream":
             body.data = request.body
             if allowCreateFields {
@@ -24,7 +26,6 @@ struct WriteBody {
                 body.ttlMs = try request.integer("ttl", in: 1...EphemeralType.maxTTL)
             }
         case "application/json", nil:
-            if request.body.isEmpty && type == nil { return body }
             let json: JSONValue
             do {
                 json = try JSONParser.parse(request.body)

@@ -54,6 +54,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Longest long-poll wait in seconds (keep it under your proxies' idle cut-off).")
     var maxWait: Double = 55
 
+    @Option(help: "Change events the watch feed keeps for resuming (older cursors get 410).")
+    var watchHistory = 16_384
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -71,6 +74,7 @@ struct Serve: ParsableCommand {
         guard (0...(1 << 30)).contains(maxBody) else { throw ValidationError("--max-body must be from 0 to 1073741824.") }
         guard (64...(1 << 20)).contains(maxRequestLine) else { throw ValidationError("--max-request-line must be from 64 to 1048576.") }
         guard (256...(1 << 20)).contains(maxHeaderBytes) else { throw ValidationError("--max-header-bytes must be from 256 to 1048576.") }
+        guard (1...10_000_000).contains(watchHistory) else { throw ValidationError("--watch-history must be from 1 to 10000000.") }
         guard maxWait > 0 && maxWait <= 3600 else { throw ValidationError("--max-wait must be above 0 and at most 3600 seconds.") }
         guard (1...1_000_000).contains(maxParked) else { throw ValidationError("--max-parked must be from 1 to 1000000.") }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty.") }
@@ -105,7 +109,7 @@ struct Serve: ParsableCommand {
             backend: store,
             options: .init(
                 debugRoutes: debugRoutes, threads: configuration.threads, maxParked: maxParked,
-                maxWaitMs: Int64(maxWait * 1000)),
+                maxWaitMs: Int64(maxWait * 1000), watchHistory: watchHistory),
             stats: stats)
         let router = gateway.router()
         let server: HTTPServer

@@ -1,0 +1,635 @@
+#!/usr/bin/env bash
+# bench/v1.sh — REST API v1 of zkgate against its peers: node reads, parked long-polls, writes.
+#
+# Why: zkgate's goals for API v1 are ratios to known servers, not absolute numbers (which say
+# little about a machine nobody else has): a node GET at least 2× etcd v2's GET and at least
+# 0.7× nginx answering a fixed string; a parked long-poll costing at most 4 KiB of server
+# memory; one change reaching 15,000 waiters with a p99 at most 0.25× etcd v2's watchers. So
+# each figure is measured against its peer in the same run, on the same cores, with the same
+# client. This is a benchmark, never a timed test: it is not part of scripts/test.sh or CI.
+#
+# What it does:
+#   0. Installs wrk and nginx (scripts/setup.sh --bench) and etcd-server (etcd 3.4 from Debian,
+#      when `etcd` is not on PATH), and builds zkgate in release mode.
+#   1. GET of a small node: zkgate (--threads 1) `GET /v1/nodes/bench/small` (15 bytes of data),
+#      etcd v2 `GET /v2/keys/bench/small` (a 15-byte value; etcd with GOMAXPROCS=1 so that it
+#      too runs one thread of Go code at a time) and nginx (1 worker) `return 200` of a 15-byte
+#      JSON body. Servers pinned to CPU 0, wrk on CPU 1. Warm-up, then ROUNDS rounds of
+#      `wrk -t1 -c64 -dDURATION --latency`, rotating which server goes first. Prints req/s,
+#      p99, the server's CPU use, requests per server CPU-millisecond (the figure least
+#      disturbed by other load) and how busy each core was, then medians and the ratios
+#      zkgate/etcd and zkgate/nginx.
+#   2. Parked long-polls: fresh servers; bench/longpoll.py (on CPU 1) parks PARKED long-polls
+#      on one node (zkgate `?index=I&wait=55s`, etcd `?wait=true&waitIndex=I`) from several
+#      client processes and source addresses 127.0.0.2-9, waits until the server's /metrics
+#      counts them all, prints the server's RSS per parked request, then does one PUT and
+#      prints p50/p99/max of the time from sending it to each poller's answer (kernel receive
+#      timestamps). Ratio of the p99s zkgate/etcd.
+#   3. Writes: fresh servers (data on disk, every write fsynced before its answer); for each
+#      C in WRITERS, `wrk -t1 -cC` with a Lua script doing sequential PUTs of distinct new
+#      nodes for PUT_SECONDS on each server. Prints writes/s, p50/p99, the count of stored
+#      nodes (checked after the run) and the speed-up over one writer: how group commit scales.
+# Raw wrk and client output, server logs, the configs and the summary go to
+# bench/results/v1-<time>/ (gitignored). Every process the script starts is stopped by its pid
+# when it exits, however it exits. The data folders are temporary and removed at the end.
+#
+# Environment (defaults in brackets):
+#   DURATION [10]       seconds per wrk run (part 1)    ROUNDS [5]   measured rounds (part 1)
+#   WARMUP [3]          seconds of warm-up per server   WRK_CONNS [64]
+#   PARKED [15000]      long-polls (part 2)             POLL_PROCS [4] client processes (part 2)
+#   WRITERS ["1 4 16 64"] concurrent writers (part 3)   PUT_SECONDS [DURATION] per writer count
+#   ZK_PORT [18080] NGINX_PORT [18081] ETCD_PORT [18082] ETCD_PEER_PORT [18083]
+#   SCRATCH_PATH [.build-bench]  build folder for `swift build --scratch-path`
+#   ZKGATE_BIN          use this binary instead of building one
+#   SKIP_GET=1 SKIP_PARKED=1 SKIP_PUT=1   skip a part
+#
+# Example: DURATION=5 ROUNDS=3 PARKED=15000 bench/v1.sh
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-5}"
+WARMUP="${WARMUP:-3}"
+WRK_CONNS="${WRK_CONNS:-64}"
+PARKED="${PARKED:-15000}"
+POLL_PROCS="${POLL_PROCS:-4}"
+WRITERS="${WRITERS:-1 4 16 64}"
+PUT_SECONDS="${PUT_SECONDS:-$DURATION}"
+ZK_PORT="${ZK_PORT:-18080}"
+NGINX_PORT="${NGINX_PORT:-18081}"
+ETCD_PORT="${ETCD_PORT:-18082}"
+ETCD_PEER_PORT="${ETCD_PEER_PORT:-18083}"
+SCRATCH_PATH="${SCRATCH_PATH:-.build-bench}"
+ZKGATE_BIN="${ZKGATE_BIN:-}"
+SKIP_GET="${SKIP_GET:-0}"
+SKIP_PARKED="${SKIP_PARKED:-0}"
+SKIP_PUT="${SKIP_PUT:-0}"
+HOST=127.0.0.1
+SERVER_CPU=0
+CLIENT_CPU=1
+SMALL_DATA=0123456789abcde          # 15 bytes: the node's data and etcd's value
+SMALL_JSON='{"status":"ok"}'        # 15 bytes: nginx's answer
+
+OUT="bench/results/v1-$(date +%Y%m%d-%H%M%S)"
+SUMMARY="$OUT/summary.txt"
+TMP="$(mktemp -d -t zkgate-bench-v1.XXXXXX)"
+mkdir -p "$OUT"
+
+# --- output ----------------------------------------------------------------------------------
+say() { printf '%s\n' "$*" | tee -a "$SUMMARY"; }
+# shellcheck disable=SC2059  # sayf FORMAT ARGS...: printf with the format as given
+sayf() { local fmt="$1"; shift; printf "$fmt" "$@" | tee -a "$SUMMARY"; }
+die() { printf 'v1.sh: error: %s\n' "$*" | tee -a "$SUMMARY" >&2; exit 1; }
+load_line() { # how busy the machine is: the load average and each core over one second
+    local k0 busy_server busy_client
+    k0="$(core_times)"; sleep 1; read -r busy_server busy_client < <(core_busy "$k0" "$(core_times)")
+    echo "$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); core $SERVER_CPU $busy_server busy, core $CLIENT_CPU $busy_client busy"
+}
+
+# --- process management ----------------------------------------------------------------------
+# Every background process goes into PIDS and is stopped by pid on exit.
+PIDS=()
+
+# is_running PID: alive and not a zombie.
+is_running() {
+    local state
+    state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1 || true)"
+    [[ -n "$state" && "$state" != "Z" && "$state" != "X" ]]
+}
+
+# stop_pid PID [TIMEOUT]: SIGTERM, wait up to TIMEOUT seconds, then SIGKILL. Reaps the child and
+# sets STOP_STATUS to its exit status.
+STOP_STATUS=0
+stop_pid() {
+    local pid="$1" timeout="${2:-15}" i
+    STOP_STATUS=0
+    if is_running "$pid"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < timeout * 10; i++)); do
+            is_running "$pid" || break
+            sleep 0.1
+        done
+        if is_running "$pid"; then
+            printf 'v1.sh: pid %s did not stop on SIGTERM in %ss; killing it\n' "$pid" "$timeout" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null || STOP_STATUS=$?
+    forget_pid "$pid"
+}
+
+# forget_pid PID: drop a reaped process from PIDS.
+forget_pid() {
+    local keep=() p
+    for p in "${PIDS[@]+"${PIDS[@]}"}"; do [[ "$p" == "$1" ]] || keep+=("$p"); done
+    PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+cleanup() {
+    local p
+    for p in "${PIDS[@]+"${PIDS[@]}"}"; do
+        stop_pid "$p" 5 || true
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# port_busy PORT: something already accepts connections there.
+port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# wait_ready NAME PID PORT LOG PATH EXPECT: poll http://HOST:PORT/PATH until its body contains
+# EXPECT, or fail with the log's tail.
+wait_ready() {
+    local name="$1" pid="$2" port="$3" log="$4" path="$5" expect="$6" i body
+    for ((i = 0; i < 150; i++)); do
+        if ! is_running "$pid"; then
+            tail -n 20 "$log" >&2 || true
+            die "$name exited during startup (log: $log)"
+        fi
+        body="$(curl -fsS --max-time 1 "http://$HOST:$port$path" 2>/dev/null || true)"
+        [[ "$body" == *"$expect"* ]] && return 0
+        sleep 0.1
+    done
+    tail -n 20 "$log" >&2 || true
+    die "$name did not answer on port $port within 15 s (log: $log)"
+}
+
+# curl_ok NAME EXPECTED_CODES CURL_ARGS...: run curl, fail unless the status is one of the
+# space-separated EXPECTED_CODES; the body goes to stdout.
+curl_ok() {
+    local name="$1" codes="$2" code; shift 2
+    code="$(curl -sS --max-time 10 -o "$TMP/curl-body" -w '%{http_code}' "$@")" \
+        || die "$name: curl $* failed"
+    [[ " $codes " == *" $code "* ]] || die "$name: curl $* answered $code: $(head -c 300 "$TMP/curl-body")"
+    cat "$TMP/curl-body"
+}
+
+ZK_PID=""
+start_zkgate() { # start_zkgate TAG: a fresh data folder each time
+    local tag="$1"
+    port_busy "$ZK_PORT" && die "port $ZK_PORT is already in use"
+    taskset -c "$SERVER_CPU" "$ZKGATE" serve --listen "$HOST:$ZK_PORT" --threads 1 \
+        --access-log off --data-dir "$TMP/zkgate-$tag" --max-parked "$((PARKED + 1000))" \
+        --max-wait 55 >"$OUT/zkgate-$tag.log" 2>&1 &
+    ZK_PID=$!
+    PIDS+=("$ZK_PID")
+    wait_ready zkgate "$ZK_PID" "$ZK_PORT" "$OUT/zkgate-$tag.log" /healthz '"ok"'
+}
+stop_zkgate() {
+    stop_pid "$ZK_PID" 15
+    if [[ "$STOP_STATUS" -ne 0 ]]; then
+        say "warning: zkgate exited with status $STOP_STATUS on SIGTERM (expected 0)"
+    fi
+    ZK_PID=""
+}
+
+ETCD_PID=""
+start_etcd() { # start_etcd TAG: a one-member cluster on loopback, a fresh data folder each time
+    local tag="$1"
+    port_busy "$ETCD_PORT" && die "port $ETCD_PORT is already in use"
+    port_busy "$ETCD_PEER_PORT" && die "port $ETCD_PEER_PORT is already in use"
+    # GOMAXPROCS=1: one thread runs Go code at a time, as zkgate runs one event loop thread.
+    GOMAXPROCS=1 taskset -c "$SERVER_CPU" etcd --name bench --data-dir "$TMP/etcd-$tag" \
+        --listen-client-urls "http://$HOST:$ETCD_PORT" --advertise-client-urls "http://$HOST:$ETCD_PORT" \
+        --listen-peer-urls "http://$HOST:$ETCD_PEER_PORT" \
+        --initial-advertise-peer-urls "http://$HOST:$ETCD_PEER_PORT" \
+        --initial-cluster "bench=http://$HOST:$ETCD_PEER_PORT" --initial-cluster-state new \
+        --enable-v2=true --logger zap --log-level warn >"$OUT/etcd-$tag.log" 2>&1 &
+    ETCD_PID=$!
+    PIDS+=("$ETCD_PID")
+    wait_ready etcd "$ETCD_PID" "$ETCD_PORT" "$OUT/etcd-$tag.log" /health '"true"'
+}
+stop_etcd() {
+    stop_pid "$ETCD_PID" 15
+    ETCD_PID=""
+}
+
+NGINX_PID=""
+NGINX_PIDS=()
+write_nginx_conf() {
+    mkdir -p "$TMP/nginx/temp"
+    local nofile
+    nofile="$(ulimit -Hn)"
+    [[ "$nofile" == unlimited ]] && nofile=65536
+    cat >"$TMP/nginx/nginx.conf" <<EOF
+# Generated by bench/v1.sh: the fastest nginx setup for a fixed 15-byte JSON answer.
+daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile $nofile;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events {
+    worker_connections $((WRK_CONNS + 1024));
+}
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+    client_body_temp_path $TMP/nginx/temp/body;
+    proxy_temp_path $TMP/nginx/temp/proxy;
+    fastcgi_temp_path $TMP/nginx/temp/fastcgi;
+    uwsgi_temp_path $TMP/nginx/temp/uwsgi;
+    scgi_temp_path $TMP/nginx/temp/scgi;
+    server {
+        listen $HOST:$NGINX_PORT;
+        location = /healthz {
+            default_type application/json;
+            return 200 '$SMALL_JSON';
+        }
+        location = /small {
+            default_type application/json;
+            return 200 '$SMALL_JSON';
+        }
+    }
+}
+EOF
+    cp "$TMP/nginx/nginx.conf" "$OUT/nginx.conf"
+}
+start_nginx() { # start_nginx TAG
+    local tag="$1"
+    port_busy "$NGINX_PORT" && die "port $NGINX_PORT is already in use"
+    # -e: the error log before the config is read (the default path may not be writable).
+    taskset -c "$SERVER_CPU" nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" \
+        -e "$TMP/nginx/error.log" >"$OUT/nginx-$tag.log" 2>&1 &
+    NGINX_PID=$!
+    PIDS+=("$NGINX_PID")
+    wait_ready nginx "$NGINX_PID" "$NGINX_PORT" "$OUT/nginx-$tag.log" /healthz '"ok"'
+    mapfile -t NGINX_PIDS < <(family "$NGINX_PID")   # master and worker
+}
+stop_nginx() {
+    # nginx's master stops its workers on SIGTERM (fast shutdown) before it exits.
+    stop_pid "$NGINX_PID" 15
+    NGINX_PID=""
+}
+
+# --- measurement helpers -----------------------------------------------------------------------
+# family PID: the pid and its direct children (nginx: master and worker).
+family() {
+    local pid="$1"
+    echo "$pid"
+    cat /proc/"$pid"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$' || true
+}
+
+# cpu_ticks PID...: user+system CPU time of the processes, in clock ticks. The comm field may
+# hold spaces, so the fields are counted after its closing parenthesis.
+cpu_ticks() {
+    local total=0 pid t
+    for pid in "$@"; do
+        t="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')"
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
+CLK_TCK="$(getconf CLK_TCK)"
+
+# core_times: "busy total" jiffies of the server's and the client's core, from /proc/stat
+# (busy counts everything not idle or iowait, including steal by the hypervisor).
+core_times() {
+    awk -v a="cpu$SERVER_CPU" -v b="cpu$CLIENT_CPU" '$1 == a || $1 == b {
+        total = 0; for (i = 2; i <= NF; i++) total += $i
+        printf "%d %d ", total - $5 - $6, total }' /proc/stat
+}
+# core_busy BEFORE AFTER: percentage busy of each of the two cores between two core_times.
+core_busy() {
+    awk -v x="$1" -v y="$2" 'BEGIN { split(x, p); split(y, q)
+        printf "%.0f%% %.0f%%\n", 100 * (q[1] - p[1]) / (q[2] - p[2] + 1e-9),
+                                  100 * (q[3] - p[3]) / (q[4] - p[4] + 1e-9) }'
+}
+
+# to_ms VALUE: a wrk duration (850.00us, 1.23ms, 1.05s, 2.00m) in milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.3f", n }'
+}
+
+# median VALUES...: the median (mean of the middle two for an even count).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
+        END { if (NR == 0) print "nan"; else if (NR % 2) printf "%.3f", a[(NR + 1) / 2];
+              else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.2f", a / b }'; }
+# goal VALUE OP TARGET: "met" or "missed" (OP is >= or <=).
+goal() {
+    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+        if (v == "nan") { print "unknown"; exit }
+        ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "met" : "MISSED" }'
+}
+
+# run_wrk NAME CONNS SECONDS OUTFILE URL [SCRIPT [SCRIPT_ARGS...]]: one wrk run on the client
+# CPU, the server's processes in MEASURE_PIDS. Sets RPS, REQUESTS, P50_MS, P99_MS, CPU_PCT (the
+# server's CPU use during the run, 100 = one core) and REQ_PER_CPU_MS (requests per millisecond
+# of server CPU time). The last two show whether the server had its core to itself: on a shared
+# machine req/s swings with other load, requests per CPU millisecond much less. SERVER_CORE and
+# CLIENT_CORE give how busy each core was in all (other processes included): a client core near
+# 100% means wrk was the limit.
+MEASURE_PIDS=()
+RPS=""; REQUESTS=""; P50_MS=""; P99_MS=""; CPU_PCT=""; REQ_PER_CPU_MS=""; SERVER_CORE=""; CLIENT_CORE=""
+run_wrk() {
+    local name="$1" conns="$2" secs="$3" outfile="$4" url="$5"; shift 5
+    local args=(-t1 -c"$conns" -d"${secs}s" --latency) p50 p99 errors wrk_pid status=0 t0 t1 c0 c1 k0 k1
+    if [[ $# -gt 0 ]]; then
+        args+=(-s "$1" "$url"); shift
+        [[ $# -gt 0 ]] && args+=(-- "$@")
+    else
+        args+=("$url")
+    fi
+    t0="$EPOCHREALTIME"; c0="$(cpu_ticks "${MEASURE_PIDS[@]}")"; k0="$(core_times)"
+    # In the background and waited for, so that Ctrl-C or SIGTERM stops the run at once.
+    taskset -c "$CLIENT_CPU" wrk "${args[@]}" >"$outfile" 2>&1 &
+    wrk_pid=$!
+    PIDS+=("$wrk_pid")
+    wait "$wrk_pid" || status=$?
+    t1="$EPOCHREALTIME"; c1="$(cpu_ticks "${MEASURE_PIDS[@]}")"; k1="$(core_times)"
+    forget_pid "$wrk_pid"
+    [[ "$status" -eq 0 ]] || die "wrk failed against $name (exit $status): $(cat "$outfile")"
+    RPS="$(awk '/^Requests\/sec:/ {print $2}' "$outfile")"
+    REQUESTS="$(awk '/ requests in / {print $1}' "$outfile")"
+    p50="$(awk '$1 == "50%" {print $2}' "$outfile")"
+    p99="$(awk '$1 == "99%" {print $2}' "$outfile")"
+    [[ -n "$RPS" && -n "$p50" && -n "$p99" ]] || die "could not parse wrk output: $outfile"
+    P50_MS="$(to_ms "$p50")"
+    P99_MS="$(to_ms "$p99")"
+    read -r SERVER_CORE CLIENT_CORE < <(core_busy "$k0" "$k1")
+    read -r CPU_PCT REQ_PER_CPU_MS < <(awk -v c="$((c1 - c0))" -v hz="$CLK_TCK" -v t0="$t0" \
+        -v t1="$t1" -v rps="$RPS" 'BEGIN {
+            cpu_s = c / hz; wall = t1 - t0
+            printf "%.1f %.1f\n", 100 * cpu_s / wall, (cpu_s > 0 ? rps * wall / (cpu_s * 1000) : 0) }')
+    errors="$(grep -E 'Socket errors|Non-2xx' "$outfile" | tr -s ' ' | tr '\n' ';' || true)"
+    if [[ -n "$errors" ]]; then
+        say "warning: $name: ${errors%;} (see $outfile)"
+    fi
+}
+
+# --- preparation -----------------------------------------------------------------------------
+bash scripts/setup.sh --bench
+# etcd 3.4 from Debian (the v2 API peer). scripts/setup.sh's BENCH_PACKAGES should list
+# etcd-server; until it does, install it here. Debian's package would start an etcd service on
+# machines with an init system: this script uses its own ports and data folder, not that one.
+if ! command -v etcd >/dev/null 2>&1; then
+    echo "v1.sh: installing etcd-server (etcd 3.4, the v2 API peer)"
+    SUDO=()
+    [[ "$(id -u)" -ne 0 ]] && SUDO=(sudo -n)
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
+        -o DPkg::Lock::Timeout=300 etcd-server >"$OUT/apt-etcd.log" 2>&1 \
+        || { tail -n 20 "$OUT/apt-etcd.log" >&2; die "apt-get install -y etcd-server failed"; }
+fi
+
+for tool in wrk nginx etcd taskset curl python3; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
+done
+if [[ "$(nproc)" -lt 2 ]]; then
+    die "needs at least 2 CPUs (servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU)"
+fi
+
+if [[ -z "$ZKGATE_BIN" ]]; then
+    build_args=(-c release --product zkgate --scratch-path "$SCRATCH_PATH")
+    echo "building: swift build ${build_args[*]}"
+    swift build "${build_args[@]}"
+    ZKGATE="$(swift build -c release --scratch-path "$SCRATCH_PATH" --show-bin-path)/zkgate"
+else
+    ZKGATE="$ZKGATE_BIN"
+fi
+[[ -x "$ZKGATE" ]] || die "zkgate binary not found at $ZKGATE"
+
+# Servers and clients inherit this: as many descriptors as the hard limit allows.
+ulimit -n "$(ulimit -Hn)"
+if [[ "$(ulimit -n)" != unlimited ]] && (( $(ulimit -n) < PARKED + 1000 )); then
+    die "PARKED=$PARKED needs about $((PARKED + 1000)) descriptors in the server; the limit is $(ulimit -n)"
+fi
+
+DATA_FS="$(stat -f -c %T "$TMP")"
+say "== bench/v1.sh: zkgate REST API v1 vs etcd v2 and nginx =="
+say "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+say "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (with local changes)')"
+say "cpu:      $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores; $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); $(ulimit -n) descriptors per process"
+say "zkgate:   $ZKGATE (--threads 1 --access-log off --max-parked $((PARKED + 1000)) --max-wait 55), CPU $SERVER_CPU"
+say "etcd:     $(etcd --version 2>/dev/null | awk '/^etcd Version/ {print $3}') (GOMAXPROCS=1, one member, --enable-v2=true), CPU $SERVER_CPU"
+say "nginx:    $(nginx -v 2>&1 | sed 's/^nginx version: //') (1 worker, access_log off, return 200 '$SMALL_JSON'), CPU $SERVER_CPU"
+say "wrk:      $(wrk -v 2>&1 | awk 'NR==1 {print $2}') -t1, CPU $CLIENT_CPU; bench/longpoll.py on CPU $CLIENT_CPU"
+say "data:     $TMP ($DATA_FS; zkgate fdatasyncs its log, etcd its WAL, before answering a write)"
+say "load:     $(load_line) before the run"
+if (( $(cut -d' ' -f1 /proc/loadavg | cut -d. -f1) >= 1 )); then
+    say "warning:  the machine is busy with other work; expect noisy results"
+fi
+[[ "$DATA_FS" == tmpfs || "$DATA_FS" == ramfs ]] && say "warning:  $TMP is on $DATA_FS: fsync costs nothing there"
+say "results:  $OUT"
+
+# --- part 1: GET of a small node ---------------------------------------------------------------
+if [[ "$SKIP_GET" != "1" ]]; then
+    say ""
+    say "== 1. GET of a 15-byte node: wrk -t1 -c$WRK_CONNS -d${DURATION}s --latency, $ROUNDS rounds after ${WARMUP}s warm-up =="
+    write_nginx_conf
+    start_zkgate get
+    start_etcd get
+    start_nginx get
+    curl_ok zkgate "200 201" -X PUT -H 'Content-Type: application/json' \
+        -d "{\"data\":\"$SMALL_DATA\"}" "http://$HOST:$ZK_PORT/v1/nodes/bench/small?parents=true" >/dev/null
+    curl_ok etcd "200 201" -X PUT "http://$HOST:$ETCD_PORT/v2/keys/bench/small" -d "value=$SMALL_DATA" >/dev/null
+    declare -A URL=(
+        [zkgate]="http://$HOST:$ZK_PORT/v1/nodes/bench/small"
+        [etcd]="http://$HOST:$ETCD_PORT/v2/keys/bench/small"
+        [nginx]="http://$HOST:$NGINX_PORT/small"
+    )
+    for name in zkgate etcd nginx; do
+        body="$(curl_ok "$name" 200 "${URL[$name]}")"
+        [[ "$body" == *"$SMALL_DATA"* || "$body" == "$SMALL_JSON" ]] || die "$name: unexpected body: $body"
+        sizes="$(curl -sS -o /dev/null -w '%{size_header} + %{size_download}' "${URL[$name]}")"
+        say "$(printf '%-7s %s: answer %s bytes (head + body)' "$name" "${URL[$name]#http://*/}" "$sizes")"
+    done
+    server_pids() { # server_pids NAME: sets MEASURE_PIDS
+        case "$1" in
+            zkgate) MEASURE_PIDS=("$ZK_PID") ;;
+            etcd) MEASURE_PIDS=("$ETCD_PID") ;;
+            nginx) MEASURE_PIDS=("${NGINX_PIDS[@]}") ;;
+        esac
+    }
+    for name in zkgate etcd nginx; do
+        server_pids "$name"
+        run_wrk "$name" "$WRK_CONNS" "$WARMUP" "$OUT/get-warmup-$name.txt" "${URL[$name]}"
+    done
+
+    declare -A G_RPS=() G_P99=() G_EFF=()
+    FMT_ROUND='%-6s %-7s %10s %9s %11s %11s %8s %8s\n'
+    sayf "$FMT_ROUND" round server 'req/s' 'p99 ms' 'server CPU' 'req/CPU-ms' "core $SERVER_CPU" "core $CLIENT_CPU"
+    servers=(zkgate etcd nginx)
+    for ((r = 1; r <= ROUNDS; r++)); do
+        # Rotate the order so that no server always runs right after the same other one.
+        k=$(((r - 1) % 3))
+        order=("${servers[@]:k}" "${servers[@]:0:k}")
+        for name in "${order[@]}"; do
+            server_pids "$name"
+            run_wrk "$name" "$WRK_CONNS" "$DURATION" "$OUT/get-round$r-$name.txt" "${URL[$name]}"
+            G_RPS[$name]+="$RPS "; G_P99[$name]+="$P99_MS "; G_EFF[$name]+="$REQ_PER_CPU_MS "
+            sayf "$FMT_ROUND" "$r" "$name" "$(printf '%.0f' "$RPS")" "$P99_MS" "$CPU_PCT%" "$REQ_PER_CPU_MS" \
+                "$SERVER_CORE" "$CLIENT_CORE"
+        done
+    done
+    stop_zkgate
+    stop_etcd
+    stop_nginx
+
+    declare -A M_RPS=() M_P99=() M_EFF=()
+    for name in "${servers[@]}"; do
+        # The lists are space-separated: split them into median's arguments.
+        read -ra v <<<"${G_RPS[$name]}"; M_RPS[$name]="$(median "${v[@]}")"
+        read -ra v <<<"${G_P99[$name]}"; M_P99[$name]="$(median "${v[@]}")"
+        read -ra v <<<"${G_EFF[$name]}"; M_EFF[$name]="$(median "${v[@]}")"
+    done
+    FMT_MEDIAN='%-14s %12s %10s %14s\n'
+    say ""
+    sayf "$FMT_MEDIAN" median 'req/s' 'p99 ms' 'req/CPU-ms'
+    for name in "${servers[@]}"; do
+        sayf "$FMT_MEDIAN" "$name" "$(printf '%.0f' "${M_RPS[$name]}")" "${M_P99[$name]}" "${M_EFF[$name]}"
+    done
+    for peer in etcd nginx; do
+        sayf "$FMT_MEDIAN" "zkgate/$peer" "$(ratio "${M_RPS[zkgate]}" "${M_RPS[$peer]}")" \
+            "$(ratio "${M_P99[zkgate]}" "${M_P99[$peer]}")" "$(ratio "${M_EFF[zkgate]}" "${M_EFF[$peer]}")"
+    done
+    r_etcd="$(ratio "${M_RPS[zkgate]}" "${M_RPS[etcd]}")"; r_nginx="$(ratio "${M_RPS[zkgate]}" "${M_RPS[nginx]}")"
+    say "goals: req/s zkgate/etcd $r_etcd >= 2.00: $(goal "$r_etcd" '>=' 2); zkgate/nginx $r_nginx >= 0.70: $(goal "$r_nginx" '>=' 0.7)"
+    say "(req/s and req/CPU-ms ratios: higher is better; p99 ratio: lower is better. zkgate's"
+    say " answer carries the node's stat and etcd's its indexes, nginx's only the 15 bytes. server"
+    say " CPU: the server's own use of its core; core N: all use of that core. A server under ~95%"
+    say " with its core full was sharing it; with the client core full, wrk was the limit.)"
+fi
+
+# --- part 2: parked long-polls -----------------------------------------------------------------
+# run_longpoll NAME PORT PID: bench/longpoll.py on the client CPU; sets LP_<field> from its
+# RESULT line.
+declare -A LP=()
+run_longpoll() {
+    local name="$1" port="$2" pid="$3" log="$OUT/longpoll-$1.txt" lp_pid status=0 line kv
+    taskset -c "$CLIENT_CPU" python3 bench/longpoll.py --server "$name" --port "$port" --pid "$pid" \
+        --key /bench/watched --parked "$PARKED" --procs "$POLL_PROCS" >"$log" 2>&1 &
+    lp_pid=$!
+    PIDS+=("$lp_pid")
+    wait "$lp_pid" || status=$?
+    forget_pid "$lp_pid"
+    sed 's/^/  /' "$log" | grep -v '^  RESULT' | tee -a "$SUMMARY"
+    line="$(grep '^RESULT ' "$log" || true)"
+    [[ -n "$line" ]] || die "longpoll.py against $name gave no result (exit $status; see $log)"
+    [[ "$status" -eq 0 ]] || say "warning: longpoll.py against $name exited $status (see $log)"
+    for kv in ${line#RESULT }; do LP[$name.${kv%%=*}]="${kv#*=}"; done
+}
+
+if [[ "$SKIP_PARKED" != "1" ]]; then
+    say ""
+    say "== 2. $PARKED parked long-polls on one node, then one write ($POLL_PROCS client processes) =="
+    say "load:     $(load_line)"
+    start_zkgate parked
+    curl_ok zkgate "200 201" -X PUT -H 'Content-Type: application/json' \
+        -d "{\"data\":\"$SMALL_DATA\"}" "http://$HOST:$ZK_PORT/v1/nodes/bench/watched?parents=true" >/dev/null
+    run_longpoll zkgate "$ZK_PORT" "$ZK_PID"
+    stop_zkgate
+
+    start_etcd parked
+    curl_ok etcd "200 201" -X PUT "http://$HOST:$ETCD_PORT/v2/keys/bench/watched" -d "value=$SMALL_DATA" >/dev/null
+    run_longpoll etcd "$ETCD_PORT" "$ETCD_PID"
+    stop_etcd
+
+    FMT_LP='%-13s %10s %10s %12s %9s %9s %9s %9s %8s\n'
+    say ""
+    sayf "$FMT_LP" server 'RSS KiB' 'with KiB' 'bytes/poll' 'p50 ms' 'p99 ms' 'max ms' 'write ms' answered
+    for name in zkgate etcd; do
+        sayf "$FMT_LP" "$name" "${LP[$name.rss_before_kb]}" "${LP[$name.rss_after_kb]}" \
+            "${LP[$name.bytes_per_parked]}" "${LP[$name.p50_ms]}" "${LP[$name.p99_ms]}" \
+            "${LP[$name.max_ms]}" "${LP[$name.put_ms]}" "${LP[$name.answered]}"
+    done
+    r_mem="$(ratio "${LP[zkgate.bytes_per_parked]}" "${LP[etcd.bytes_per_parked]}")"
+    r_p50="$(ratio "${LP[zkgate.p50_ms]}" "${LP[etcd.p50_ms]}")"
+    r_p99="$(ratio "${LP[zkgate.p99_ms]}" "${LP[etcd.p99_ms]}")"
+    sayf "$FMT_LP" zkgate/etcd "" "" "$r_mem" "$r_p50" "$r_p99" \
+        "$(ratio "${LP[zkgate.max_ms]}" "${LP[etcd.max_ms]}")" "$(ratio "${LP[zkgate.put_ms]}" "${LP[etcd.put_ms]}")" ""
+    say "goals: zkgate ${LP[zkgate.bytes_per_parked]} bytes per parked request <= 4096: $(goal "${LP[zkgate.bytes_per_parked]}" '<=' 4096); fan-out p99 zkgate/etcd $r_p99 <= 0.25: $(goal "$r_p99" '<=' 0.25)"
+    say "(bytes/poll: server RSS growth per parked request, its connection included; p50/p99/max:"
+    say " from sending the write to the first byte of each poller's answer reaching its socket;"
+    say " write ms: the write's own answer. Lower is better everywhere.)"
+fi
+
+# --- part 3: PUT throughput with fsync ---------------------------------------------------------
+if [[ "$SKIP_PUT" != "1" ]]; then
+    say ""
+    say "== 3. PUT of distinct new nodes, C concurrent writers (wrk -t1 -cC -d${PUT_SECONDS}s, one write in flight each) =="
+    say "load:     $(load_line)"
+    cat >"$TMP/put.lua" <<'EOF'
+-- Generated by bench/v1.sh: sequential PUTs of distinct new nodes, one in flight per
+-- connection (wrk -t1: one Lua state, so the counter makes every path distinct).
+local kind, prefix, n = "", "", 0
+function init(args)
+    kind, prefix = args[1], args[2]
+end
+function request()
+    n = n + 1
+    if kind == "zkgate" then
+        return wrk.format("PUT", prefix .. n, {["Content-Type"] = "application/json"},
+            '{"data":"0123456789abcde"}')
+    end
+    return wrk.format("PUT", prefix .. n, {["Content-Type"] = "application/x-www-form-urlencoded"},
+        "value=0123456789abcde")
+end
+EOF
+    cp "$TMP/put.lua" "$OUT/put.lua"
+    start_zkgate put
+    start_etcd put
+    # stored NAME C: how many nodes the writers of run C left on the server.
+    stored() {
+        local url
+        if [[ "$1" == zkgate ]]; then url="http://$HOST:$ZK_PORT/v1/nodes/bench/w/c$2"
+        else url="http://$HOST:$ETCD_PORT/v2/keys/bench/w/c$2"; fi
+        curl_ok "$1" 200 "$url" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(d["stat"]["numChildren"] if "stat" in d else len(d["node"].get("nodes", [])))'
+    }
+    declare -A W_RPS=()
+    FMT_PUT='%-4s %-7s %10s %9s %9s %10s %10s %11s %8s %8s\n'
+    sayf "$FMT_PUT" C server 'writes/s' 'p50 ms' 'p99 ms' 'completed' 'stored' 'server CPU' "core $SERVER_CPU" "core $CLIENT_CPU"
+    i=0
+    for c in $WRITERS; do
+        # The parents exist beforehand, so each PUT creates exactly one node.
+        curl_ok zkgate "200 201" -X PUT -H 'Content-Type: application/json' -d '{"data":""}' \
+            "http://$HOST:$ZK_PORT/v1/nodes/bench/w/c$c?parents=true" >/dev/null
+        curl_ok etcd "201" -X PUT "http://$HOST:$ETCD_PORT/v2/keys/bench/w/c$c" -d dir=true >/dev/null
+        if ((i++ % 2)); then order=(etcd zkgate); else order=(zkgate etcd); fi
+        for name in "${order[@]}"; do
+            if [[ "$name" == zkgate ]]; then
+                MEASURE_PIDS=("$ZK_PID"); url="http://$HOST:$ZK_PORT"; prefix="/v1/nodes/bench/w/c$c/n"
+            else
+                MEASURE_PIDS=("$ETCD_PID"); url="http://$HOST:$ETCD_PORT"; prefix="/v2/keys/bench/w/c$c/n"
+            fi
+            run_wrk "$name" "$c" "$PUT_SECONDS" "$OUT/put-c$c-$name.txt" "$url" "$TMP/put.lua" "$name" "$prefix"
+            n_stored="$(stored "$name" "$c")"
+            W_RPS[$name.$c]="$RPS"
+            sayf "$FMT_PUT" "$c" "$name" "$(printf '%.0f' "$RPS")" "$P50_MS" "$P99_MS" "$REQUESTS" "$n_stored" \
+                "$CPU_PCT%" "$SERVER_CORE" "$CLIENT_CORE"
+            ((n_stored >= REQUESTS)) || say "warning: $name stored $n_stored nodes but answered $REQUESTS writes"
+        done
+    done
+    stop_zkgate
+    stop_etcd
+
+    FMT_SCALE='%-4s %14s %14s %14s %14s %12s\n'
+    say ""
+    sayf "$FMT_SCALE" C 'zkgate w/s' 'zk × C=1' 'etcd w/s' 'etcd × C=1' 'zkgate/etcd'
+    first=""
+    for c in $WRITERS; do
+        first="${first:-$c}"
+        sayf "$FMT_SCALE" "$c" "$(printf '%.0f' "${W_RPS[zkgate.$c]}")" "$(ratio "${W_RPS[zkgate.$c]}" "${W_RPS[zkgate.$first]}")" \
+            "$(printf '%.0f' "${W_RPS[etcd.$c]}")" "$(ratio "${W_RPS[etcd.$c]}" "${W_RPS[etcd.$first]}")" \
+            "$(ratio "${W_RPS[zkgate.$c]}" "${W_RPS[etcd.$c]}")"
+    done
+    say "(× C=$first: writes/s over the first writer count's; with group commit it grows with C while"
+    say " one fdatasync serves every write of a batch. completed: answers wrk counted; stored: nodes"
+    say " found on the server afterwards, which may include writes still in flight when wrk stopped.)"
+fi
+
+say ""
+say "load:     $(load_line) after the run"
+say "raw output: $OUT"
