@@ -24,9 +24,14 @@ public struct DeferredResponse: Sendable {
     /// The loop that owns the connection; answering on it costs no thread hop.
     public var loop: EventLoop { connection.owner.loop }
 
-    /// Sends the whole response.
+    /// Sends the whole response. On the loop's own thread (a wake-up) this writes at once and
+    /// allocates nothing; from another thread it hops through the loop's inbox.
     public func respond(_ response: HTTPResponse) {
-        run { $0.completeDeferred(token, response) }
+        if connection.owner.loop.inEventLoop {
+            connection.completeDeferred(token, response)
+        } else {
+            run { $0.completeDeferred(token, response) }
+        }
     }
 
     /// Starts a streamed response (chunked on HTTP/1.1, close-delimited on HTTP/1.0).
@@ -37,7 +42,11 @@ public struct DeferredResponse: Sendable {
     /// Sends part of a streamed response. A client that lets more than
     /// `HTTPServerConfiguration.maxOutboundBytes` pile up is dropped (`.clientGone`).
     public func send(_ bytes: [UInt8]) {
-        run { $0.streamChunk(token, bytes) }
+        if connection.owner.loop.inEventLoop {
+            connection.streamChunk(token, bytes)
+        } else {
+            run { $0.streamChunk(token, bytes) }
+        }
     }
 
     /// Ends a streamed response.

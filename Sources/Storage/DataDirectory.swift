@@ -65,11 +65,21 @@ public final class DataDirectory: Sendable {
     }
 
     private static func lock(_ fd: Int32, path: String, lockPath: String) throws(StorageError) {
+        var waitedMs = 0
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let err = errno
             if err == EINTR { continue }
             guard err == EWOULDBLOCK else { throw .io(call: "flock", path: lockPath, errno: err) }
-            throw .locked(path: path, pid: holder(fd))
+            let pid = holder(fd)
+            // A lock this process just released can still look held: a child being spawned
+            // holds copies of every descriptor until its exec closes them (O_CLOEXEC acts only
+            // at exec). When the recorded holder is this process, wait a little instead.
+            if pid == getpid() && waitedMs < 2_000 {
+                usleep(5_000)
+                waitedMs += 5
+                continue
+            }
+            throw .locked(path: path, pid: pid)
         }
     }
 

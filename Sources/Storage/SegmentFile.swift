@@ -29,7 +29,8 @@ struct SegmentFile: Equatable, Sendable {
 
     /// Creates the segment with its header and returns a descriptor open for appending.
     ///
-    /// The header is written and fsynced under a temporary name and then renamed, so a
+    /// The header is written and fsynced under a temporary name and then linked to its real
+    /// name (which must not exist), so a
     /// segment file either has its whole header or does not exist: a crash mid-creation leaves
     /// only a `.tmp` that recovery deletes. The directory is fsynced so the name is durable
     /// before any record that depends on it is acknowledged.
@@ -43,7 +44,10 @@ struct SegmentFile: Equatable, Sendable {
             LogRecordCodec.appendSegmentHeader(firstSequence: firstSequence, to: &header)
             try FileSystem.writeAll(fd, header, path: temporary)
             try FileSystem.fsync(fd, path: temporary)
-            try FileSystem.rename(temporary, to: path)
+            // link, not rename: rename would silently replace an existing segment (and every
+            // acknowledged record in it); link fails with EEXIST instead.
+            try syscallOn(path, "link") { Glibc.link(temporary, path) }
+            try FileSystem.unlink(temporary)
             try directory.sync()
         } catch {
             FileSystem.close(fd)
