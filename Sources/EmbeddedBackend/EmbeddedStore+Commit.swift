@@ -28,6 +28,13 @@ extension EmbeddedStore {
                 if let failure = s.failure {
                     return .failure(MultiFailure(index: -1, error: .unavailable("the data folder cannot be written: \(failure)")))
                 }
+                // A session past its deadline is expired now, not at the next sweep: nothing may
+                // be created in its name in between.
+                if case .operations(_, let session?) = transaction, let deadline = s.deadlines[session],
+                    deadline <= Self.monotonicNanoseconds()
+                {
+                    return .failure(MultiFailure(index: 0, error: .sessionExpired(session)))
+                }
                 let zxid = s.head.lastZxid + 1
                 let time = Self.wallMilliseconds()
                 let outcome = s.head.apply(transaction, zxid: zxid, time: time)

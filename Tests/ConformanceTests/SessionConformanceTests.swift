@@ -172,6 +172,29 @@ struct SessionConformanceTests {
         }
     }
 
+    /// Once a session reports expired, no write in its name succeeds, not even before the
+    /// backend has cleaned up what it owned.
+    @Test("a session that reports expired refuses writes at once", arguments: ConformanceBackends.all)
+    func expiredRefusesAtOnce(_ factory: any BackendFactory) async throws {
+        try await withHarness(factory, "session-expired-refuses") { h in
+            let session = try await h.openShortSession()
+            let timeout = Double(session.timeoutMs) / 1000
+            let expired = try await h.poll(timeout: timeout + h.capabilities.expiryGraceSeconds, every: 0.005) {
+                do {
+                    _ = try await h.backend.session(session.id)
+                    return false
+                } catch {
+                    return true
+                }
+            }
+            #expect(expired)
+            await h.expectFailure(
+                [.create(path: try h.path("late"), data: [], mode: .ephemeral)], session: session.id, index: 0,
+                .sessionExpired(session.id))
+            #expect(try await !h.exists(try h.path("late")))
+        }
+    }
+
     @Test("renewing keeps a session alive past its timeout", arguments: ConformanceBackends.all)
     func renew(_ factory: any BackendFactory) async throws {
         try await withHarness(factory, "session-renew") { h in
