@@ -11,6 +11,13 @@ public enum PercentDecoding {
         return String(validating: bytes, as: UTF8.self)
     }
 
+    /// As `decodePath(_: Substring)`, over bytes: no String is built unless needed.
+    public static func decodePath(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+        guard raw.contains(UInt8(ascii: "%")) else { return String(decoding: raw, as: UTF8.self) }
+        let text = String(decoding: raw, as: UTF8.self)
+        return decodePath(Substring(text))
+    }
+
     /// Decodes a query component: `+` is a space; any byte may be encoded.
     public static func decodeQueryComponent(_ raw: Substring) -> String? {
         if !raw.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) { return String(raw) }

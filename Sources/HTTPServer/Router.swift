@@ -124,12 +124,20 @@ public struct Router: Sendable {
         return hit.map { exact[$0].handlers }
     }
 
-    /// `rest` is empty or starts with `/`. Tries literal, then parameter, then tail, keeping
-    /// the best outcome: found, else method-not-allowed (allow lists merged), else the rest.
-    private static func match(_ node: Node, _ rest: Substring, _ method: HTTPMethod, _ params: [(String, String)])
+    /// Walks the tree over the path's UTF-8 bytes: `start` is the offset of a `/` (or the end).
+    /// Tries literal, then parameter, then tail, keeping the best outcome: found, else
+    /// method-not-allowed (allow lists merged), else the rest.
+    private static func match(_ node: Node, _ path: Substring, _ method: HTTPMethod, _ params: [(String, String)])
         -> Match
     {
-        if rest.isEmpty {
+        var text = path
+        return text.withUTF8 { bytes in match(node, bytes, 0, method, params) }
+    }
+
+    private static func match(
+        _ node: Node, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ method: HTTPMethod, _ params: [(String, String)]
+    ) -> Match {
+        if start >= bytes.count {
             var best = Match.notFound
             if !node.handlers.isEmpty {
                 best = pick(node.handlers, method, params)
@@ -138,23 +146,26 @@ public struct Router: Sendable {
             if let tail = node.tail { best = better(best, pick(tail.handlers, method, params + [(tail.name, "")])) }
             return best
         }
-        let afterSlash = rest.dropFirst()
-        let end = afterSlash.firstIndex(of: "/") ?? afterSlash.endIndex
+        let segmentStart = start + 1
+        var segmentEnd = segmentStart
+        while segmentEnd < bytes.count && bytes[segmentEnd] != UInt8(ascii: "/") { segmentEnd += 1 }
         var best = Match.notFound
-        if let segment = PercentDecoding.decodePath(afterSlash[..<end]) {
+        if let segment = PercentDecoding.decodePath(UnsafeBufferPointer(rebasing: bytes[segmentStart..<segmentEnd])) {
             if let next = node.literals[segment] {
-                best = better(best, match(next, afterSlash[end...], method, params))
+                best = better(best, match(next, bytes, segmentEnd, method, params))
                 if case .found = best { return best }
             }
             if let parameter = node.parameter, !segment.isEmpty {
-                best = better(best, match(parameter.node, afterSlash[end...], method, params + [(parameter.name, segment)]))
+                best = better(best, match(parameter.node, bytes, segmentEnd, method, params + [(parameter.name, segment)]))
                 if case .found = best { return best }
             }
         } else {
             best = .badPath
         }
         if let tail = node.tail {
-            guard let decoded = PercentDecoding.decodePath(afterSlash) else { return better(best, .badPath) }
+            guard let decoded = PercentDecoding.decodePath(UnsafeBufferPointer(rebasing: bytes[segmentStart...])) else {
+                return better(best, .badPath)
+            }
             best = better(best, pick(tail.handlers, method, params + [(tail.name, decoded)]))
         }
         return best
