@@ -377,8 +377,10 @@ if ! command -v etcd >/dev/null 2>&1; then
     echo "v1.sh: installing etcd-server (etcd 3.4, the v2 API peer)"
     SUDO=()
     [[ "$(id -u)" -ne 0 ]] && SUDO=(sudo -n)
-    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
-        -o DPkg::Lock::Timeout=300 etcd-server >"$OUT/apt-etcd.log" 2>&1 \
+    # The package lists may be absent on a fresh image: update them first.
+    { "${SUDO[@]}" apt-get -qq -o DPkg::Lock::Timeout=300 update &&
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            -o DPkg::Lock::Timeout=300 etcd-server; } >"$OUT/apt-etcd.log" 2>&1 \
         || { tail -n 20 "$OUT/apt-etcd.log" >&2; die "apt-get install -y etcd-server failed"; }
 fi
 

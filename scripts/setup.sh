@@ -35,6 +35,7 @@ BASE_PACKAGES=(
 BENCH_PACKAGES=(
     wrk
     nginx-light
+    etcd-server   # bench/v1.sh: etcd's v2 HTTP API, the long-poll and GET peer
 )
 
 # --- helpers ---------------------------------------------------------------------------------
