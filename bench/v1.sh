@@ -11,6 +11,7 @@
 # What it does:
 #   0. Installs wrk and nginx (scripts/setup.sh --bench) and etcd-server (etcd 3.4 from Debian,
 #      when `etcd` is not on PATH), and builds zkgate in release mode.
+#   FANOUT_CORES=all runs part 2 with both servers on every core at their defaults.
 #   1. GET of a small node: zkgate (--threads 1) `GET /v1/nodes/bench/small` (15 bytes of data),
 #      etcd v2 `GET /v2/keys/bench/small` (a 15-byte value; etcd with GOMAXPROCS=1 so that it
 #      too runs one thread of Go code at a time) and nginx (1 worker) `return 200` of a 15-byte
@@ -68,6 +69,9 @@ SKIP_PARKED="${SKIP_PARKED:-0}"
 SKIP_PUT="${SKIP_PUT:-0}"
 HOST=127.0.0.1
 SERVER_CPU=0
+# FANOUT_CORES=all runs part 2 with both servers on every core at their defaults (zkgate one
+# loop per core, etcd GOMAXPROCS = cores) instead of one core each.
+FANOUT_CORES="${FANOUT_CORES:-one}"
 CLIENT_CPU=1
 SMALL_DATA=0123456789abcde          # 15 bytes: the node's data and etcd's value
 SMALL_JSON='{"status":"ok"}'        # 15 bytes: nginx's answer
@@ -124,7 +128,10 @@ ZK_PID=""
 start_zkgate() { # start_zkgate TAG: a fresh data folder each time
     local tag="$1"
     port_busy "$ZK_PORT" && die "port $ZK_PORT is already in use"
-    taskset -c "$SERVER_CPU" "$ZKGATE" serve --listen "$HOST:$ZK_PORT" --threads 1 \
+    # ALL_CORES=1 (the fan-out part with FANOUT_CORES=all): the default one loop per core, unpinned.
+    local pin=(taskset -c "$SERVER_CPU") threads=1
+    [[ "${ALL_CORES:-0}" == "1" ]] && pin=() && threads="$(nproc)"
+    "${pin[@]}" "$ZKGATE" serve --listen "$HOST:$ZK_PORT" --threads "$threads" \
         --access-log off --data-dir "$TMP/zkgate-$tag" --max-parked "$((PARKED + 1000))" \
         --max-wait 55 >"$OUT/zkgate-$tag.log" 2>&1 &
     ZK_PID=$!
@@ -137,8 +144,11 @@ start_etcd() { # start_etcd TAG: a one-member cluster on loopback, a fresh data 
     local tag="$1"
     port_busy "$ETCD_PORT" && die "port $ETCD_PORT is already in use"
     port_busy "$ETCD_PEER_PORT" && die "port $ETCD_PEER_PORT is already in use"
-    # GOMAXPROCS=1: one thread runs Go code at a time, as zkgate runs one event loop thread.
-    GOMAXPROCS=1 taskset -c "$SERVER_CPU" etcd --name bench --data-dir "$TMP/etcd-$tag" \
+    # GOMAXPROCS=1: one thread runs Go code at a time, as zkgate runs one event loop thread;
+    # with ALL_CORES=1, etcd's default (every core), unpinned, as zkgate's.
+    local pin=(taskset -c "$SERVER_CPU") procs=1
+    [[ "${ALL_CORES:-0}" == "1" ]] && pin=() && procs="$(nproc)"
+    GOMAXPROCS="$procs" "${pin[@]}" etcd --name bench --data-dir "$TMP/etcd-$tag" \
         --listen-client-urls "http://$HOST:$ETCD_PORT" --advertise-client-urls "http://$HOST:$ETCD_PORT" \
         --listen-peer-urls "http://$HOST:$ETCD_PEER_PORT" \
         --initial-advertise-peer-urls "http://$HOST:$ETCD_PEER_PORT" \
@@ -419,6 +429,7 @@ run_longpoll() {
 
 if [[ "$SKIP_PARKED" != "1" ]]; then
     say ""
+    [[ "$FANOUT_CORES" == "all" ]] && ALL_CORES=1
     say "== 2. $PARKED parked long-polls on one node, then one write ($POLL_PROCS client processes) =="
     say "load:     $(load_line)"
     start_zkgate parked
@@ -432,6 +443,8 @@ if [[ "$SKIP_PARKED" != "1" ]]; then
     run_longpoll etcd "$ETCD_PORT" "$ETCD_PID"
     stop_etcd
 
+    ALL_CORES=0
+    [[ "$FANOUT_CORES" == "all" ]] && say "servers: every core, unpinned (zkgate --threads $(nproc), etcd GOMAXPROCS=$(nproc))"
     FMT_LP='%-13s %10s %10s %12s %9s %9s %9s %9s %8s\n'
     say ""
     sayf "$FMT_LP" server 'RSS KiB' 'with KiB' 'bytes/poll' 'p50 ms' 'p99 ms' 'max ms' 'write ms' answered
