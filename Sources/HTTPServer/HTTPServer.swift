@@ -21,6 +21,8 @@ public final class HTTPServer: Sendable {
     let logger: Logger
     let drained: DrainCounter
     let stopped = Atomic<Bool>(false)
+    /// The access log file this server opened (closed after shutdown), if any.
+    let ownedLogFD: Int32?
 
     final class DrainCounter: Sendable {
         let loops = Atomic<Int>(0)
@@ -51,6 +53,7 @@ public final class HTTPServer: Sendable {
         }
         address = bound
         let accessLogFD: Int32?
+        var ownedLogFD: Int32?
         switch configuration.accessLog {
         case .none: accessLogFD = nil
         case .standardOutput: accessLogFD = 1
@@ -61,7 +64,9 @@ public final class HTTPServer: Sendable {
                 throw SystemError(code: errno, call: "open(\(path))")
             }
             accessLogFD = fd
+            ownedLogFD = fd
         }
+        self.ownedLogFD = ownedLogFD
         var loops: [ServerLoop] = []
         var threads: [EventLoopThread] = []
         let drained = DrainCounter()
@@ -98,5 +103,6 @@ public final class HTTPServer: Sendable {
         for serverLoop in loops { serverLoop.loop.execute { serverLoop.accessLog?.flush() } }
         for thread in threads { thread.loop.stop() }
         for thread in threads { thread.join() }
+        if let ownedLogFD { Glibc.close(ownedLogFD) }
     }
 }
