@@ -8,9 +8,8 @@ import Glibc
 
 /// The StorageProbe executable running as a child process, with its output collected.
 ///
-/// Spawned with posix_spawn and no inherited descriptors (like TestSupport's Spawn.swift, whose
-/// helpers are internal to that module): a probe that inherited a test's LOCK descriptor would
-/// hold that test's directory lock for its whole life.
+/// Spawned by TestSupport's `spawnChild`, with no inherited descriptors: a probe that inherited
+/// a test's LOCK descriptor would hold that test's directory lock for its whole life.
 final class ProbeProcess: Sendable {
     let pid: pid_t
     private let stdoutBytes = Mutex<[UInt8]>([])
@@ -19,48 +18,10 @@ final class ProbeProcess: Sendable {
     private let status = Mutex<Int32?>(nil)
 
     init(_ arguments: [String]) throws {
-        let path = try Self.binaryPath()
-        var outPipe: [Int32] = [0, 0]
-        var errPipe: [Int32] = [0, 0]
-        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-        }
-        // CLOEXEC, so probes or commands other tests start meanwhile do not hold our pipes.
-        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        // Everything else is O_CLOEXEC (Storage opens all its files so), so exec closes it.
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGTERM, SIGINT, SIGPIPE, SIGXFSZ] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
-        close(outPipe[1])
-        close(errPipe[1])
-        guard rc == 0 else {
-            close(outPipe[0])
-            close(errPipe[0])
-            throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO)
-        }
-        pid = child
-        drain(outPipe[0], isStdout: true, name: "probe-\(child)-out")
-        drain(errPipe[0], isStdout: false, name: "probe-\(child)-err")
+        let child = try spawnChild(try Self.binaryPath(), arguments)
+        pid = child.pid
+        drain(child.stdout, isStdout: true, name: "probe-\(child.pid)-out")
+        drain(child.stderr, isStdout: false, name: "probe-\(child.pid)-err")
     }
 
     deinit {

@@ -5,10 +5,10 @@ import Glibc
 #endif
 
 /// A child started by `spawnChild`: its pid and the read ends of its stdout and stderr.
-struct SpawnedChild {
-    var pid: pid_t
-    var stdout: Int32
-    var stderr: Int32
+public struct SpawnedChild: Sendable {
+    public var pid: pid_t
+    public var stdout: Int32
+    public var stderr: Int32
 }
 
 /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift does not import
@@ -24,7 +24,7 @@ private let addCloseFrom: AddCloseFrom? = {
 
 /// Starts `path` with `arguments`: stdin from /dev/null, stdout and stderr to pipes, default
 /// signal handling and an empty signal mask, and no other inherited descriptors.
-func spawnChild(_ path: String, _ arguments: [String]) throws -> SpawnedChild {
+public func spawnChild(_ path: String, _ arguments: [String]) throws -> SpawnedChild {
     let (outRead, outWrite) = try makePipe()
     let (errRead, errWrite) = try makePipe()
     var actions = posix_spawn_file_actions_t()
@@ -45,7 +45,7 @@ func spawnChild(_ path: String, _ arguments: [String]) throws -> SpawnedChild {
     posix_spawnattr_setsigmask(&attributes, &empty)
     var defaults = sigset_t()
     sigemptyset(&defaults)
-    for s in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, s) }
+    for s in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGXFSZ] { sigaddset(&defaults, s) }
     posix_spawnattr_setsigdefault(&attributes, &defaults)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
