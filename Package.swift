@@ -51,7 +51,8 @@ let package = Package(
         .target(
             name: "GatewayAPI",
             dependencies: ["HTTPServer", "Coordination", "JSON", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strict),
+            swiftSettings: strict, plugins: ["EmbedOpenAPI"]),
+        .plugin(name: "EmbedOpenAPI", capability: .buildTool()),
         .executableTarget(
             name: "zkgate",
             dependencies: [

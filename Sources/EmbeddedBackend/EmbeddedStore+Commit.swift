@@ -58,12 +58,20 @@ extension EmbeddedStore {
         var outcome: TransactionOutcome?
         var sink: (@Sendable (ChangeBatch) -> Void)?
         var snapshotOf: (tree: DataTree, sequence: UInt64)?
+        var armAfter = false
         let pending: Pending? = state.withLock { s in
             guard let first = s.pending.first, first.zxid == zxid else { return nil }
             s.pending.removeFirst()
             switch result {
             case .success(let sequence):
                 let applied = s.durable.apply(first.transaction, zxid: first.zxid, time: first.time)
+                if !s.expirables, case .operations(let operations, _) = first.transaction {
+                    s.expirables = operations.contains {
+                        if case .create(_, _, let mode, _) = $0 { return mode.isContainer || mode.isTTL }
+                        return false
+                    }
+                    armAfter = s.expirables
+                }
                 outcome = applied
                 sink = s.sink
                 s.recordsSinceSnapshot += 1
@@ -90,6 +98,7 @@ extension EmbeddedStore {
             if !outcome.events.isEmpty { sink?(ChangeBatch(events: outcome.events, zxid: outcome.zxid)) }
             pending.done?(.success(outcome))
             if let snapshotOf { snapshot(snapshotOf.tree, sequence: snapshotOf.sequence) }
+            if armAfter { armSweep() }
         case .failure(let error):
             logger.critical("the write-ahead log failed; writes are refused from now on", metadata: ["error": "\(error)"])
             pending.done?(.failure(MultiFailure(index: -1, error: .unavailable("the data folder cannot be written: \(error)"))))

@@ -1,4 +1,5 @@
 import Coordination
+import Dispatch
 
 extension EmbeddedStore {
     /// Session timeouts the store accepts (ms).
@@ -20,6 +21,7 @@ extension EmbeddedStore {
         }
         let deadline = Self.monotonicNanoseconds() + UInt64(timeoutMs) * 1_000_000
         state.withLock { $0.deadlines[id] = deadline }
+        armSweep()
         return SessionInfo(id: id, timeoutMs: timeoutMs, expiresInMs: timeoutMs)
     }
 
@@ -74,5 +76,24 @@ extension EmbeddedStore {
         }
         // Version-guarded deletes: a node that changed meanwhile fails harmlessly.
         for cleanup in cleanups { submit(cleanup, done: nil) }
+        armSweep()
+    }
+
+    /// Arms the sweep for when it can have work: the earliest session deadline, and every
+    /// `sweepIntervalMs` while container or TTL nodes may exist. With neither, no timer runs,
+    /// so an idle store uses no CPU.
+    func armSweep() {
+        let now = Self.monotonicNanoseconds()
+        let interval = UInt64(configuration.sweepIntervalMs) * 1_000_000
+        let delay: UInt64? = state.withLock { s in
+            var next = s.deadlines.values.min().map { $0 > now ? $0 - now : 0 }
+            if s.expirables { next = min(next ?? interval, interval) }
+            return next
+        }
+        if let delay {
+            sweeper.schedule(deadline: DispatchTime.now() + DispatchTimeInterval.nanoseconds(Int(max(delay, 1_000_000))))
+        } else {
+            sweeper.schedule(deadline: .distantFuture)
+        }
     }
 }

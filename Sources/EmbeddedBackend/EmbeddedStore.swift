@@ -47,6 +47,8 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
         var failure: StorageError?
         var recordsSinceSnapshot = 0
         var snapshotting = false
+        /// Whether container or TTL nodes may exist (they need periodic sweeps).
+        var expirables = false
         var sink: (@Sendable (ChangeBatch) -> Void)?
     }
 
@@ -105,17 +107,18 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
         let now = Self.monotonicNanoseconds()
         for (id, timeout) in tree.sessions { initial.deadlines[id] = now + UInt64(timeout) * 1_000_000 }
         initial.recordsSinceSnapshot = replayed
+        // Conservative after recovery: any node besides the root may be a container or TTL node.
+        initial.expirables = tree.nodeCount > 1
         state = Mutex(initial)
         sweeper = DispatchSource.makeTimerSource(queue: queue)
         logger.info("embedded store open", metadata: [
             "dataDirectory": "\(configuration.dataDirectory)", "nodes": "\(tree.nodeCount)",
             "sessions": "\(tree.sessions.count)", "zxid": "\(tree.lastZxid)", "replayedRecords": "\(replayed)",
         ])
-        sweeper.schedule(
-            deadline: .now() + .milliseconds(configuration.sweepIntervalMs),
-            repeating: .milliseconds(configuration.sweepIntervalMs))
         sweeper.setEventHandler { [weak self] in self?.sweep() }
+        sweeper.schedule(deadline: .distantFuture)
         sweeper.resume()
+        armSweep()
     }
 
     public var isReady: Bool { state.withLock { $0.failure == nil } }
