@@ -87,9 +87,6 @@ final class ParkingLot<Key: Hashable>: @unchecked Sendable {
         return deferred
     }
 
-    /// Whether anyone waits on `key` (a cheap test before preparing an answer).
-    func hasWaiters(_ key: Key) -> Bool { waiters[key] != nil }
-
     /// Answers every waiter of `key` whose condition now holds; the others stay parked.
     func wake(_ key: Key) {
         guard let list = waiters.removeValue(forKey: key) else { return }
@@ -116,20 +113,6 @@ final class ParkingLot<Key: Hashable>: @unchecked Sendable {
             }
         }
         if !kept.isEmpty { waiters[key] = kept }
-    }
-
-    /// Answers every waiter (shutdown).
-    func wakeAll(_ reason: Wake) {
-        for key in Array(waiters.keys) {
-            guard let list = waiters.removeValue(forKey: key) else { continue }
-            count -= list.count
-            budget.release(list.count)
-            for waiter in list {
-                waiter.slot = -1
-                loop.cancelTimer(waiter.timer)
-                if let answer = waiter.render(reason) { waiter.deferred.respond(answer) }
-            }
-        }
     }
 
     fileprivate func answer(_ waiter: Waiter, _ reason: Wake) {

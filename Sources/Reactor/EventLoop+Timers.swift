@@ -21,9 +21,6 @@ extension EventLoop {
     public func schedule(after nanoseconds: UInt64, _ body: @escaping () -> Void) -> TimerID {
         scheduleTimer(at: now + nanoseconds, target: ClosureTimer(body), token: 0)
     }
-
-    /// The number of live timers (for tests and metrics).
-    public var timerCount: Int { timers.count }
 }
 
 final class ClosureTimer: TimerTarget {
