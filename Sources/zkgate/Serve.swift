@@ -96,6 +96,14 @@ struct Serve: ParsableCommand {
         let descriptors = zk_raise_nofile_limit()
 
         let configuration = try makeConfiguration()
+        // The address first: a port that cannot be had stops us before the data folder (and
+        // its lock) is touched.
+        do {
+            try Socket.ensureAvailable(configuration.address)
+        } catch {
+            logger.critical("cannot start", metadata: ["address": "\(configuration.address)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
         let store: EmbeddedStore
         do {
             store = try EmbeddedStore(configuration: .init(dataDirectory: dataDir), logger: logger)

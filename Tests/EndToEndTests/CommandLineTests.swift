@@ -34,7 +34,9 @@ struct CommandLineTests {
 
     @Test func portHeldByAnotherProgramExits1() throws {
         let holder = try PlainListener()
-        let result = try zkgate(["--listen", "127.0.0.1:\(holder.port)"])
+        let data = try TemporaryDirectory(prefix: "zkgate-cli")
+        defer { data.remove() }
+        let result = try zkgate(["--listen", "127.0.0.1:\(holder.port)", "--data-dir", data.path])
         #expect(result.status == 1, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("cannot start"))
         #expect(result.stderr.contains("Address already in use"))
@@ -46,9 +48,12 @@ struct CommandLineTests {
     func secondInstanceOnTheSamePortExits1() throws {
         let first = try ZKGateProcess()
         defer { first.stop() }
-        let result = try zkgate(["--listen", "127.0.0.1:\(first.port)"], timeout: 3)
+        let data = try TemporaryDirectory(prefix: "zkgate-cli")
+        defer { data.remove() }
+        let result = try zkgate(["--listen", "127.0.0.1:\(first.port)", "--data-dir", data.path], timeout: 3)
         #expect(result.status == 1, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("cannot start"))
+        #expect(result.stderr.contains("Address already in use"), "the port is refused before the data folder is opened")
     }
 
     @Test(.enabled(if: curlPath != nil, "needs curl"))
