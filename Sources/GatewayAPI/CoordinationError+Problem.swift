@@ -20,8 +20,8 @@ extension CoordinationError {
     }
 
     /// The problem+json answer for this error.
-    func problem(extra: [(String, String)] = []) -> HTTPResponse {
-        var headers: HTTPHeaders = [:]
+    func problem(extra: [(String, String)] = [], headers: HTTPHeaders = [:]) -> HTTPResponse {
+        var headers = headers
         if httpStatus == .serviceUnavailable { headers.add(name: "Retry-After", value: "1") }
         var members = extra
         switch self {

@@ -126,8 +126,7 @@ extension Gateway {
     /// Renders a read, reusing the cached default answer when there is one.
     func answer(_ read: ReadResult, key: WaitKey, view: NodeView, state: LoopState?) -> HTTPResponse {
         guard let node = read.node else {
-            return .problem(.notFound, type: "no-node", detail: "no node at \(key.path)",
-                extra: [("path", "\"\(key.path.string)\"")], headers: ["Zkgate-Index": String(read.index)])
+            return CoordinationError.noNode(key.path).problem(headers: ["Zkgate-Index": String(read.index)])
         }
         let isDefault = view.encoding == nil && !view.raw
         if isDefault, let prepared = state?.cached(key, atLeast: read.index)?.prepared { return prepared }

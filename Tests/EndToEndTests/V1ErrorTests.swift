@@ -23,6 +23,17 @@ struct V1ErrorTests {
         ("/v1/nodes/a%7Fb", "invalid-path"),
     ]
 
+    /// Problem bodies are JSON even when the path has characters JSON must escape.
+    @Test func missingNodeWithQuoteAndBackslashIsValidJSON() throws {
+        let server = try V1Server()
+        defer { server.stop() }
+        let client = try server.connect()
+        let response = try client.get("/a%22b%5Cc")
+        expectProblem(response, status: 404, type: "no-node")
+        #expect(response.json?["path"] as? String == "/a\"b\\c", "\(response.bodyText)")
+        #expect(response.header("Zkgate-Index") != nil)
+    }
+
     @Test func badPathsAre400ForEveryMethodAndChangeNothing() throws {
         let server = try V1Server()
         defer { server.stop() }
