@@ -45,8 +45,15 @@ extension Gateway {
         } catch {
             return .response(error.response)
         }
-        let etag = etags
         let state = state(context)
+
+        // A plain read, the hot path: nothing to wait on or compare, so no closure is built.
+        if index == nil, etags == nil, !consistent, let entry = currentEntry(key, state: state, atLeast: minIndex) {
+            if view.encoding == nil, !view.raw, entry.read.node != nil, let prepared = entry.prepared {
+                return .response(prepared)
+            }
+            return .response(answer(entry.read, key: key, view: view, state: state))
+        }
 
         // What "changed" means for this request, if it waits at all.
         let changed: (@Sendable (ReadResult) -> Bool)?
@@ -62,7 +69,7 @@ extension Gateway {
         }
         // `state` is given only on this loop's thread: the cache is not for other threads.
         let render: @Sendable (ReadResult, Bool, LoopState?) -> HTTPResponse = { [self] read, changedNow, state in
-            if etag != nil && index == nil && !changedNow, let node = read.node {
+            if etags != nil && index == nil && !changedNow, let node = read.node {
                 return HTTPResponse(status: .notModified, headers: [
                     "ETag": NodeRepresentation.etag(node.stat, children: view.children),
                     "Zkgate-Index": String(read.index),
@@ -86,10 +93,6 @@ extension Gateway {
         }
         let read = entry.read
         guard let changed, let waitMs, waitMs > 0, !changed(read) else {
-            // The common case: a plain read answered from the cache's prepared answer.
-            if changed == nil, view.encoding == nil, !view.raw, let prepared = entry.prepared, read.node != nil {
-                return .response(prepared)
-            }
             return .response(render(read, changed?(read) ?? true, state))
         }
         // Parked: registered on this loop before any later change batch can be applied here.
