@@ -83,6 +83,9 @@ final class LoopState: @unchecked Sendable {
         appliedIndex = max(appliedIndex, batch.zxid)
         currentBatch = batch
         defer { currentBatch = nil }
+        // The feeds' keys (each event's ancestors) are worked out only when this loop has a
+        // feed waiting or streaming: most writes meet none.
+        let feedsWaiting = (feedParking?.count ?? 0) > 0 || !streams.isEmpty
         var feeds = Set<FeedKey>()
         for event in batch.events {
             let data = WaitKey(path: event.path, children: false)
@@ -93,6 +96,7 @@ final class LoopState: @unchecked Sendable {
                 if event.kind != .childrenChanged { parking.wake(data) }
                 parking.wake(children)
             }
+            guard feedsWaiting else { continue }
             feeds.insert(FeedKey(path: event.path, recursive: false))
             var ancestor: ZNodePath? = event.path
             while let a = ancestor {
