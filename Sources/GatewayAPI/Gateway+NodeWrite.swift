@@ -117,12 +117,11 @@ extension Gateway {
         } catch {
             return .response(error.response)
         }
-        let state = state(context)
         return answerLater(context) { [self] in
             for _ in 0..<3 {
                 var operations: [Operation] = [.delete(path: path, version: Int32(version ?? -1))]
                 if recursive {
-                    guard let below = subtree(path, state: state) else {
+                    guard let below = subtree(path) else {
                         return .problem(.badRequest, type: "subtree-too-large",
                             detail: "A recursive delete takes at most \(Self.maxRecursiveDelete) nodes.")
                     }
@@ -144,7 +143,7 @@ extension Gateway {
     static let maxRecursiveDelete = 10_000
 
     /// The descendants of `path`, deepest first, or nil when there are too many.
-    func subtree(_ path: ZNodePath, state: LoopState?) -> [ZNodePath]? {
+    func subtree(_ path: ZNodePath) -> [ZNodePath]? {
         var result: [ZNodePath] = []
         var stack = [path]
         while let next = stack.popLast() {

@@ -91,7 +91,7 @@ extension Gateway {
         if let root = backend.readNow(key.path, children: false)?.node {
             nodes.append(root)
             if key.recursive {
-                if let below = subtree(key.path, state: nil) {
+                if let below = subtree(key.path) {
                     for path in below.reversed() {
                         if let node = backend.readNow(path, children: false)?.node { nodes.append(node) }
                     }
