@@ -40,13 +40,16 @@ public struct CreateTTLRequest: JuteRecord {
     }
 }
 
-/// CreateResponse {ustring path}: the reply to op create (1); path carries any sequence suffix.
-public struct CreateResponse: JuteRecord {
+/// {ustring path}: the layout of CreateResponse, SyncRequest and SyncResponse.
+public struct PathRecord: JuteRecord {
     public var path: String
     public init(path: String) { self.path = path }
     public func encode(to w: inout JuteWriter) { w.writeString(path) }
     public init(from r: inout JuteReader) throws(JuteError) { path = try r.readPath() }
 }
+
+/// CreateResponse {ustring path}: the reply to op create (1); path carries any sequence suffix.
+public typealias CreateResponse = PathRecord
 
 /// Create2Response {ustring path; Stat stat}: the reply to ops create2, createContainer, createTTL.
 public struct Create2Response: JuteRecord {

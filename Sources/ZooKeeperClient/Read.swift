@@ -1,12 +1,16 @@
-/// ExistsRequest {ustring path; bool watch} → ExistsResponse {Stat}. A NONODE (-101) reply still
-/// registers the watch (it fires on creation).
-public struct ExistsRequest: JuteRecord {
+/// {ustring path; bool watch}: the layout jute gives ExistsRequest, GetDataRequest and
+/// GetChildren2Request alike.
+public struct PathWatchRequest: JuteRecord {
     public var path: String
     public var watch: Bool
     public init(path: String, watch: Bool) { self.path = path; self.watch = watch }
     public func encode(to w: inout JuteWriter) { w.writeString(path); w.writeBool(watch) }
     public init(from r: inout JuteReader) throws(JuteError) { path = try r.readPath(); watch = try r.readBool() }
 }
+
+/// ExistsRequest → ExistsResponse {Stat}. A NONODE (-101) reply still registers the watch (it
+/// fires on creation).
+public typealias ExistsRequest = PathWatchRequest
 
 public struct ExistsResponse: JuteRecord {
     public var stat: Stat
@@ -15,14 +19,8 @@ public struct ExistsResponse: JuteRecord {
     public init(from r: inout JuteReader) throws(JuteError) { stat = try r.read() }
 }
 
-/// GetDataRequest {ustring path; bool watch} → GetDataResponse {buffer data; Stat}. NONODE -101.
-public struct GetDataRequest: JuteRecord {
-    public var path: String
-    public var watch: Bool
-    public init(path: String, watch: Bool) { self.path = path; self.watch = watch }
-    public func encode(to w: inout JuteWriter) { w.writeString(path); w.writeBool(watch) }
-    public init(from r: inout JuteReader) throws(JuteError) { path = try r.readPath(); watch = try r.readBool() }
-}
+/// GetDataRequest → GetDataResponse {buffer data; Stat}. NONODE -101.
+public typealias GetDataRequest = PathWatchRequest
 
 public struct GetDataResponse: JuteRecord {
     /// nil when the node was created with null data.
@@ -33,15 +31,9 @@ public struct GetDataResponse: JuteRecord {
     public init(from r: inout JuteReader) throws(JuteError) { data = try r.readBuffer(); stat = try r.read() }
 }
 
-/// GetChildren2Request {ustring path; bool watch} → GetChildren2Response {vector<ustring>; Stat}.
-/// Replies over the 1 MiB packet limit drop the connection: check getAllChildrenNumber first.
-public struct GetChildren2Request: JuteRecord {
-    public var path: String
-    public var watch: Bool
-    public init(path: String, watch: Bool) { self.path = path; self.watch = watch }
-    public func encode(to w: inout JuteWriter) { w.writeString(path); w.writeBool(watch) }
-    public init(from r: inout JuteReader) throws(JuteError) { path = try r.readPath(); watch = try r.readBool() }
-}
+/// GetChildren2Request → GetChildren2Response {vector<ustring>; Stat}. Replies over the 1 MiB
+/// packet limit drop the connection: check getAllChildrenNumber first.
+public typealias GetChildren2Request = PathWatchRequest
 
 public struct GetChildren2Response: JuteRecord {
     public var children: [String]
