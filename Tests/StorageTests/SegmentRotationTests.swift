@@ -13,6 +13,22 @@ struct SegmentRotationTests {
         return (directory, log)
     }
 
+    /// Fills a log as `filledLog` does and closes it, ready to be damaged.
+    private func closedFilledLog(_ tmp: TemporaryDirectory) throws {
+        let (directory, log) = try filledLog(tmp)
+        log.close()
+        directory.close()
+    }
+
+    /// Reopening the damaged log must fail with exactly `error`.
+    private func expectOpenRefused(
+        _ tmp: TemporaryDirectory, _ error: StorageError, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let reopened = try DataDirectory(path: tmp.path)
+        defer { reopened.close() }
+        #expect(throws: error, sourceLocation: sourceLocation) { try WriteAheadLog.open(directory: reopened) }
+    }
+
     /// The first sequence in each segment's name, read back from the file.
     private func firstSequences(_ tmp: TemporaryDirectory) -> [UInt64] {
         segmentNames(tmp.path).map { UInt64($0.dropFirst(4).prefix(20))! }
@@ -76,50 +92,31 @@ struct SegmentRotationTests {
     @Test func aMissingMiddleSegmentIsAGap() throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
-        let (directory, log) = try filledLog(tmp)
-        log.close()
-        directory.close()
+        try closedFilledLog(tmp)
         let names = segmentNames(tmp.path)
         try removeFile(tmp.file(names[2]))
-        let reopened = try DataDirectory(path: tmp.path)
-        defer { reopened.close() }
-        #expect(throws: StorageError.sequenceGap(path: tmp.file(names[3]), expected: 33, found: 49)) {
-            try WriteAheadLog.open(directory: reopened)
-        }
+        try expectOpenRefused(tmp, .sequenceGap(path: tmp.file(names[3]), expected: 33, found: 49))
     }
 
     @Test func aRenamedSegmentIsRefused() throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
-        let (directory, log) = try filledLog(tmp)
-        log.close()
-        directory.close()
+        try closedFilledLog(tmp)
         let names = segmentNames(tmp.path)
         try renameFile(tmp.file(names[0]), tmp.file("wal-00000000000000000002.log"))
-        let reopened = try DataDirectory(path: tmp.path)
-        defer { reopened.close() }
-        #expect(throws: StorageError.misnamedSegment(path: tmp.file("wal-00000000000000000002.log"), headerSequence: 1)) {
-            try WriteAheadLog.open(directory: reopened)
-        }
+        try expectOpenRefused(tmp, .misnamedSegment(path: tmp.file("wal-00000000000000000002.log"), headerSequence: 1))
     }
 
     /// Only the last segment can be torn by a crash; a cut-short earlier one is damage.
     @Test func aTornSegmentBeforeTheLastIsCorruption() throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
-        let (directory, log) = try filledLog(tmp)
-        log.close()
-        directory.close()
+        try closedFilledLog(tmp)
         let victim = tmp.file(segmentNames(tmp.path)[1])
         let bytes = fileBytes(victim)
         try writeFile(victim, Array(bytes.dropLast(10)))
-        let reopened = try DataDirectory(path: tmp.path)
-        defer { reopened.close() }
-        #expect(throws: StorageError.corruptSegment(
-            path: victim, offset: 24 + 15 * 66, defect: .truncatedPayload(length: 50, available: 40), nextValidRecordOffset: nil)
-        ) {
-            try WriteAheadLog.open(directory: reopened)
-        }
+        try expectOpenRefused(tmp, .corruptSegment(
+            path: victim, offset: 24 + 15 * 66, defect: .truncatedPayload(length: 50, available: 40), nextValidRecordOffset: nil))
         #expect(fileBytes(victim).count == bytes.count - 10, "a refused log must be left as it was")
     }
 }
