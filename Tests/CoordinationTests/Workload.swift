@@ -1,4 +1,5 @@
 import Coordination
+import TestSupport
 
 /// A seeded random workload over every transaction shape, including failing ones and the expiry
 /// sweeps, recorded as the log a store would write.

@@ -1,5 +1,6 @@
 import Reactor
 import Testing
+import TestSupport
 
 /// The obvious, slow implementation: live timers with their due tick.
 private struct ReferenceTimers {
@@ -21,7 +22,7 @@ private struct ReferenceTimers {
 struct TimerWheelModelTests {
     @Test(arguments: [(UInt64(1), 64), (2, 64), (3, 128), (4, 4096), (5, 64)])
     func randomOperationsMatchTheModel(seed: UInt64, slots: Int) {
-        var rng = SeededGenerator(state: seed)
+        var rng = SeededGenerator(seed: seed)
         var wheel = TimerWheel<Int>(slots: slots, startTick: 100)
         var model = ReferenceTimers(current: 100)
         var ids: [Int: TimerID] = [:]
@@ -71,7 +72,7 @@ struct TimerWheelModelTests {
 
     @Test func followingNextTickFiresEveryTimerOnTime() {
         // The event loop sleeps until nextTick(); doing so must never skip past a due timer.
-        var rng = SeededGenerator(state: 42)
+        var rng = SeededGenerator(seed: 42)
         var wheel = TimerWheel<UInt64>(slots: 64)
         for _ in 0..<2000 {
             let tick = UInt64.random(in: 1...5000, using: &rng)

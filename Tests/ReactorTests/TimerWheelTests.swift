@@ -1,18 +1,6 @@
 import Reactor
 import Testing
 
-/// SplitMix64: a tiny seeded generator, so a failing sequence can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension TimerWheel {
     /// Advances to `tick` and returns what fired.
     mutating func fire(upTo tick: UInt64) -> [Payload] {

@@ -1,5 +1,6 @@
 import Storage
 import Testing
+import TestSupport
 
 /// The check value of the CRC catalogue and the vectors of RFC 3720 (iSCSI), appendix B.4.
 private let vectors: [([UInt8], UInt32)] = [
@@ -30,7 +31,7 @@ struct CRC32CTests {
 
     /// The 8-byte fast path and the byte tail must agree for every length and split.
     @Test func incrementalUpdatesEqualOneShot() {
-        var rng = SeededGenerator(state: 7)
+        var rng = SeededGenerator(seed: 7)
         let data = (0..<300).map { _ in UInt8.random(in: 0...255, using: &rng) }
         for length in 0...data.count {
             let whole = CRC32C.checksum(data[0..<length])

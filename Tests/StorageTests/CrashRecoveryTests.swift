@@ -18,7 +18,7 @@ struct CrashRecoveryTests {
     func killedAppenderLosesNoAcknowledgedRecord() throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
-        var rng = SeededGenerator(state: 0xC0FFEE)
+        var rng = SeededGenerator(seed: 0xC0FFEE)
         let segmentSize = 64 << 10
         var recoveredSoFar: UInt64 = 0
         var truncations = 0

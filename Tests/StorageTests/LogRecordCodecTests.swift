@@ -1,5 +1,6 @@
 import Storage
 import Testing
+import TestSupport
 
 /// A segment of `count` records from `first`, with payload lengths 0, 3, 6, ... and the offsets
 /// where each record starts and ends.
@@ -188,7 +189,7 @@ struct LogRecordCodecTests {
     /// Arbitrary bytes after a valid prefix (what a power cut can leave in unsynced pages) are
     /// a torn tail, found without a quadratic scan.
     @Test func randomGarbageAfterRecordsIsTornTail() throws {
-        var rng = SeededGenerator(state: 99)
+        var rng = SeededGenerator(seed: 99)
         let (bytes, records, _) = try makeSegment(count: 5)
         for length in [1, 15, 16, 17, 100, 4096, 1 << 20] {
             let garbage = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }

@@ -40,7 +40,7 @@ struct RecoveryTests {
         defer { tmp.remove() }
         let segment = try writeLog(tmp, count: 50)
         let validSize = fileSize(segment)
-        var rng = SeededGenerator(state: seed)
+        var rng = SeededGenerator(seed: seed)
         let garbage = seed == 0
             ? [UInt8](repeating: 0, count: length)
             : (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
