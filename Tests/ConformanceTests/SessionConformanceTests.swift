@@ -179,7 +179,7 @@ struct SessionConformanceTests {
         try await withHarness(factory, "session-expired-refuses") { h in
             let session = try await h.openShortSession()
             let timeout = Double(session.timeoutMs) / 1000
-            let expired = try await h.poll(timeout: timeout + h.capabilities.expiryGraceSeconds, every: 0.005) {
+            let expired = await h.poll(timeout: timeout + h.capabilities.expiryGraceSeconds, every: 0.005) {
                 do {
                     _ = try await h.backend.session(session.id)
                     return false
