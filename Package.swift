@@ -5,7 +5,7 @@ import PackageDescription
 // below Reactor and Storage):
 //   zkgate → GatewayAPI → HTTPServer → (HTTPCore, Reactor) → CZKShims
 //   zkgate → EmbeddedBackend → (Coordination, Storage)
-//   ZooKeeperClient: the native ZooKeeper wire protocol (knows nothing of HTTP)
+//   ZooKeeperClient → Reactor: the native ZooKeeper wire protocol (knows nothing of HTTP)
 //   GatewayAPI → (Coordination, JSON)
 // HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
 // Release builds drop the runtime exclusivity checks (measured: a few percent of the loop's
@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "HTTPCore", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "Coordination", swiftSettings: strict),
-        .target(name: "ZooKeeperClient", swiftSettings: strict),
+        .target(name: "ZooKeeperClient", dependencies: ["Reactor", "SystemCalls"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CZKShims", "SystemCalls"], swiftSettings: strict),
         .target(
             name: "EmbeddedBackend",

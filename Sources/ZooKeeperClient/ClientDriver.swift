@@ -1,0 +1,126 @@
+import Reactor
+import SystemCalls
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a `SessionMachine` on an event loop: it owns the socket, feeds the machine bytes and
+/// the clock, and carries out its actions. Confined to the loop's thread (hence unchecked
+/// Sendable); other threads reach it only through `loop.execute`.
+///
+/// Completions resume continuations and events go to AsyncStream continuations, so no user
+/// code ever runs on the loop's thread.
+final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
+    typealias Completion = UnsafeContinuation<Result<SessionMachine.Reply, ZooKeeperError>, Never>
+
+    let loop: EventLoop
+    var machine: SessionMachine
+    let published: PublishedState
+    var fd: Int32 = -1
+    var registration: EventLoop.RegistrationID?
+    var connecting = false
+    var wantsWrite = false
+    /// Bumped whenever the socket closes, so packets read from an old connection are dropped.
+    var generation: UInt64 = 0
+    var framer: PacketFramer
+    var outbound: [UInt8] = []
+    var outboundOffset = 0
+    var completions: [UInt64: Completion] = [:]
+    var subscribers: [UInt64: AsyncStream<ClientEvent>.Continuation] = [:]
+    var nextSubscriber: UInt64 = 0
+    var connectWaiters: [UInt64: UnsafeContinuation<Result<Void, ZooKeeperError>, Never>] = [:]
+    var closeWaiters: [UnsafeContinuation<Void, Never>] = []
+    var actionQueue: [SessionMachine.Action] = []
+    var draining = false
+    var timer = TimerID.none
+    var timerDeadline: UInt64 = .max
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+
+    init(loop: EventLoop, machine: SessionMachine, published: PublishedState) {
+        self.loop = loop
+        self.machine = machine
+        self.published = published
+        self.framer = PacketFramer(maxLength: Int32(machine.configuration.maxPacketLength))
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    var now: UInt64 { loop.now }
+
+    /// Queues the machine's actions and carries them out in order. Actions may lead back into
+    /// the machine (a connect that fails at once); those are queued behind, never nested.
+    func perform(_ actions: [SessionMachine.Action]) {
+        actionQueue.append(contentsOf: actions)
+        guard !draining else { return }
+        draining = true
+        var i = 0
+        while i < actionQueue.count {
+            let action = actionQueue[i]
+            i += 1
+            carryOut(action)
+        }
+        actionQueue.removeAll(keepingCapacity: true)
+        draining = false
+        flush()
+        published.update(machine)
+        rearmTimer()
+    }
+
+    func carryOut(_ action: SessionMachine.Action) {
+        switch action {
+        case .connect(let host):
+            openConnection(to: host)
+        case .send(let bytes):
+            outbound.append(contentsOf: bytes)
+        case .closeConnection:
+            closeSocket()
+        case .complete(let id, let result):
+            completions.removeValue(forKey: id)?.resume(returning: result)
+        case .event(let event):
+            for subscriber in subscribers.values { subscriber.yield(.watch(event)) }
+        case .state(let state):
+            published.setState(state)
+            for subscriber in subscribers.values { subscriber.yield(.state(state)) }
+            switch state {
+            case .connected: resumeConnectWaiters(.success(()))
+            case .closed:
+                resumeConnectWaiters(.failure(.closed))
+                finishSubscribers()
+                let waiters = closeWaiters
+                closeWaiters.removeAll()
+                for waiter in waiters { waiter.resume() }
+            case .authFailed: resumeConnectWaiters(.failure(.authFailed)); finishSubscribers()
+            default: break
+            }
+        }
+    }
+
+    func resumeConnectWaiters(_ result: Result<Void, ZooKeeperError>) {
+        let waiters = connectWaiters
+        connectWaiters.removeAll()
+        for waiter in waiters.values { waiter.resume(returning: result) }
+    }
+
+    func finishSubscribers() {
+        for subscriber in subscribers.values { subscriber.finish() }
+        subscribers.removeAll()
+    }
+
+    func rearmTimer() {
+        guard let deadline = machine.nextDeadline() else {
+            if timer != .none { loop.cancelTimer(timer); timer = .none; timerDeadline = .max }
+            return
+        }
+        if timer != .none && deadline == timerDeadline { return }
+        if timer != .none { loop.cancelTimer(timer) }
+        timerDeadline = deadline
+        timer = loop.scheduleTimer(at: deadline, target: self, token: 0)
+    }
+
+    func timerFired(_ token: UInt64) {
+        timer = .none
+        timerDeadline = .max
+        perform(machine.tick(now: now))
+    }
+}

@@ -1,0 +1,37 @@
+import Synchronization
+
+/// What other threads may read about the session without a trip to the loop: the state, the
+/// session id and the last zxid seen. Written by the driver after each batch of actions.
+final class PublishedState: Sendable {
+    struct Snapshot: Sendable {
+        var state: SessionState = .connecting
+        var sessionId: Int64 = 0
+        var lastZxid: Int64 = 0
+        var timeoutMs: Int32 = 0
+        var disconnectedSince: UInt64?
+    }
+
+    let value = Mutex(Snapshot())
+
+    func setState(_ state: SessionState) {
+        value.withLock { $0.state = state }
+    }
+
+    func update(_ machine: SessionMachine) {
+        value.withLock {
+            $0.sessionId = machine.sessionId
+            $0.lastZxid = machine.lastZxid
+            $0.timeoutMs = machine.negotiatedTimeoutMs
+            $0.disconnectedSince = machine.disconnectedSince
+        }
+    }
+
+    var snapshot: Snapshot { value.withLock { $0 } }
+}
+
+/// What a client's event stream carries: watch notifications (paths relative to the chroot)
+/// and session state changes, in the order the client saw them.
+public enum ClientEvent: Equatable, Sendable {
+    case watch(WatcherEvent)
+    case state(SessionState)
+}

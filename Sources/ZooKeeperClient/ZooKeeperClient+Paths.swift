@@ -1,0 +1,34 @@
+extension ZooKeeperClient {
+    /// The server's path for a client path: the chroot prefixed.
+    func serverPath(_ path: String) -> String {
+        guard let chroot = configuration.connectString.chroot else { return path }
+        return path == "/" ? chroot : chroot + path
+    }
+
+    /// The client's path for a server path: the chroot removed.
+    func clientPath(_ path: String) -> String {
+        guard let chroot = configuration.connectString.chroot, path.hasPrefix(chroot) else { return path }
+        let rest = path.dropFirst(chroot.count)
+        return rest.isEmpty ? "/" : String(rest)
+    }
+
+    func serverOp(_ op: MultiOp) -> MultiOp {
+        switch op {
+        case .create(var c): c.path = serverPath(c.path); return .create(c)
+        case .create2(var c): c.path = serverPath(c.path); return .create2(c)
+        case .createContainer(var c): c.path = serverPath(c.path); return .createContainer(c)
+        case .createTTL(var c): c.path = serverPath(c.path); return .createTTL(c)
+        case .delete(var d): d.path = serverPath(d.path); return .delete(d)
+        case .setData(var s): s.path = serverPath(s.path); return .setData(s)
+        case .check(var c): c.path = serverPath(c.path); return .check(c)
+        }
+    }
+
+    func clientResult(_ result: MultiResult) -> MultiResult {
+        switch result {
+        case .create(let path): .create(path: clientPath(path))
+        case .create2(let path, let stat): .create2(path: clientPath(path), stat: stat)
+        default: result
+        }
+    }
+}

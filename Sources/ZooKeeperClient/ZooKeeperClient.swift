@@ -1,0 +1,166 @@
+import Reactor
+import SystemCalls
+import Synchronization
+
+/// A native ZooKeeper client: one session, pipelined requests on one connection, failover
+/// between members without losing the session, and watches restored after a reconnect.
+///
+/// The I/O runs on an event loop thread of its own (or a loop passed in); every method may be
+/// called from any task. Results arrive through async/await and watch events through
+/// `events()`; no caller code runs on the I/O thread.
+public final class ZooKeeperClient: Sendable {
+    public struct Configuration: Sendable {
+        public var connectString: ConnectString
+        public var sessionTimeoutMs: Int32
+        public var allowReadOnly: Bool
+        public var maxInFlight: Int
+
+        public init(connectString: ConnectString, sessionTimeoutMs: Int32 = 10_000, allowReadOnly: Bool = false,
+                    maxInFlight: Int = 512) {
+            self.connectString = connectString; self.sessionTimeoutMs = sessionTimeoutMs
+            self.allowReadOnly = allowReadOnly; self.maxInFlight = maxInFlight
+        }
+
+        /// - Throws: `ConnectString.ParseError` for a malformed connect string.
+        public init(_ connectString: String, sessionTimeoutMs: Int32 = 10_000) throws(ConnectString.ParseError) {
+            self.init(connectString: try ConnectString(parsing: connectString), sessionTimeoutMs: sessionTimeoutMs)
+        }
+    }
+
+    public let configuration: Configuration
+    let loop: EventLoop
+    let thread: EventLoopThread?
+    let driver: ClientDriver
+    let published = PublishedState()
+    let ids = Atomic<UInt64>(1)
+
+    /// Starts connecting at once; use `waitUntilConnected` to wait for the session.
+    ///
+    /// - Parameter loop: an event loop to share (its thread must be running); by default the
+    ///   client starts a thread of its own.
+    /// - Throws: `SystemError` when the loop or its thread cannot be created.
+    public init(configuration: Configuration, loop: EventLoop? = nil) throws(SystemError) {
+        self.configuration = configuration
+        let machine = SessionMachine(configuration: .init(
+            hosts: configuration.connectString.hosts, sessionTimeoutMs: configuration.sessionTimeoutMs,
+            allowReadOnly: configuration.allowReadOnly, maxInFlight: configuration.maxInFlight))
+        if let loop {
+            self.loop = loop
+            self.thread = nil
+        } else {
+            let own = try EventLoop()
+            self.loop = own
+            self.thread = try EventLoopThread(loop: own, name: "zk-client")
+        }
+        driver = ClientDriver(loop: self.loop, machine: machine, published: published)
+        let driver = self.driver
+        self.loop.execute { driver.perform(driver.machine.start(now: driver.now)) }
+    }
+
+    deinit {
+        // Dropped without close(): end the session politely and stop our own thread (not
+        // joined here, as deinit may run on any thread, even the loop's own).
+        let driver = self.driver
+        let ownThread = thread != nil
+        loop.execute {
+            driver.perform(driver.machine.close(now: driver.now))
+            if ownThread {
+                driver.loop.execute {
+                    driver.closeSocket()
+                    driver.loop.stop()
+                }
+            }
+        }
+    }
+
+    /// The session's current state.
+    public var state: SessionState { published.snapshot.state }
+    /// The session id (0 before the first connection).
+    public var sessionId: Int64 { published.snapshot.sessionId }
+    /// The highest zxid this client has seen in a reply.
+    public var lastZxid: Int64 { published.snapshot.lastZxid }
+    /// The session timeout the ensemble granted.
+    public var negotiatedTimeoutMs: Int32 { published.snapshot.timeoutMs }
+    /// When the client last lost its connection (monotonic ns), nil while connected. After a
+    /// session timeout of this, treat the session as lost even before the ensemble says so.
+    public var disconnectedSince: UInt64? { published.snapshot.disconnectedSince }
+
+    /// Waits until the session is connected.
+    ///
+    /// - Throws: `.connectionLoss` after `timeoutMs`; `.closed` or `.authFailed` when the
+    ///   session has ended.
+    public func waitUntilConnected(timeoutMs: Int = 30_000) async throws(ZooKeeperError) {
+        let id = ids.wrappingAdd(1, ordering: .relaxed).oldValue
+        let driver = self.driver
+        let result = await withUnsafeContinuation { (c: UnsafeContinuation<Result<Void, ZooKeeperError>, Never>) in
+            loop.execute {
+                switch driver.published.snapshot.state {
+                case .connected: return c.resume(returning: .success(()))
+                case .closed: return c.resume(returning: .failure(.closed))
+                case .authFailed: return c.resume(returning: .failure(.authFailed))
+                default: break
+                }
+                driver.connectWaiters[id] = c
+                driver.loop.schedule(after: UInt64(timeoutMs) * 1_000_000) {
+                    driver.connectWaiters.removeValue(forKey: id)?.resume(returning: .failure(.connectionLoss))
+                }
+            }
+        }
+        try result.get()
+    }
+
+    /// Watch notifications and state changes from now on. Each call makes an independent
+    /// stream; it finishes when the client closes.
+    public func events() -> AsyncStream<ClientEvent> {
+        let (stream, continuation) = AsyncStream<ClientEvent>.makeStream(bufferingPolicy: .unbounded)
+        let driver = self.driver
+        loop.execute {
+            if driver.machine.isTerminal { continuation.finish(); return }
+            let key = driver.nextSubscriber
+            driver.nextSubscriber += 1
+            driver.subscribers[key] = continuation
+            continuation.onTermination = { _ in
+                driver.loop.execute { driver.subscribers.removeValue(forKey: key) }
+            }
+        }
+        return stream
+    }
+
+    /// Closes the session (its ephemerals are deleted by the ensemble at once) and stops the
+    /// client's thread. Later calls fail with `.closed`.
+    public func close() async {
+        let driver = self.driver
+        await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+            loop.execute {
+                if driver.machine.isTerminal { return c.resume() }
+                driver.closeWaiters.append(c)
+                driver.perform(driver.machine.close(now: driver.now))
+            }
+        }
+        if let thread {
+            loop.stop()
+            thread.join()
+        }
+    }
+
+    /// Sends one request and waits for its reply.
+    func call(_ op: OpCode, _ body: some JuteRecord, watch: WatchRegistry.Registration? = nil)
+        async throws(ZooKeeperError) -> SessionMachine.Reply
+    {
+        try await call(op, bytes: body.encoded(), watch: watch)
+    }
+
+    func call(_ op: OpCode, bytes: [UInt8], watch: WatchRegistry.Registration? = nil)
+        async throws(ZooKeeperError) -> SessionMachine.Reply
+    {
+        let id = ids.wrappingAdd(1, ordering: .relaxed).oldValue
+        let driver = self.driver
+        let result = await withUnsafeContinuation { (c: ClientDriver.Completion) in
+            loop.execute {
+                driver.completions[id] = c
+                driver.perform(driver.machine.submit(.init(id: id, op: op, body: bytes, watch: watch), now: driver.now))
+            }
+        }
+        return try result.get()
+    }
+}
