@@ -14,22 +14,39 @@
 #   scripts/setup.sh            packages for building and testing
 #   scripts/setup.sh --bench    also the benchmark peers and load generator (wrk, nginx)
 #
+# Python test tools (kazoo) go into the project's venv .build-py with pip, also only when
+# missing or at another version.
+#
 # To add a package: append it to one of the lists below (BASE_PACKAGES for build/test,
-# BENCH_PACKAGES for benchmarks). Nothing else needs to change.
+# BENCH_PACKAGES for benchmarks, PYTHON_PACKAGES for pip). Nothing else needs to change.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
+# Relative paths below (the Python venv) are from the repository root, wherever this is run.
+SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+cd "$(dirname "$SELF")/.."
+
 # --- package lists ---------------------------------------------------------------------------
 # Build and test: HTTP/2 (nghttp2) and TLS (OpenSSL) headers for the C system-library modules,
-# pkg-config so SwiftPM finds them, curl for end-to-end checks.
+# pkg-config so SwiftPM finds them, curl for end-to-end checks, and a real ZooKeeper 3.8 with
+# its Java runtime for the 3-node test ensemble (deploy/zk-ensemble.sh).
 BASE_PACKAGES=(
     libnghttp2-dev
     libssl-dev
     pkg-config
     curl
+    zookeeper                 # Debian's 3.8.0: the jars and zkCli.sh; its service is not used
+    openjdk-17-jre-headless   # runs ZooKeeper (and later the Curator cross-checks)
 )
-# Later: zookeeper (the ensemble for conformance tests), nghttp2-client (h2 checks),
-# openjdk-17-jre-headless (ZooKeeper, Curator cross-checks). Append them to BASE_PACKAGES.
+# Later: nghttp2-client (h2 checks). Append it to BASE_PACKAGES.
+
+# Python packages for the tests, installed with pip into the project's venv (.build-py, the
+# one openapi/check.sh uses for schemathesis), pinned so every machine gets the same code.
+# kazoo: the Python ZooKeeper client of the cross-check tests.
+PYTHON_VENV=.build-py
+PYTHON_PACKAGES=(
+    kazoo==2.10.0
+)
 
 # Benchmarks only (scripts/setup.sh --bench): the load generator and the HTTP peer.
 BENCH_PACKAGES=(
@@ -43,7 +60,7 @@ log() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$SELF"
 }
 
 # is_installed PKG: true when dpkg knows PKG as fully installed.
@@ -128,6 +145,31 @@ if [[ ${#MISSING[@]} -eq 0 ]]; then
     log "all required packages are installed; nothing to do"
 else
     install_missing
+fi
+
+# Python packages: each NAME==VERSION is checked against the venv's installed metadata, and pip
+# runs only when one is missing or at another version (so a second run needs no network).
+PY_MISSING=()
+if [[ -x "$PYTHON_VENV/bin/python" ]]; then
+    for spec in "${PYTHON_PACKAGES[@]}"; do
+        if ! "$PYTHON_VENV/bin/python" -c 'import importlib.metadata as m, sys
+name, version = sys.argv[1].split("==")
+sys.exit(0 if m.version(name) == version else 1)' "$spec" >/dev/null 2>&1; then
+            PY_MISSING+=("$spec")
+        fi
+    done
+else
+    PY_MISSING=("${PYTHON_PACKAGES[@]}")
+fi
+if [[ ${#PY_MISSING[@]} -gt 0 ]]; then
+    log "installing into $PYTHON_VENV: ${PY_MISSING[*]}"
+    python3 -m venv "$PYTHON_VENV" || die "python3 -m venv $PYTHON_VENV failed"
+    PIP_LOG="$(mktemp -t zkgate-setup-pip.XXXXXX.log)"
+    if ! "$PYTHON_VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_MISSING[@]}" >"$PIP_LOG" 2>&1; then
+        tail -n 30 "$PIP_LOG" >&2 || true
+        die "pip install ${PY_MISSING[*]} failed (full log: $PIP_LOG)"
+    fi
+    rm -f "$PIP_LOG"
 fi
 
 # The Swift toolchain does not come from apt; say so clearly if it is absent.

@@ -5,8 +5,14 @@
 # green CI run. Each step has a header, and the script stops at the first failing step with a
 # non-zero exit code.
 #
-# Steps: setup, build, swift test (unit, end-to-end against the real binary), the OpenAPI
-# contract (openapi-spec-validator, then schemathesis against a live zkgate), fuzzing.
+# Steps: setup, build, a 3-node ZooKeeper ensemble on 127.0.0.1 (deploy/zk-ensemble.sh), swift
+# test (unit, end-to-end against the real binary, conformance and fault tests against the
+# ensemble), the OpenAPI contract (openapi-spec-validator, then schemathesis against a live
+# zkgate), fuzzing.
+# The tests get ZKGATE_TEST_ZOOKEEPER (the ensemble's connect string) and
+# ZKGATE_ZK_ENSEMBLE_SCRIPT (the script's absolute path, to kill and restart members). An
+# ensemble that is already running (a developer's) is reused and left running; one this run
+# started is stopped when it ends, pass or fail.
 # Usage: scripts/test.sh [swift test options...]
 #   scripts/test.sh                      everything
 #   scripts/test.sh --filter HTTP1       extra arguments go to `swift test`
@@ -23,12 +29,19 @@ section() {
     printf '\n==== %s ====\n' "$*"
 }
 
-# On any failure, name the step that failed (the tool's own output is just above).
+ZK_ENSEMBLE="$(pwd)/deploy/zk-ensemble.sh"
+ZK_STARTED_HERE=0
+
+# On any failure, name the step that failed (the tool's own output is just above). Stop the
+# ZooKeeper ensemble if this run started it.
 STEP="startup"
 on_exit() {
     local rc=$?
     if [[ $rc -ne 0 ]]; then
         printf '\n==== FAILED: %s (exit %d) ====\n' "$STEP" "$rc" >&2
+    fi
+    if [[ $ZK_STARTED_HERE -eq 1 ]]; then
+        bash "$ZK_ENSEMBLE" stop || true
     fi
 }
 trap on_exit EXIT
@@ -40,6 +53,23 @@ bash scripts/setup.sh
 STEP="build"
 section "build: swift build --build-tests"
 swift build --build-tests
+
+STEP="zookeeper"
+section "zookeeper: 3-node ensemble on 127.0.0.1 (deploy/zk-ensemble.sh)"
+# status exits 3 when no member runs: only then does this run own (and later stop) the ensemble.
+zk_rc=0
+bash "$ZK_ENSEMBLE" status >/dev/null || zk_rc=$?
+if [[ $zk_rc -eq 3 ]]; then
+    ZK_STARTED_HERE=1
+fi
+zk_t0=$SECONDS
+bash "$ZK_ENSEMBLE" start
+bash "$ZK_ENSEMBLE" wait
+bash "$ZK_ENSEMBLE" status || true   # shown for the log; wait above decides
+ZKGATE_TEST_ZOOKEEPER="$(bash "$ZK_ENSEMBLE" connect-string)"
+ZKGATE_ZK_ENSEMBLE_SCRIPT="$ZK_ENSEMBLE"
+export ZKGATE_TEST_ZOOKEEPER ZKGATE_ZK_ENSEMBLE_SCRIPT
+echo "ensemble ready in $((SECONDS - zk_t0)) s ($([[ $ZK_STARTED_HERE -eq 1 ]] && echo "started here, stopped at the end" || echo "already running, left running"))"
 
 STEP="test"
 section "test: swift test${*:+ $*}"
