@@ -37,8 +37,12 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     var timerDeadline: UInt64 = .max
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
 
-    init(loop: EventLoop, machine: SessionMachine, published: PublishedState) {
+    /// Notification paths arrive with the chroot; subscribers see paths below it.
+    let chroot: String?
+
+    init(loop: EventLoop, machine: SessionMachine, published: PublishedState, chroot: String?) {
         self.loop = loop
+        self.chroot = chroot
         self.machine = machine
         self.published = published
         self.framer = PacketFramer(maxLength: Int32(machine.configuration.maxPacketLength))
@@ -77,7 +81,8 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
             closeSocket()
         case .complete(let id, let result):
             completions.removeValue(forKey: id)?.resume(returning: result)
-        case .event(let event):
+        case .event(var event):
+            event.path = ConnectString.strip(chroot, from: event.path)
             for subscriber in subscribers.values { subscriber.yield(.watch(event)) }
         case .state(let state):
             published.setState(state)

@@ -9,6 +9,7 @@ final class PublishedState: Sendable {
         var lastZxid: Int64 = 0
         var timeoutMs: Int32 = 0
         var disconnectedSince: UInt64?
+        var host: HostAddress?
     }
 
     let value = Mutex(Snapshot())
@@ -23,6 +24,7 @@ final class PublishedState: Sendable {
             $0.lastZxid = machine.lastZxid
             $0.timeoutMs = machine.negotiatedTimeoutMs
             $0.disconnectedSince = machine.disconnectedSince
+            $0.host = machine.isConnected ? machine.currentHost : nil
         }
     }
 

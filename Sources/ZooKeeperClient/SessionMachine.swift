@@ -92,6 +92,8 @@ public struct SessionMachine: Sendable {
     var phase: Phase = .idle
     var hosts: [HostAddress]
     var nextHost = 0
+    /// The member of the current (or latest) connection attempt.
+    public internal(set) var currentHost: HostAddress?
     var attemptsThisPass = 0
     public internal(set) var sessionId: Int64 = 0
     var password = [UInt8](repeating: 0, count: 16)
@@ -153,6 +155,7 @@ public struct SessionMachine: Sendable {
             return []
         }
         let host = hosts[nextHost]
+        currentHost = host
         nextHost = (nextHost + 1) % hosts.count
         attemptsThisPass += 1
         phase = .connecting(since: now)

@@ -115,7 +115,7 @@ extension ZooKeeperClient {
         let driver = self.driver
         let packet = AuthPacket(scheme: scheme, auth: auth)
         let result = await withUnsafeContinuation { (c: ClientDriver.Completion) in
-            loop.execute {
+            onLoop(else: { c.resume(returning: .failure(.closed)) }) {
                 driver.completions[id] = c
                 driver.perform(driver.machine.addAuth(packet, id: id, now: driver.now))
             }

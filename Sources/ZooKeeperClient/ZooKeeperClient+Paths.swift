@@ -7,9 +7,7 @@ extension ZooKeeperClient {
 
     /// The client's path for a server path: the chroot removed.
     func clientPath(_ path: String) -> String {
-        guard let chroot = configuration.connectString.chroot, path.hasPrefix(chroot) else { return path }
-        let rest = path.dropFirst(chroot.count)
-        return rest.isEmpty ? "/" : String(rest)
+        ConnectString.strip(configuration.connectString.chroot, from: path)
     }
 
     func serverOp(_ op: MultiOp) -> MultiOp {
@@ -30,5 +28,14 @@ extension ZooKeeperClient {
         case .create2(let path, let stat): .create2(path: clientPath(path), stat: stat)
         default: result
         }
+    }
+}
+
+extension ConnectString {
+    /// A server path as a client under `chroot` sees it.
+    static func strip(_ chroot: String?, from path: String) -> String {
+        guard let chroot, path.hasPrefix(chroot) else { return path }
+        let rest = path.dropFirst(chroot.count)
+        return rest.isEmpty ? "/" : String(rest)
     }
 }

@@ -33,6 +33,9 @@ public final class ZooKeeperClient: Sendable {
     let driver: ClientDriver
     let published = PublishedState()
     let ids = Atomic<UInt64>(1)
+    /// Set once the loop thread is told to stop; jobs are handed to the loop under this lock,
+    /// so none is queued behind the stop and lost.
+    let stopped = Mutex(false)
 
     /// Starts connecting at once; use `waitUntilConnected` to wait for the session.
     ///
@@ -52,7 +55,8 @@ public final class ZooKeeperClient: Sendable {
             self.loop = own
             self.thread = try EventLoopThread(loop: own, name: "zk-client")
         }
-        driver = ClientDriver(loop: self.loop, machine: machine, published: published)
+        driver = ClientDriver(loop: self.loop, machine: machine, published: published,
+                              chroot: configuration.connectString.chroot)
         let driver = self.driver
         self.loop.execute { driver.perform(driver.machine.start(now: driver.now)) }
     }
@@ -62,7 +66,7 @@ public final class ZooKeeperClient: Sendable {
         // joined here, as deinit may run on any thread, even the loop's own).
         let driver = self.driver
         let ownThread = thread != nil
-        loop.execute {
+        onLoop(else: {}) {
             driver.perform(driver.machine.close(now: driver.now))
             if ownThread {
                 driver.loop.execute {
@@ -85,6 +89,9 @@ public final class ZooKeeperClient: Sendable {
     /// session timeout of this, treat the session as lost even before the ensemble says so.
     public var disconnectedSince: UInt64? { published.snapshot.disconnectedSince }
 
+    /// The member the client is connected to, nil while disconnected.
+    public var connectedHost: HostAddress? { published.snapshot.host }
+
     /// Waits until the session is connected.
     ///
     /// - Throws: `.connectionLoss` after `timeoutMs`; `.closed` or `.authFailed` when the
@@ -93,7 +100,7 @@ public final class ZooKeeperClient: Sendable {
         let id = ids.wrappingAdd(1, ordering: .relaxed).oldValue
         let driver = self.driver
         let result = await withUnsafeContinuation { (c: UnsafeContinuation<Result<Void, ZooKeeperError>, Never>) in
-            loop.execute {
+            onLoop(else: { c.resume(returning: .failure(.closed)) }) {
                 switch driver.published.snapshot.state {
                 case .connected: return c.resume(returning: .success(()))
                 case .closed: return c.resume(returning: .failure(.closed))
@@ -114,7 +121,7 @@ public final class ZooKeeperClient: Sendable {
     public func events() -> AsyncStream<ClientEvent> {
         let (stream, continuation) = AsyncStream<ClientEvent>.makeStream(bufferingPolicy: .unbounded)
         let driver = self.driver
-        loop.execute {
+        onLoop(else: { continuation.finish() }) {
             if driver.machine.isTerminal { continuation.finish(); return }
             let key = driver.nextSubscriber
             driver.nextSubscriber += 1
@@ -131,16 +138,29 @@ public final class ZooKeeperClient: Sendable {
     public func close() async {
         let driver = self.driver
         await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-            loop.execute {
+            onLoop(else: { c.resume() }) {
                 if driver.machine.isTerminal { return c.resume() }
                 driver.closeWaiters.append(c)
                 driver.perform(driver.machine.close(now: driver.now))
             }
         }
-        if let thread {
-            loop.stop()
-            thread.join()
+        guard let thread else { return }
+        let first = stopped.withLock { (stopped: inout Bool) -> Bool in
+            defer { stopped = true }
+            if !stopped { loop.execute { driver.closeSocket(); driver.loop.stop() } }
+            return !stopped
         }
+        if first { thread.join() }
+    }
+
+    /// Runs `job` on the loop, or `fallback` here when the loop has been stopped by `close()`.
+    func onLoop(else fallback: () -> Void, _ job: @escaping @Sendable () -> Void) {
+        let queued = stopped.withLock { stopped -> Bool in
+            if stopped { return false }
+            loop.execute(job)
+            return true
+        }
+        if !queued { fallback() }
     }
 
     /// Sends one request and waits for its reply.
@@ -156,7 +176,7 @@ public final class ZooKeeperClient: Sendable {
         let id = ids.wrappingAdd(1, ordering: .relaxed).oldValue
         let driver = self.driver
         let result = await withUnsafeContinuation { (c: ClientDriver.Completion) in
-            loop.execute {
+            onLoop(else: { c.resume(returning: .failure(.closed)) }) {
                 driver.completions[id] = c
                 driver.perform(driver.machine.submit(.init(id: id, op: op, body: bytes, watch: watch), now: driver.now))
             }

@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+import ZooKeeperClient
+
+/// The client against the real 3-node ensemble (deploy/zk-ensemble.sh).
+@Suite(.enabled(if: Ensemble.available, "needs ZKGATE_TEST_ZOOKEEPER: run through scripts/test.sh"))
+struct EnsembleClientTests {
+    @Test func createReadUpdateDeleteWithStats() async throws {
+        let zk = try await Ensemble.client()
+        let root = Ensemble.uniquePath("crud")
+        let (path, created) = try await zk.create(root, data: Array("v1".utf8))
+        #expect(path == root)
+        #expect(created.version == 0 && created.dataLength == 2 && created.czxid == created.mzxid)
+        let (data, stat) = try await zk.getData(root)
+        #expect(data == Array("v1".utf8) && stat == created)
+        let updated = try await zk.setData(root, data: Array("v2".utf8), version: 0)
+        #expect(updated.version == 1 && updated.mzxid > created.mzxid && updated.czxid == created.czxid)
+        await #expect(throws: ZooKeeperError.server(.badVersion)) { try await zk.setData(root, data: [], version: 0) }
+        await #expect(throws: ZooKeeperError.server(.nodeExists)) { try await zk.create(root, data: []) }
+        await #expect(throws: ZooKeeperError.server(.noNode)) { try await zk.create(root + "/a/b", data: []) }
+        _ = try await zk.create(root + "/child", data: [])
+        await #expect(throws: ZooKeeperError.server(.notEmpty)) { try await zk.delete(root) }
+        let (children, parent) = try await zk.getChildren(root)
+        #expect(children == ["child"] && parent.numChildren == 1 && parent.cversion == 1)
+        try await zk.delete(root + "/child")
+        try await zk.delete(root, version: 1)
+        #expect(try await zk.exists(root) == nil)
+        await #expect(throws: ZooKeeperError.server(.noNode)) { try await zk.getData(root) }
+        await zk.close()
+    }
+
+    @Test func sequentialContainerTTLAndEphemeralModes() async throws {
+        let zk = try await Ensemble.client()
+        let root = Ensemble.uniquePath("modes")
+        _ = try await zk.create(root, data: [])
+        let (first, _) = try await zk.create(root + "/job-", data: [], mode: .persistentSequential)
+        let (second, _) = try await zk.create(root + "/job-", data: [], mode: .persistentSequential)
+        #expect(first == root + "/job-0000000000" && second == root + "/job-0000000001")
+        let (_, container) = try await zk.create(root + "/box", data: [], mode: .container)
+        #expect(container.ephemeralOwner == 0)
+        let (_, ttl) = try await zk.create(root + "/lease", data: [], mode: .persistentWithTTL, ttlMs: 60_000)
+        #expect(ttl.ephemeralOwner == 0, "TTL nodes show owner 0 to clients")
+        let (_, eph) = try await zk.create(root + "/me", data: [], mode: .ephemeral)
+        #expect(eph.ephemeralOwner == zk.sessionId)
+        await #expect(throws: ZooKeeperError.server(.noChildrenForEphemerals)) {
+            try await zk.create(root + "/me/x", data: [])
+        }
+        let other = try await Ensemble.client()
+        #expect(try await other.exists(root + "/me") != nil)
+        await zk.close()
+        // Closing the session deletes its ephemerals at once; another member may lag behind
+        // the leader, so sync before reading (ZooKeeper's reads are sequentially consistent).
+        _ = try await other.sync(root)
+        #expect(try await other.exists(root + "/me") == nil)
+        await Ensemble.deleteTree(other, root)
+        await other.close()
+    }
+
+    @Test func multiIsAtomicAndNamesTheFailingOperation() async throws {
+        let zk = try await Ensemble.client()
+        let root = Ensemble.uniquePath("multi")
+        _ = try await zk.create(root, data: [])
+        let (ok, zxid) = try await zk.multi([
+            .create2(CreateRequest(path: root + "/a", data: [1], mode: .persistent)),
+            .setData(SetDataRequest(path: root, data: [2], version: 0)),
+            .check(CheckVersionRequest(path: root, version: 1)),
+        ])
+        #expect(ok.count == 3)
+        // ZooKeeper 3.8 answers a create2 inside a multi as a plain create: the path, no stat.
+        #expect(ok[0] == .create(path: root + "/a"))
+        #expect(try await zk.exists(root + "/a")?.czxid == zxid, "the reply's zxid is the multi's")
+        let (failed, _) = try await zk.multi([
+            .create(CreateRequest(path: root + "/b", data: [], mode: .persistent)),
+            .delete(DeleteRequest(path: root + "/missing", version: -1)),
+            .setData(SetDataRequest(path: root, data: [3], version: -1)),
+        ])
+        #expect(MultiResponse(results: failed).failure?.index == 1)
+        #expect(MultiResponse(results: failed).failure?.code == .noNode)
+        #expect(try await zk.exists(root + "/b") == nil, "nothing of a failed multi is applied")
+        #expect(try await zk.getData(root).data == [2])
+        await Ensemble.deleteTree(zk, root)
+        await zk.close()
+    }
+
+    @Test func oneShotAndPersistentRecursiveWatchesFire() async throws {
+        let zk = try await Ensemble.client()
+        let writer = try await Ensemble.client()
+        let root = Ensemble.uniquePath("watch")
+        _ = try await zk.create(root, data: [])
+        let events = zk.events()
+        _ = try await zk.getData(root, watch: true)
+        _ = try await writer.setData(root, data: [1])
+        let changed = await ZooKeeperClient.firstEvent(events) { $0 == .watch(.init(type: .nodeDataChanged, state: .syncConnected, path: root)) }
+        #expect(changed != nil)
+        try await zk.addWatch(root, mode: .persistentRecursive)
+        _ = try await writer.create(root + "/deep", data: [])
+        _ = try await writer.create(root + "/deep/er", data: [])
+        let deeper = await ZooKeeperClient.firstEvent(events) { $0 == .watch(.init(type: .nodeCreated, state: .syncConnected, path: root + "/deep/er")) }
+        #expect(deeper != nil)
+        try await zk.removeWatches(root, type: .any)
+        await #expect(throws: ZooKeeperError.server(.noWatcher)) { try await zk.removeWatches(root, type: .any) }
+        await Ensemble.deleteTree(writer, root)
+        await zk.close()
+        await writer.close()
+    }
+
+    @Test func chrootHidesThePrefixBothWays() async throws {
+        let plain = try await Ensemble.client()
+        let root = Ensemble.uniquePath("chroot")
+        _ = try await plain.create(root, data: [])
+        let rooted = try await Ensemble.client(chroot: root)
+        let (path, _) = try await rooted.create("/seq-", data: [], mode: .persistentSequential)
+        #expect(path == "/seq-0000000000")
+        #expect(try await plain.exists(root + "/seq-0000000000") != nil)
+        #expect(try await rooted.getChildren("/").children == ["seq-0000000000"])
+        let events = rooted.events()
+        try await rooted.addWatch("/", mode: .persistentRecursive)
+        _ = try await plain.setData(root + "/seq-0000000000", data: [9])
+        let seen = await ZooKeeperClient.firstEvent(events) { if case .watch = $0 { true } else { false } }
+        #expect(seen == .watch(.init(type: .nodeDataChanged, state: .syncConnected, path: "/seq-0000000000")))
+        await rooted.close()
+        await Ensemble.deleteTree(plain, root)
+        await plain.close()
+    }
+
+    @Test func aThousandPipelinedRequestsAllComplete() async throws {
+        let zk = try await Ensemble.client()
+        let root = Ensemble.uniquePath("pipe")
+        _ = try await zk.create(root, data: Array("x".utf8))
+        let lengths = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for _ in 0..<1_000 { group.addTask { try await zk.getData(root).stat.dataLength } }
+            return try await group.reduce(into: [Int32]()) { $0.append($1) }
+        }
+        #expect(lengths.count == 1_000 && lengths.allSatisfy { $0 == 1 })
+        try await zk.delete(root)
+        await zk.close()
+    }
+
+    @Test func limitsAndSync() async throws {
+        let zk = try await Ensemble.client()
+        await #expect(throws: ZooKeeperError.packetTooLarge(1_048_642, limit: 0xfffff)) {
+            try await zk.setData("/zkgate-too-large-node", data: [UInt8](repeating: 0, count: 1_048_600))
+        }
+        let zxid = try await zk.sync("/")
+        #expect(zxid >= 0)
+        await zk.close()
+        await #expect(throws: ZooKeeperError.closed) { try await zk.exists("/") }
+    }
+}
