@@ -253,7 +253,7 @@ launch() {
     cp="$ZK_JAR$(printf ':%s' "${LOG_JARS[@]}")"
     # shellcheck disable=SC2206 # ZK_JAVA_OPTS is a list of options split on spaces
     local java_opts=(
-        -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData
+        -Xms32m -Xmx768m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData
         -XX:+ExitOnOutOfMemoryError -Djava.net.preferIPv4Stack=true
         -Dzookeeper.extendedTypesEnabled=true -Dznode.container.checkIntervalMs=1000
         -Dlog4j.configuration="file:$dir/log4j.properties"

@@ -6,8 +6,8 @@
 # non-zero exit code.
 #
 # Steps: setup, build, a 3-node ZooKeeper ensemble on 127.0.0.1 (deploy/zk-ensemble.sh), swift
-# test (unit, end-to-end against the real binary, conformance and fault tests against the
-# ensemble), the OpenAPI contract (openapi-spec-validator, then schemathesis against a live
+# test (unit, end-to-end against the real binary, the client and conformance against the
+# ensemble), fault tests (members killed, run alone), the OpenAPI contract (openapi-spec-validator, then schemathesis against a live
 # zkgate), fuzzing.
 # The tests get ZKGATE_TEST_ZOOKEEPER (the ensemble's connect string) and
 # ZKGATE_ZK_ENSEMBLE_SCRIPT (the script's absolute path, to kill and restart members). An
@@ -74,6 +74,15 @@ echo "ensemble ready in $((SECONDS - zk_t0)) s ($([[ $ZK_STARTED_HERE -eq 1 ]] &
 STEP="test"
 section "test: swift test${*:+ $*}"
 swift test "$@"
+
+# Fault tests kill and restart ensemble members, which would disturb every other suite's
+# clients, so they run alone, after the rest (and only in a full run).
+if [[ $# -eq 0 ]]; then
+    STEP="faults"
+    section "faults: ensemble members killed under live sessions (swift test --filter Fault)"
+    ZKGATE_FAULT_TESTS=1 swift test --skip-build --filter 'FaultTests'
+    bash "$ZK_ENSEMBLE" wait
+fi
 
 STEP="openapi"
 section "openapi: validate the contract, schemathesis against a live zkgate"

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import ZooKeeperClient
 
 /// The test ensemble: scripts/test.sh starts deploy/zk-ensemble.sh and exports its connect
@@ -7,6 +10,8 @@ enum Ensemble {
     static let connectString = ProcessInfo.processInfo.environment["ZKGATE_TEST_ZOOKEEPER"]
     static let script = ProcessInfo.processInfo.environment["ZKGATE_ZK_ENSEMBLE_SCRIPT"]
     static var available: Bool { connectString != nil }
+    /// Whether this run may kill members (a step of its own in scripts/test.sh).
+    static let faultTests = ProcessInfo.processInfo.environment["ZKGATE_FAULT_TESTS"] == "1"
 
     /// A connected client on the whole ensemble (or with a chroot appended).
     static func client(chroot: String = "", timeoutMs: Int32 = 10_000) async throws -> ZooKeeperClient {
@@ -24,15 +29,20 @@ enum Ensemble {
     /// Runs the ensemble script (`kill 2`, `start-member 2`, `leader`, …) and returns its output.
     @discardableResult
     static func run(_ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script!] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // system() and a file, not Process and a pipe: a member started here inherits the
+        // descriptors, and Foundation's Process then never sees the script end.
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("zk-ensemble-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let command = "bash '\(script!)' \(arguments.joined(separator: " ")) >'\(output.path)' 2>/dev/null </dev/null"
+        let status = system(command)
+        guard status == 0 else { throw EnsembleScriptFailure(command: command, status: status) }
+        return String(decoding: try Data(contentsOf: output), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    struct EnsembleScriptFailure: Error, CustomStringConvertible {
+        var command: String
+        var status: Int32
+        var description: String { "`\(command)` exited with status \(status)" }
     }
 
     /// Deletes a subtree, children first; missing nodes are fine.
