@@ -1,0 +1,2 @@
+// The ZooKeeper client benchmark: see bench/zk-client.sh.
+print("zk-bench: not built yet")
