@@ -82,6 +82,21 @@ extension ZooKeeperClient {
         return (response.results.map(clientResult), reply.zxid)
     }
 
+    /// Reads several nodes from one state of the member's tree (ZooKeeper 3.6+). Each read
+    /// succeeds or fails on its own. Returns the results and the zxid of the state they
+    /// reflect, which is exactly what an index for later long-polls must be.
+    public func multiRead(_ ops: [ReadOp]) async throws(ZooKeeperError) -> (results: [ReadOpResult], zxid: Int64) {
+        let serverOps = ops.map { op -> ReadOp in
+            switch op {
+            case .getData(let p): .getData(serverPath(p))
+            case .getChildren(let p): .getChildren(serverPath(p))
+            }
+        }
+        let reply = try await call(.multiRead, MultiReadRequest(ops: serverOps))
+        let response: MultiReadResponse = try decode(reply)
+        return (response.results, reply.zxid)
+    }
+
     /// Waits until the member this client talks to has every write the leader committed
     /// before the call; returns the zxid the reply carries.
     public func sync(_ path: String) async throws(ZooKeeperError) -> Int64 {

@@ -136,6 +136,22 @@ struct EnsembleClientTests {
         await zk.close()
     }
 
+    @Test func multiReadGivesDataStatAndChildrenFromOneState() async throws {
+        let zk = try await Ensemble.client()
+        let root = Ensemble.uniquePath("multiread")
+        _ = try await zk.create(root, data: Array("d".utf8))
+        let (_, childStat) = try await zk.create(root + "/c", data: [])
+        let (results, zxid) = try await zk.multiRead([.getData(root), .getChildren(root), .getData(root + "/missing")])
+        #expect(results.count == 3)
+        guard case .data(let data, let stat) = results[0] else { Issue.record("\(results)"); return }
+        #expect(data == Array("d".utf8) && stat.numChildren == 1 && stat.pzxid == childStat.czxid)
+        #expect(results[1] == .children(["c"]))
+        #expect(results[2] == .error(.noNode))
+        #expect(zxid >= childStat.czxid, "the reply's zxid covers the state read")
+        await Ensemble.deleteTree(zk, root)
+        await zk.close()
+    }
+
     @Test func limitsAndSync() async throws {
         let zk = try await Ensemble.client()
         await #expect(throws: ZooKeeperError.packetTooLarge(1_048_642, limit: 0xfffff)) {

@@ -86,3 +86,21 @@ import Testing
         #expect(sampleStat.encoded().count == Stat.encodedSize)
     }
 }
+
+@Suite struct MultiReadCodecTests {
+    @Test func requestAndResponseRoundTrip() throws {
+        let request = MultiReadRequest(ops: [.getData("/a"), .getChildren("/b")])
+        #expect(try MultiReadRequest.decode(request.encoded()) == request)
+        // {4,false,-1} "/a" false  {8,false,-1} "/b" false  {-1,true,-1}
+        #expect(request.encoded() == hex("""
+            00000004 00 ffffffff 00000002 2f61 00
+            00000008 00 ffffffff 00000002 2f62 00
+            ffffffff 01 ffffffff
+            """))
+        let response = MultiReadResponse(results: [.data([1], Stat(czxid: 1)), .children(["x"]), .error(.noNode)])
+        #expect(try MultiReadResponse.decode(response.encoded()) == response)
+        for cut in 0..<response.encoded().count {
+            #expect(throws: JuteError.self) { try MultiReadResponse.decode(Array(response.encoded()[..<cut])) }
+        }
+    }
+}
