@@ -5,6 +5,7 @@ import PackageDescription
 // below Reactor and Storage):
 //   zkgate → GatewayAPI → HTTPServer → (HTTPCore, Reactor) → CZKShims
 //   zkgate → EmbeddedBackend → (Coordination, Storage)
+//   zkgate → ZooKeeperBackend → (Coordination, ZooKeeperClient)
 //   ZooKeeperClient → Reactor: the native ZooKeeper wire protocol (knows nothing of HTTP)
 //   GatewayAPI → (Coordination, JSON)
 // HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
@@ -47,6 +48,10 @@ let package = Package(
             dependencies: ["Coordination", "Storage", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
+            name: "ZooKeeperBackend",
+            dependencies: ["Coordination", "ZooKeeperClient", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
             name: "HTTPServer",
             dependencies: ["Reactor", "SystemCalls", "HTTPCore", "JSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
@@ -72,7 +77,7 @@ let package = Package(
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient"], swiftSettings: strict),
         .testTarget(
-            name: "ConformanceTests", dependencies: ["Coordination", "EmbeddedBackend", "TestSupport"],
+            name: "ConformanceTests", dependencies: ["Coordination", "EmbeddedBackend", "ZooKeeperBackend", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", "StorageProbe"], swiftSettings: strict),
         .executableTarget(name: "StorageProbe", dependencies: ["Storage"], path: "Tests/StorageProbe", swiftSettings: strict),

@@ -66,7 +66,8 @@ extension DataTree {
     private mutating func perform(
         _ operation: Operation, session: Int64?, _ changes: inout Changes
     ) throws(CoordinationError) -> OperationResult {
-        switch operation {
+        try operation.validateArguments()
+        return switch operation {
         case .create(let path, let data, let mode, let ttlMs):
             try create(path: path, data: data, mode: mode, ttlMs: ttlMs, session: session, &changes)
         case .delete(let path, let version):
@@ -76,16 +77,6 @@ extension DataTree {
         case .check(let path, let version):
             try check(path: path, version: version, session: session)
         }
-    }
-
-    /// Rejects a sequential prefix where a node path is needed, with the reason a plain
-    /// validation gives.
-    func requireNodePath(_ path: ZNodePath) throws(CoordinationError) {
-        if path.isSequentialPrefix { _ = try ZNodePath(validating: path.string) }
-    }
-
-    func requireDataSize(_ data: [UInt8]) throws(CoordinationError) {
-        if data.count > Self.maxDataSize { throw .dataTooLarge(size: data.count, limit: Self.maxDataSize) }
     }
 
     /// ZooKeeper checks the session on every write, so a named session must be live; an

@@ -3,17 +3,6 @@ extension DataTree {
         path: ZNodePath, data: [UInt8], mode: CreateMode, ttlMs: Int64?, session: Int64?,
         _ changes: inout Changes
     ) throws(CoordinationError) -> OperationResult {
-        if !mode.isSequential { try requireNodePath(path) }
-        try requireDataSize(data)
-        if mode.isTTL {
-            guard let ttlMs, (1...EphemeralType.maxTTL).contains(ttlMs) else {
-                throw .badArguments(
-                    "a \(mode.rawValue) node needs a TTL of 1...\(EphemeralType.maxTTL) ms, not "
-                        + (ttlMs.map { "\($0)" } ?? "none"))
-            }
-        } else if let ttlMs {
-            throw .badArguments("a TTL (\(ttlMs) ms) is only valid for ttl modes, not \(mode.rawValue)")
-        }
         try requireSession(session, ephemeral: mode.isEphemeral)
 
         // ZooKeeper aliases "/" to the root, so creating it finds a node already there.

@@ -2,7 +2,6 @@ extension DataTree {
     mutating func delete(
         path: ZNodePath, version: Int32, session: Int64?, _ changes: inout Changes
     ) throws(CoordinationError) -> OperationResult {
-        try requireNodePath(path)
         try requireSession(session, ephemeral: false)
         if path.isRoot { throw .badArguments("the root node cannot be deleted") }
         guard let node = nodes[path] else { throw .noNode(path) }

@@ -2,8 +2,6 @@ extension DataTree {
     mutating func setData(
         path: ZNodePath, data: [UInt8], version: Int32, session: Int64?, _ changes: inout Changes
     ) throws(CoordinationError) -> OperationResult {
-        try requireNodePath(path)
-        try requireDataSize(data)
         try requireSession(session, ephemeral: false)
         guard let node = nodes[path] else { throw .noNode(path) }
         let newVersion = try Self.nextVersion(current: node.stat.version, expected: version, path: path)
@@ -22,7 +20,6 @@ extension DataTree {
     }
 
     func check(path: ZNodePath, version: Int32, session: Int64?) throws(CoordinationError) -> OperationResult {
-        try requireNodePath(path)
         try requireSession(session, ephemeral: false)
         guard let node = nodes[path] else { throw .noNode(path) }
         _ = try Self.nextVersion(current: node.stat.version, expected: version, path: path)

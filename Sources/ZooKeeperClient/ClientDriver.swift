@@ -28,6 +28,9 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     var outboundOffset = 0
     var completions: [UInt64: Completion] = [:]
     var subscribers: [UInt64: AsyncStream<ClientEvent>.Continuation] = [:]
+    /// The subscribers that also receive `.zxid` marks.
+    var markSubscribers: Set<UInt64> = []
+    var markedZxid: Int64 = 0
     var nextSubscriber: UInt64 = 0
     var connectWaiters: [UInt64: UnsafeContinuation<Result<Void, ZooKeeperError>, Never>] = [:]
     var closeWaiters: [UnsafeContinuation<Void, Never>] = []
@@ -80,6 +83,10 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
         case .closeConnection:
             closeSocket()
         case .complete(let id, let result):
+            if !markSubscribers.isEmpty, case .success(let reply) = result, reply.ordered, reply.zxid > markedZxid {
+                markedZxid = reply.zxid
+                for key in markSubscribers { subscribers[key]?.yield(.zxid(reply.zxid)) }
+            }
             completions.removeValue(forKey: id)?.resume(returning: result)
         case .event(var event):
             event.path = ConnectString.strip(chroot, from: event.path)
@@ -110,6 +117,7 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     func finishSubscribers() {
         for subscriber in subscribers.values { subscriber.finish() }
         subscribers.removeAll()
+        markSubscribers.removeAll()
     }
 
     func rearmTimer() {

@@ -36,4 +36,11 @@ final class PublishedState: Sendable {
 public enum ClientEvent: Equatable, Sendable {
     case watch(WatcherEvent)
     case state(SessionState)
+    /// Only in streams that ask for them: a write or sync reply raised the zxid seen to this
+    /// value. Every notification before the mark is for a transaction at or below it, and
+    /// every one after it for a later transaction (the server's commit thread applies,
+    /// notifies and replies in one order), so marks give notifications, which carry no zxid in
+    /// ZooKeeper 3.8, a tight upper bound. Read replies give no mark: the server sends them
+    /// beside the commit thread, with a zxid that may lag a notification already sent.
+    case zxid(Int64)
 }

@@ -38,7 +38,8 @@ extension SessionMachine {
         var actions: [Action]
         if header.err == .ok {
             if let watch = pending.request.watch { watches.apply(watch) }
-            actions = [.complete(pending.request.id, .success(Reply(zxid: header.zxid, body: body)))]
+            let ordered = Self.commitOrdered.contains(pending.request.op)
+            actions = [.complete(pending.request.id, .success(Reply(zxid: header.zxid, body: body, ordered: ordered)))]
         } else {
             // An exists on a missing node still leaves a watch for its creation.
             if header.err == .noNode, case .data(let path)? = pending.request.watch, pending.request.op == .exists {
@@ -71,6 +72,13 @@ extension SessionMachine {
     mutating func protocolViolation(_ why: String, now: UInt64) -> [Action] {
         dropConnection(now: now)
     }
+}
+
+extension SessionMachine {
+    /// Requests the server answers from its commit pipeline, in zxid order with notifications.
+    static let commitOrdered: Set<OpCode> = [
+        .create, .create2, .createContainer, .createTTL, .delete, .setData, .multi, .sync, .check,
+    ]
 }
 
 extension ReplyHeader {

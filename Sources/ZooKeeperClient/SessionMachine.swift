@@ -53,6 +53,15 @@ public struct SessionMachine: Sendable {
     public struct Reply: Equatable, Sendable {
         public var zxid: Int64
         public var body: ArraySlice<UInt8>
+        /// Whether the reply was sent in commit order (writes and sync): then every
+        /// notification for a transaction at or below `zxid` came before it, and none after.
+        /// Read replies are sent beside the commit pipeline and may carry a lower zxid than a
+        /// notification already sent.
+        public var ordered: Bool
+
+        public init(zxid: Int64, body: ArraySlice<UInt8>, ordered: Bool = false) {
+            self.zxid = zxid; self.body = body; self.ordered = ordered
+        }
     }
 
     public enum Action: Equatable, Sendable {

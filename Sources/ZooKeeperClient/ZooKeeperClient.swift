@@ -116,9 +116,10 @@ public final class ZooKeeperClient: Sendable {
         try result.get()
     }
 
-    /// Watch notifications and state changes from now on. Each call makes an independent
-    /// stream; it finishes when the client closes.
-    public func events() -> AsyncStream<ClientEvent> {
+    /// Watch notifications and state changes from now on, and with `zxidMarks` the `.zxid`
+    /// marks that bound notifications' zxids. Each call makes an independent stream; it
+    /// finishes when the client closes.
+    public func events(zxidMarks: Bool = false) -> AsyncStream<ClientEvent> {
         let (stream, continuation) = AsyncStream<ClientEvent>.makeStream(bufferingPolicy: .unbounded)
         let driver = self.driver
         onLoop(else: { continuation.finish() }) {
@@ -126,8 +127,12 @@ public final class ZooKeeperClient: Sendable {
             let key = driver.nextSubscriber
             driver.nextSubscriber += 1
             driver.subscribers[key] = continuation
+            if zxidMarks { driver.markSubscribers.insert(key) }
             continuation.onTermination = { _ in
-                driver.loop.execute { driver.subscribers.removeValue(forKey: key) }
+                driver.loop.execute {
+                    driver.subscribers.removeValue(forKey: key)
+                    driver.markSubscribers.remove(key)
+                }
             }
         }
         return stream

@@ -1,5 +1,6 @@
 import Coordination
 import EmbeddedBackend
+import ZooKeeperBackend
 import Foundation
 import Logging
 import Synchronization
@@ -40,7 +41,7 @@ protocol BackendFactory: Sendable, CustomTestStringConvertible {
     var name: String { get }
     var capabilities: BackendCapabilities { get }
     /// Starts a backend with `changeSink` installed before it serves anything.
-    func start(changeSink: @escaping @Sendable (ChangeBatch) -> Void) throws -> any BackendInstance
+    func start(changeSink: @escaping @Sendable (ChangeBatch) -> Void) async throws -> any BackendInstance
 }
 
 extension BackendFactory {
@@ -64,7 +65,7 @@ enum ConformanceBackends {
     /// Every backend the suite runs against.
     static let all: [any BackendFactory] = [
         EmbeddedBackendFactory(name: "embedded")
-    ]
+    ] + ZooKeeperBackendFactory.fromEnvironment
 
     /// The backends the durability tests restart: those of `all` that survive a restart.
     static let restartable: [any BackendFactory] = all.filter(\.capabilities.survivesRestart)
@@ -91,7 +92,7 @@ struct EmbeddedBackendFactory: BackendFactory {
             discardsStateOnTearDown: true)
     }
 
-    func start(changeSink: @escaping @Sendable (ChangeBatch) -> Void) throws -> any BackendInstance {
+    func start(changeSink: @escaping @Sendable (ChangeBatch) -> Void) async throws -> any BackendInstance {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("zkgate-conformance-\(UUID().uuidString)").path
         return try EmbeddedBackendInstance(
@@ -151,4 +152,45 @@ final class EmbeddedBackendInstance: BackendInstance {
         close()
         try? FileManager.default.removeItem(atPath: configuration.dataDirectory)
     }
+}
+
+/// The 3-node ensemble of deploy/zk-ensemble.sh, when scripts/test.sh exported its connect
+/// string. Each test gets a store of its own (its own ZooKeeper session) on the shared
+/// ensemble, so the harness deletes each test's base path afterwards.
+struct ZooKeeperBackendFactory: BackendFactory {
+    var name: String
+    var connectString: String
+
+    static var fromEnvironment: [any BackendFactory] {
+        guard let connect = ProcessInfo.processInfo.environment["ZKGATE_TEST_ZOOKEEPER"] else { return [] }
+        return [ZooKeeperBackendFactory(name: "zookeeper", connectString: connect)]
+    }
+
+    var capabilities: BackendCapabilities {
+        BackendCapabilities(
+            sessionTimeouts: ZooKeeperStore.sessionTimeouts,
+            expiryGraceSeconds: 2,
+            supportsTTL: true,
+            // deploy/zk-ensemble.sh runs the container manager every second.
+            cleanupWithinSeconds: 5,
+            survivesRestart: false,
+            discardsStateOnTearDown: false)
+    }
+
+    func start(changeSink: @escaping @Sendable (ChangeBatch) -> Void) async throws -> any BackendInstance {
+        let store = try await ZooKeeperStore(
+            configuration: .init(connectString: connectString, sessionTimeoutMs: 10_000),
+            logger: EmbeddedBackendInstance.logger)
+        store.setChangeSink(changeSink)
+        return ZooKeeperBackendInstance(store: store)
+    }
+}
+
+final class ZooKeeperBackendInstance: BackendInstance {
+    let store: ZooKeeperStore
+    init(store: ZooKeeperStore) { self.store = store }
+    var backend: any CoordinationBackend { store }
+    var backendIfOpen: (any CoordinationBackend)? { store }
+    func restart() throws { preconditionFailure("a shared ensemble is not restarted by a test") }
+    func tearDown() { store.shutdown() }
 }

@@ -20,7 +20,7 @@ func withHarness<T>(
     _ factory: any BackendFactory, _ name: String, _ body: (Harness) async throws -> T
 ) async throws -> T {
     let changes = ChangeRecorder()
-    let instance = try factory.start(changeSink: { changes.receive($0) })
+    let instance = try await factory.start(changeSink: { changes.receive($0) })
     changes.attach(instance)
     do {
         let harness = try await Harness(factory: factory, instance: instance, changes: changes, name: name)

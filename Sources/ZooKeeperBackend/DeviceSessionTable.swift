@@ -1,0 +1,51 @@
+/// The device sessions this gateway serves, with their deadlines and the ephemerals they made.
+/// Renewals only move a deadline here: they cost no ZooKeeper write.
+struct DeviceSessionTable: Sendable {
+    struct Entry: Sendable {
+        var timeoutMs: Int64
+        /// Milliseconds on the store's clock after which the session is expired.
+        var deadlineMs: Int64
+        var ephemerals: Set<String> = []
+        /// Set once closing or expiring began: nothing more may be created for it.
+        var closing = false
+    }
+
+    var entries: [Int64: Entry] = [:]
+    /// Ephemeral path → the device session that made it.
+    var owners: [String: Int64] = [:]
+
+    /// The sessions whose deadline has passed, marked closing.
+    mutating func takeExpired(nowMs: Int64) -> [Int64] {
+        var expired: [Int64] = []
+        for (id, entry) in entries where !entry.closing && entry.deadlineMs <= nowMs {
+            entries[id]?.closing = true
+            expired.append(id)
+        }
+        return expired
+    }
+
+    mutating func addEphemeral(_ path: String, session: Int64) -> Bool {
+        guard entries[session]?.closing == false else { return false }
+        entries[session]?.ephemerals.insert(path)
+        owners[path] = session
+        return true
+    }
+
+    mutating func removeEphemeral(_ path: String) {
+        guard let session = owners.removeValue(forKey: path) else { return }
+        entries[session]?.ephemerals.remove(path)
+    }
+
+    /// Forgets a session and its ephemerals; returns them.
+    mutating func remove(_ session: Int64) -> [String] {
+        guard let entry = entries.removeValue(forKey: session) else { return [] }
+        for path in entry.ephemerals { owners.removeValue(forKey: path) }
+        return entry.ephemerals.sorted()
+    }
+
+    /// The gateway's ZooKeeper session was lost: the ensemble deleted every ephemeral it owned.
+    mutating func dropAllEphemerals() {
+        owners.removeAll()
+        for id in entries.keys { entries[id]?.ephemerals.removeAll() }
+    }
+}

@@ -1,0 +1,129 @@
+import Coordination
+import ZooKeeperClient
+
+extension ZooKeeperStore {
+    /// Runs the operations as one ZooKeeper multi (a single create or setData as itself, so
+    /// its stat comes back). Written as a device session, the multi begins with a check of the
+    /// session's record, so it fails as `sessionExpired` once the session is gone.
+    public func commit(_ operations: [Operation], session: Int64?) async throws(MultiFailure)
+        -> (results: [OperationResult], zxid: Int64)
+    {
+        for (i, operation) in operations.enumerated() {
+            do throws(CoordinationError) { try operation.validateArguments() } catch { throw MultiFailure(index: i, error: error) }
+        }
+        if let session {
+            do throws(CoordinationError) { try await requireLive(session) } catch { throw MultiFailure(index: 0, error: error) }
+        } else if let i = operations.firstIndex(where: { if case .create(_, _, let mode, _) = $0 { mode.isEphemeral } else { false } }) {
+            throw MultiFailure(index: i, error: .badArguments("an ephemeral node needs a session"))
+        }
+        var ops: [MultiOp] = []
+        for (i, operation) in operations.enumerated() {
+            do throws(CoordinationError) { ops.append(try ZooKeeperMapping.op(operation)) } catch { throw MultiFailure(index: i, error: error) }
+        }
+        if session == nil, operations.count == 1 {
+            return try await single(operations[0], ops[0])
+        }
+        let offset = session == nil ? 0 : 1
+        if let session { ops.insert(.check(CheckVersionRequest(path: recordPath(session), version: -1)), at: 0) }
+        let results: [MultiResult]
+        let zxid: Int64
+        do {
+            (results, zxid) = try await client.multi(ops)
+        } catch {
+            throw MultiFailure(index: -1, error: ZooKeeperMapping.error(error, path: operations[0].path, session: session))
+        }
+        if let (index, code) = MultiResponse(results: results).failure {
+            if index < offset { throw MultiFailure(index: 0, error: .sessionExpired(session ?? 0)) }
+            throw MultiFailure(index: index - offset, error: ZooKeeperMapping.error(code, path: operations[index - offset].path, session: session))
+        }
+        var answers: [OperationResult] = []
+        for (operation, result) in zip(operations, results.dropFirst(offset)) {
+            answers.append(await answer(operation, result, zxid: zxid, session: session))
+        }
+        await track(operations, answers, session: session)
+        return (answers, zxid)
+    }
+
+    /// A lone create or setData as its own request, which answers with the stat.
+    func single(_ operation: Operation, _ op: MultiOp) async throws(MultiFailure) -> (results: [OperationResult], zxid: Int64) {
+        do {
+            switch operation {
+            case .create(_, let data, let mode, let ttlMs):
+                let (path, stat) = try await client.create(operation.path.string, data: data, mode: wireMode(mode), ttlMs: ttlMs)
+                let final = try ZNodePath(validating: path)
+                return ([.created(path: final, stat: ZooKeeperMapping.stat(stat))], stat.czxid)
+            case .setData(_, let data, let version):
+                let stat = try await client.setData(operation.path.string, data: data, version: version)
+                return ([.setData(stat: ZooKeeperMapping.stat(stat))], stat.mzxid)
+            case .delete, .check:
+                break
+            }
+        } catch let error as ZooKeeperError {
+            throw MultiFailure(index: 0, error: ZooKeeperMapping.error(error, path: operation.path))
+        } catch {
+            throw MultiFailure(index: 0, error: .invalidPath(String(describing: error), reason: "ZooKeeper returned a path the gateway cannot use"))
+        }
+        let results: [MultiResult]
+        let zxid: Int64
+        do { (results, zxid) = try await client.multi([op]) } catch {
+            throw MultiFailure(index: -1, error: ZooKeeperMapping.error(error, path: operation.path))
+        }
+        if let failure = ZooKeeperMapping.failure(results, operations: [operation], session: nil) { throw failure }
+        let answer = await answer(operation, results[0], zxid: zxid, session: nil)
+        await track([operation], [answer], session: nil)
+        return ([answer], zxid)
+    }
+
+    func wireMode(_ mode: Coordination.CreateMode) -> WireCreateMode {
+        WireCreateMode(rawValue: mode.zookeeperFlag) ?? .persistent
+    }
+
+    /// One result as the backend protocol reports it. ZooKeeper 3.8 answers a create inside a
+    /// multi with its path only, so the stat is read back; when the node already changed, the
+    /// stat it had at creation is rebuilt from what the create wrote.
+    func answer(_ operation: Operation, _ result: MultiResult, zxid: Int64, session: Int64?) async -> OperationResult {
+        let owner = session ?? 0
+        switch (operation, result) {
+        case (.create(_, let data, let mode, _), .create(let path)), (.create(_, let data, let mode, _), .create2(let path, _)):
+            let final = (try? ZNodePath(validating: path)) ?? operation.path
+            if case .create2(_, let stat) = result { return .created(path: final, stat: ZooKeeperMapping.stat(stat)) }
+            if let stat = try? await client.exists(path), stat.czxid == zxid, stat.mzxid == zxid {
+                var s = ZooKeeperMapping.stat(stat)
+                s.ephemeralOwner = mode.isEphemeral ? owner : 0
+                return .created(path: final, stat: s)
+            }
+            let stat = Coordination.Stat(
+                czxid: zxid, mzxid: zxid, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0,
+                ephemeralOwner: mode.isEphemeral ? owner : 0, dataLength: Int32(data.count),
+                numChildren: 0, pzxid: zxid)
+            return .created(path: final, stat: stat)
+        case (_, .setData(let stat)):
+            return .setData(stat: ZooKeeperMapping.stat(stat))
+        case (_, .delete):
+            return .deleted
+        default:
+            return .checked
+        }
+    }
+
+    /// Keeps the ephemeral table in step with a committed transaction, and rewrites the owner
+    /// in created stats to the device session.
+    func track(_ operations: [Operation], _ answers: [OperationResult], session: Int64?) async {
+        var orphans: [String] = []
+        devices.withLock { table in
+            for (operation, answer) in zip(operations, answers) {
+                switch (operation, answer) {
+                case (.create(_, _, let mode, _), .created(let path, _)) where mode.isEphemeral:
+                    if let session, !table.addEphemeral(path.string, session: session) { orphans.append(path.string) }
+                case (.delete(let path, _), _):
+                    table.removeEphemeral(path.string)
+                default:
+                    break
+                }
+            }
+        }
+        // The session began closing while this create was on the wire: its record check passed,
+        // so the close did not see the node. Delete it now; nothing may outlive the session.
+        for path in orphans { try? await client.delete(path) }
+    }
+}

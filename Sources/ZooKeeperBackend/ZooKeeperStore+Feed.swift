@@ -1,0 +1,89 @@
+import Coordination
+import ZooKeeperClient
+
+/// Turns the notifications of one persistent recursive watch into change batches.
+///
+/// ZooKeeper 3.8 notifications carry no zxid, so each is labelled with the next `.zxid` mark
+/// of the client's stream (a write or sync reply): the exact zxid for this gateway's own
+/// writes (their reply is the mark), and an upper bound for everyone else's. An upper bound is the safe
+/// side: a waiter woken for a zxid it had already seen re-reads and parks again, while a
+/// label below the truth could make a waiter skip a change. A recursive watch delivers no
+/// children events, so they are rebuilt after each create and delete, in DataTree's order.
+struct FeedSequencer: Sendable {
+    /// Paths whose changes are the gateway's own bookkeeping, not the users'.
+    let hidden: [String]
+    var pending: [(WatchEvent.Kind, ZNodePath)] = []
+
+    init(hidden: [String]) { self.hidden = hidden }
+
+    /// Adds a notification; returns whether it produced events (then a mark must follow).
+    mutating func notified(_ event: WatcherEvent) -> Bool {
+        guard let path = try? ZNodePath(validating: event.path) else { return false }
+        if hidden.contains(where: { event.path == $0 || event.path.hasPrefix($0 + "/") }) { return false }
+        switch event.type {
+        case .nodeCreated:
+            pending.append((.created, path))
+            if let parent = path.parent { pending.append((.childrenChanged, parent)) }
+        case .nodeDeleted:
+            pending.append((.deleted, path))
+            if let parent = path.parent { pending.append((.childrenChanged, parent)) }
+        case .nodeDataChanged:
+            pending.append((.dataChanged, path))
+        case .nodeChildrenChanged:
+            pending.append((.childrenChanged, path))
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// The pending events as one batch at `zxid`, or nil when there are none.
+    mutating func mark(_ zxid: Int64) -> ChangeBatch? {
+        guard !pending.isEmpty else { return nil }
+        let events = pending.map { WatchEvent(kind: $0.0, path: $0.1, zxid: zxid) }
+        pending.removeAll()
+        return ChangeBatch(events: events, zxid: zxid)
+    }
+}
+
+extension ZooKeeperStore {
+    /// Watches the whole tree (below the chroot) and feeds the change sink. After a
+    /// notification with no write of ours in flight, a cheap read brings the mark.
+    func startFeed() async throws(ZooKeeperError) {
+        let events = client.events(zxidMarks: true)
+        let hidden = [configuration.recordRoot, "/zookeeper"]
+        try await client.addWatch("/", mode: .persistentRecursive)
+        let task = Task { [weak self] in
+            var sequencer = FeedSequencer(hidden: hidden)
+            for await event in events {
+                guard let self else { return }
+                switch event {
+                case .watch(let watch):
+                    if sequencer.notified(watch) { self.requestMark() }
+                case .zxid(let zxid):
+                    if let batch = sequencer.mark(zxid) {
+                        self.sink.withLock { $0 }?(batch)
+                    }
+                case .state:
+                    break
+                }
+            }
+        }
+        tasks.withLock { $0.append(task) }
+    }
+
+    /// Reads the root's stat once (it always exists, so the reply always carries a mark), unless such a read is already on its way: its
+    /// reply is the mark that labels the notifications before it.
+    func requestMark() {
+        let start = markProbe.withLock { inFlight -> Bool in
+            defer { inFlight = true }
+            return !inFlight
+        }
+        guard start else { return }
+        let client = self.client
+        Task {
+            _ = try? await client.sync("/")
+            self.markProbe.withLock { $0 = false }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Coordination
+import ZooKeeperClient
+
+extension ZooKeeperStore {
+    /// One multiRead: the node's data and stat (and children) from one state of the member's
+    /// tree, and the zxid of that state as the index. For an absent node, the ancestors are
+    /// read in the same request, and the nearest existing one's pzxid is the change index.
+    public func read(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult {
+        var ops: [ReadOp] = [.getData(path.string)]
+        if children { ops.append(.getChildren(path.string)) }
+        var ancestors: [ZNodePath] = []
+        var cursor = path.parent
+        while let a = cursor { ancestors.append(a); cursor = a.parent }
+        ops += ancestors.map { .getData($0.string) }
+        let results: [ReadOpResult]
+        let zxid: Int64
+        do { (results, zxid) = try await client.multiRead(ops) } catch { throw ZooKeeperMapping.error(error, path: path) }
+        switch results.first {
+        case .data(let data, let wireStat)?:
+            var stat = ZooKeeperMapping.stat(wireStat)
+            stat.ephemeralOwner = deviceOwner(of: path.string, wireOwner: stat.ephemeralOwner)
+            var names: [String]?
+            if children, case .children(let list)? = results.dropFirst().first {
+                // Sorted by bytes, as the embedded store and ZooKeeper's own tools list them.
+                names = list.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            }
+            let node = NodeSnapshot(path: path, data: data, stat: stat, children: names)
+            let changeIndex = children ? max(stat.mzxid, stat.pzxid) : stat.mzxid
+            return ReadResult(node: node, index: zxid, changeIndex: changeIndex)
+        case .error(.noNode)?:
+            let ancestorResults = results.dropFirst(children ? 2 : 1)
+            for result in ancestorResults {
+                if case .data(_, let stat) = result { return ReadResult(node: nil, index: zxid, changeIndex: stat.pzxid) }
+            }
+            return ReadResult(node: nil, index: zxid, changeIndex: 0)
+        case .error(let code)?:
+            throw ZooKeeperMapping.error(code, path: path, session: nil)
+        default:
+            throw .unavailable("ZooKeeper answered a read of \(path) with \(results)")
+        }
+    }
+
+    /// ZooKeeper shows the gateway's own session as the owner of every device ephemeral; the
+    /// device session that made it is in the table.
+    func deviceOwner(of path: String, wireOwner: Int64) -> Int64 {
+        guard wireOwner != 0, wireOwner == client.sessionId else { return wireOwner }
+        return devices.withLock { $0.owners[path] } ?? wireOwner
+    }
+}

@@ -1,0 +1,140 @@
+import Coordination
+import ZooKeeperClient
+
+extension ZooKeeperStore {
+    /// Opens a device session: an id from the counter node's mzxid (unique and increasing
+    /// across every gateway on the ensemble), then its record.
+    public func openSession(timeoutMs: Int64) async throws(CoordinationError) -> SessionInfo {
+        guard Self.sessionTimeouts.contains(timeoutMs) else {
+            throw .badArguments("a session timeout must be from \(Self.sessionTimeouts.lowerBound) to \(Self.sessionTimeouts.upperBound) ms")
+        }
+        let root = ZNodePath.root
+        do {
+            let id = try await client.setData(idCounterPath, data: []).mzxid
+            var record = JuteWriter()
+            record.writeInt64(timeoutMs)
+            _ = try await client.create(recordPath(id), data: record.bytes)
+            let now = nowMs
+            devices.withLock { $0.entries[id] = .init(timeoutMs: timeoutMs, deadlineMs: now + timeoutMs) }
+            return SessionInfo(id: id, timeoutMs: timeoutMs, expiresInMs: timeoutMs)
+        } catch {
+            throw ZooKeeperMapping.error(error, path: root)
+        }
+    }
+
+    public func renewSession(_ id: Int64) async throws(CoordinationError) -> SessionInfo {
+        try await requireLive(id)
+        let now = nowMs
+        return try devices.withLock { (table) throws(CoordinationError) -> SessionInfo in
+            guard var entry = table.entries[id], !entry.closing else { throw .sessionExpired(id) }
+            entry.deadlineMs = now + entry.timeoutMs
+            table.entries[id] = entry
+            return SessionInfo(id: id, timeoutMs: entry.timeoutMs, expiresInMs: entry.timeoutMs)
+        }
+    }
+
+    public func session(_ id: Int64) async throws(CoordinationError) -> SessionInfo {
+        try await requireLive(id)
+        let now = nowMs
+        return try devices.withLock { (table) throws(CoordinationError) -> SessionInfo in
+            guard let entry = table.entries[id], !entry.closing else { throw .sessionExpired(id) }
+            let paths = entry.ephemerals.sorted().compactMap { try? ZNodePath(validating: $0) }
+            return SessionInfo(id: id, timeoutMs: entry.timeoutMs, expiresInMs: max(entry.deadlineMs - now, 1), ephemerals: paths)
+        }
+    }
+
+    /// Deletes the record and every ephemeral in one multi. An ephemeral already deleted by
+    /// someone else is left out and the multi retried.
+    public func closeSession(_ id: Int64) async throws(CoordinationError) {
+        devices.withLock { $0.entries[id]?.closing = true }
+        let ephemerals = devices.withLock { $0.entries[id]?.ephemerals.sorted() } ?? []
+        var deletes = ephemerals.map { MultiOp.delete(DeleteRequest(path: $0)) }
+        deletes.append(.delete(DeleteRequest(path: recordPath(id))))
+        while true {
+            do throws(ZooKeeperError) {
+                let (results, _) = try await client.multi(deletes)
+                guard let (index, code) = MultiResponse(results: results).failure else { break }
+                guard code == .noNode else { throw ZooKeeperError.server(code) }
+                if index == deletes.count - 1 { deletes.removeLast() } else { deletes.remove(at: index) }
+                if deletes.isEmpty { break }
+            } catch {
+                devices.withLock { $0.entries[id]?.closing = false }
+                throw ZooKeeperMapping.error(error, path: .root, session: id)
+            }
+        }
+        _ = devices.withLock { $0.remove(id) }
+    }
+
+    /// Throws `sessionExpired` unless the session is known and inside its deadline. A session
+    /// this gateway does not hold but whose record exists (made by another gateway) is taken
+    /// over with a fresh deadline.
+    func requireLive(_ id: Int64) async throws(CoordinationError) {
+        let now = nowMs
+        enum Known { case live, expired, unknown }
+        let known: Known = devices.withLock { table in
+            guard let entry = table.entries[id] else { return .unknown }
+            if entry.closing { return .expired }
+            if entry.deadlineMs <= now {
+                table.entries[id]?.closing = true
+                return .expired
+            }
+            return .live
+        }
+        switch known {
+        case .live: return
+        case .expired:
+            expireSoon(id)
+            throw .sessionExpired(id)
+        case .unknown:
+            let record: (data: [UInt8], stat: WireStat)
+            do throws(ZooKeeperError) { record = try await client.getData(recordPath(id)) } catch {
+                if error == .server(.noNode) { throw .sessionExpired(id) }
+                throw ZooKeeperMapping.error(error, path: .root, session: id)
+            }
+            var reader = JuteReader(record.data)
+            let timeoutMs = (try? reader.readInt64()) ?? 10_000
+            devices.withLock { table in
+                if table.entries[id] == nil { table.entries[id] = .init(timeoutMs: timeoutMs, deadlineMs: now + timeoutMs) }
+            }
+        }
+    }
+
+    func expireSoon(_ id: Int64) {
+        Task { try? await self.closeSession(id) }
+    }
+
+    /// Expires device sessions past their deadline (every 100 ms: the TTL is a lower bound).
+    func startSweeper() {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                guard let self else { return }
+                let now = self.nowMs
+                let expired = self.devices.withLock { $0.takeExpired(nowMs: now) }
+                for id in expired {
+                    do { try await self.closeSession(id) } catch {
+                        self.logger.warning("device session \(id) expired but could not be deleted yet: \(error)")
+                        self.devices.withLock { $0.entries[id]?.closing = false }
+                    }
+                }
+            }
+        }
+        tasks.withLock { $0.append(task) }
+    }
+
+    /// Follows the gateway's own ZooKeeper session: when it expires, the ensemble has deleted
+    /// every device ephemeral, so the table forgets them.
+    func watchSessionState() {
+        let events = client.events()
+        let task = Task { [weak self] in
+            for await event in events {
+                guard let self else { return }
+                if case .state(.expired) = event {
+                    self.logger.error("the gateway's ZooKeeper session expired: device ephemerals are gone")
+                    self.devices.withLock { $0.dropAllEphemerals() }
+                }
+            }
+        }
+        tasks.withLock { $0.append(task) }
+    }
+}

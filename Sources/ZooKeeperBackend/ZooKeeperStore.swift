@@ -1,0 +1,110 @@
+import Coordination
+import Logging
+import Synchronization
+import ZooKeeperClient
+
+/// The backend protocol served by a ZooKeeper ensemble through the native client.
+///
+/// The gateway holds one ZooKeeper session of its own. Device sessions are records under
+/// `<root>/sessions`; their ephemerals are ZooKeeper ephemerals owned by the gateway's session
+/// (so the ensemble removes them if this process dies), and every write made as a device
+/// session carries a check that its record still exists, so a closed or expired device session
+/// can never create anything (DESIGN.md, "Sessions").
+public final class ZooKeeperStore: Sendable {
+    public struct Configuration: Sendable {
+        /// `host:port,...[/chroot]`.
+        public var connectString: String
+        /// The gateway's own ZooKeeper session timeout.
+        public var sessionTimeoutMs: Int32
+        /// Where the gateway keeps its records (device sessions, the id counter).
+        public var recordRoot: String
+
+        public init(connectString: String, sessionTimeoutMs: Int32 = 10_000, recordRoot: String = "/zkgate") {
+            self.connectString = connectString
+            self.sessionTimeoutMs = sessionTimeoutMs
+            self.recordRoot = recordRoot
+        }
+    }
+
+    /// Device session timeouts accepted by `openSession` (the same as the embedded store's).
+    public static let sessionTimeouts: ClosedRange<Int64> = 1_000...3_600_000
+
+    let configuration: Configuration
+    let client: ZooKeeperClient
+    let logger: Logger
+    let sessionsPath: String
+    let idCounterPath: String
+    let devices = Mutex(DeviceSessionTable())
+    let sink = Mutex<(@Sendable (ChangeBatch) -> Void)?>(nil)
+    let clock = ContinuousClock()
+    let started: ContinuousClock.Instant
+    let tasks = Mutex<[Task<Void, Never>]>([])
+    /// Whether a read that brings a `.zxid` mark is on its way.
+    let markProbe = Mutex(false)
+
+    /// Connects, waits for the session, and makes the record folders.
+    ///
+    /// - Throws: `CoordinationError.unavailable` when no member answers within the session
+    ///   timeout, `.badArguments` for a malformed connect string.
+    public init(configuration: Configuration, logger: Logger) async throws(CoordinationError) {
+        self.configuration = configuration
+        self.logger = logger
+        sessionsPath = configuration.recordRoot + "/sessions"
+        idCounterPath = configuration.recordRoot + "/session-ids"
+        started = clock.now
+        do {
+            let config = try ZooKeeperClient.Configuration(configuration.connectString, sessionTimeoutMs: configuration.sessionTimeoutMs)
+            client = try ZooKeeperClient(configuration: config)
+        } catch let error as ConnectString.ParseError {
+            throw .badArguments("--zookeeper: \(error)")
+        } catch {
+            throw .unavailable("cannot start the ZooKeeper client: \(error)")
+        }
+        do {
+            try await client.waitUntilConnected(timeoutMs: Int(configuration.sessionTimeoutMs) * 2)
+            for path in [configuration.recordRoot, sessionsPath, idCounterPath] {
+                do { _ = try await client.create(path, data: []) } catch .server(.nodeExists) {}
+            }
+            try await startFeed()
+        } catch {
+            await client.close()
+            throw .unavailable("ZooKeeper at \(configuration.connectString): \(error)")
+        }
+        startSweeper()
+        watchSessionState()
+    }
+
+    /// Milliseconds since start, the clock device-session deadlines use.
+    var nowMs: Int64 {
+        let d = clock.now - started
+        return d.components.seconds * 1_000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    func recordPath(_ id: Int64) -> String {
+        sessionsPath + "/" + String(UInt64(bitPattern: id), radix: 16)
+    }
+}
+
+extension ZooKeeperStore: CoordinationBackend {
+    public func readNow(_ path: ZNodePath, children: Bool) -> ReadResult? { nil }
+
+    public var isReady: Bool {
+        if case .connected = client.state { return true }
+        return false
+    }
+
+    public func setChangeSink(_ sink: @escaping @Sendable (ChangeBatch) -> Void) {
+        self.sink.withLock { $0 = sink }
+    }
+
+    public func sync(_ path: ZNodePath) async throws(CoordinationError) -> Int64 {
+        do { return try await client.sync(path.string) } catch { throw ZooKeeperMapping.error(error, path: path) }
+    }
+
+    public func shutdown() {
+        let tasks = self.tasks.withLock { t in defer { t.removeAll() }; return t }
+        for task in tasks { task.cancel() }
+        let client = self.client
+        Task { await client.close() }
+    }
+}
