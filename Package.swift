@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "zkgate",
             dependencies: [
-                "GatewayAPI", "HTTPServer", "EmbeddedBackend",
+                "GatewayAPI", "HTTPServer", "EmbeddedBackend", "ZooKeeperBackend", "ZooKeeperClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient"], swiftSettings: strict),
+        .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ConformanceTests", dependencies: ["Coordination", "EmbeddedBackend", "ZooKeeperBackend", "TestSupport"],
             swiftSettings: strict),

@@ -114,6 +114,11 @@ public protocol CoordinationBackend: AnyObject, Sendable {
     /// backend serves; a batch is delivered after its writes are durable.
     func setChangeSink(_ sink: @escaping @Sendable (ChangeBatch) -> Void)
 
+    /// The index after which every change reaches the change sink: changes at or below it
+    /// happened before this backend began feeding the sink, so a feed cursor older than it
+    /// cannot be resumed.
+    var feedStartIndex: Int64 { get }
+
     /// Whether the backend serves now (for `/readyz`).
     var isReady: Bool { get }
 

@@ -123,6 +123,9 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
 
     public var isReady: Bool { state.withLock { $0.failure == nil } }
 
+    /// The durable index now: every later change reaches the sink.
+    public var feedStartIndex: Int64 { readNow(.root, children: false)?.index ?? 0 }
+
     public func setChangeSink(_ sink: @escaping @Sendable (ChangeBatch) -> Void) {
         state.withLock { $0.sink = sink }
     }

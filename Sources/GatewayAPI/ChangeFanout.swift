@@ -10,6 +10,7 @@ import Synchronization
 final class ChangeFanout: Sendable {
     private let targets = Mutex<[(EventLoop, LoopState)]>([])
     let history: Mutex<ChangeHistory>
+    let remote = RemoteWaiters()
 
     init(historyCapacity: Int, startingAt index: Int64) {
         history = Mutex(ChangeHistory(capacity: historyCapacity, startingAt: index))
@@ -24,5 +25,6 @@ final class ChangeFanout: Sendable {
         for (loop, state) in targets.withLock({ $0 }) {
             loop.execute { state.apply(batch) }
         }
+        remote.publish(batch)
     }
 }

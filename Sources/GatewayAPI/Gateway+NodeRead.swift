@@ -81,11 +81,26 @@ extension Gateway {
         guard !consistent, let entry = currentEntry(key, state: state, atLeast: minIndex) else {
             // A remote backend (or a linearizable read): ask it, then answer; long-polls then
             // continue on this loop's cache.
-            return answerLater(context) { [backend] in
+            let waitNs = waitMs.map { UInt64(Self.jittered($0, state: state)) * 1_000_000 } ?? 0
+            return answerLater(context) { [backend, fanout] in
                 do throws(CoordinationError) {
                     if consistent { _ = try await backend.sync(path) }
-                    let read = try await backend.read(path, children: view.children)
-                    return render(read, changed?(read) ?? true, nil)
+                    var read = try await backend.read(path, children: view.children)
+                    guard let changed, waitNs > 0, !changed(read) else { return render(read, changed?(read) ?? true, nil) }
+                    // Not cached yet, so it cannot park on the loop: wait here, this once.
+                    let deadline = ContinuousClock.now + .nanoseconds(Int64(waitNs))
+                    while true {
+                        let left = ContinuousClock.now.duration(to: deadline)
+                        let leftNs = left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000
+                        let woke = leftNs > 0 ? await fanout.remote.waitForChange(path, timeoutNs: UInt64(leftNs)) : false
+                        if let cached = backend.readNow(path, children: view.children) {
+                            read = cached
+                        } else {
+                            read = try await backend.read(path, children: view.children)
+                        }
+                        if changed(read) { return render(read, true, nil) }
+                        if !woke { return render(read, false, nil) }
+                    }
                 } catch {
                     return error.problem()
                 }
@@ -175,5 +190,13 @@ extension Gateway {
     static func jittered(_ waitMs: Int64, state: LoopState) -> Int64 {
         let spread = waitMs / 16
         return spread > 0 ? waitMs + Int64(state.nextRandom() % UInt64(spread + 1)) : waitMs
+    }
+}
+
+extension Gateway {
+    /// A read without waiting when the backend can (the embedded store), else through it.
+    func readAny(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult {
+        if let read = backend.readNow(path, children: children) { return read }
+        return try await backend.read(path, children: children)
     }
 }

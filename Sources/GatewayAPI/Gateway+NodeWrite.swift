@@ -121,7 +121,7 @@ extension Gateway {
             for _ in 0..<3 {
                 var operations: [Operation] = [.delete(path: path, version: Int32(version ?? -1))]
                 if recursive {
-                    guard let below = subtree(path) else {
+                    guard let below = await subtree(path) else {
                         return .problem(.badRequest, type: "subtree-too-large",
                             detail: "A recursive delete takes at most \(Self.maxRecursiveDelete) nodes.")
                     }
@@ -142,12 +142,13 @@ extension Gateway {
 
     static let maxRecursiveDelete = 10_000
 
-    /// The descendants of `path`, deepest first, or nil when there are too many.
-    func subtree(_ path: ZNodePath) -> [ZNodePath]? {
+    /// The descendants of `path`, deepest first, or nil when there are too many. A node that
+    /// cannot be read is left out; the delete that follows then fails on it and is retried.
+    func subtree(_ path: ZNodePath) async -> [ZNodePath]? {
         var result: [ZNodePath] = []
         var stack = [path]
         while let next = stack.popLast() {
-            guard let read = backend.readNow(next, children: true), let children = read.node?.children else { continue }
+            guard let read = try? await readAny(next, children: true), let children = read.node?.children else { continue }
             for name in children {
                 guard let child = try? next.appending(name) else { continue }
                 result.append(child)
@@ -200,7 +201,7 @@ extension Gateway {
         var missing: [ZNodePath] = []
         if parents {
             var ancestor = path.parent
-            while let a = ancestor, !a.isRoot, backend.readNow(a, children: false)?.node == nil {
+            while let a = ancestor, !a.isRoot, (try? await readAny(a, children: false))?.node == nil {
                 missing.insert(a, at: 0)
                 ancestor = a.parent
             }

@@ -41,7 +41,7 @@ extension Gateway {
             (since.map { history.canResume(after: $0) } ?? true,
              since.map { history.events(after: $0, limit: limit, key.matches) } ?? [], history.latest)
         }
-        guard resumable else { return .response(gone(key, next: latest)) }
+        guard resumable else { return answerLater(context) { [self] in await gone(key, next: latest) } }
         let cursor = since ?? latest
 
         if streaming {
@@ -85,15 +85,15 @@ extension Gateway {
     }
 
     /// 410: the feed cannot resume; here is the subtree now and a cursor to continue from.
-    func gone(_ key: FeedKey, next: Int64) -> HTTPResponse {
+    func gone(_ key: FeedKey, next: Int64) async -> HTTPResponse {
         var nodes: [NodeSnapshot] = []
         var complete = true
-        if let root = backend.readNow(key.path, children: false)?.node {
+        if let root = try? await readAny(key.path, children: false).node {
             nodes.append(root)
             if key.recursive {
-                if let below = subtree(key.path) {
+                if let below = await subtree(key.path) {
                     for path in below.reversed() {
-                        if let node = backend.readNow(path, children: false)?.node { nodes.append(node) }
+                        if let node = try? await readAny(path, children: false).node { nodes.append(node) }
                     }
                 } else {
                     complete = false

@@ -44,7 +44,7 @@ public final class Gateway: Sendable {
         states = (0..<options.threads).map { _ in LoopState(budget: budget) }
         // Events before this process started are not in the history: a feed from an older
         // cursor gets 410 and a snapshot.
-        let start = backend.readNow(.root, children: false)?.index ?? Int64.max
+        let start = backend.feedStartIndex
         let fanout = ChangeFanout(historyCapacity: options.watchHistory, startingAt: start)
         self.fanout = fanout
         backend.setChangeSink { fanout.publish($0) }

@@ -62,8 +62,13 @@ extension ZooKeeperStore {
                     if sequencer.notified(watch) { self.requestMark() }
                 case .zxid(let zxid):
                     if let batch = sequencer.mark(zxid) {
+                        await self.refreshCache(for: batch)
                         self.sink.withLock { $0 }?(batch)
                     }
+                case .state(.suspended), .state(.expired):
+                    // The recursive watch comes back without the changes missed meanwhile:
+                    // nothing cached can be trusted.
+                    self.cache.withLock { $0.entries.removeAll() }
                 case .state:
                     break
                 }
@@ -72,8 +77,31 @@ extension ZooKeeperStore {
         tasks.withLock { $0.append(task) }
     }
 
-    /// Reads the root's stat once (it always exists, so the reply always carries a mark), unless such a read is already on its way: its
-    /// reply is the mark that labels the notifications before it.
+    /// Reads again every cached node the batch touches, before the batch is delivered. A
+    /// read that fails leaves its node uncached (the next read goes to ZooKeeper).
+    func refreshCache(for batch: ChangeBatch) async {
+        let keys = cache.withLock { $0.take(touchedBy: batch) }
+        var refreshed: [(NodeCache.Key, ReadResult)] = []
+        await withTaskGroup(of: (NodeCache.Key, ReadResult)?.self) { group in
+            for key in keys {
+                group.addTask {
+                    guard var read = try? await self.readRemote(key.path, children: key.children) else { return nil }
+                    // The read was sent after the notification, so it shows the change even
+                    // when a follower's reply zxid lags it.
+                    read.index = max(read.index, batch.zxid)
+                    return (key, read)
+                }
+            }
+            for await result in group { if let result { refreshed.append(result) } }
+        }
+        cache.withLock { cache in
+            for (key, read) in refreshed { cache.store(key, read) }
+            cache.deliveredZxid = max(cache.deliveredZxid, batch.zxid)
+        }
+    }
+
+    /// Sends one sync, unless one is already on its way: its reply, sent in commit order, is
+    /// the mark that labels the notifications before it.
     func requestMark() {
         let start = markProbe.withLock { inFlight -> Bool in
             defer { inFlight = true }

@@ -6,6 +6,12 @@ extension ZooKeeperStore {
     /// tree, and the zxid of that state as the index. For an absent node, the ancestors are
     /// read in the same request, and the nearest existing one's pzxid is the change index.
     public func read(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult {
+        let read = try await readRemote(path, children: children)
+        cache.withLock { $0.store(NodeCache.Key(path: path, children: children), read) }
+        return read
+    }
+
+    func readRemote(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult {
         var ops: [ReadOp] = [.getData(path.string)]
         if children { ops.append(.getChildren(path.string)) }
         var ancestors: [ZNodePath] = []

@@ -41,6 +41,9 @@ public final class ZooKeeperStore: Sendable {
     let tasks = Mutex<[Task<Void, Never>]>([])
     /// Whether a read that brings a `.zxid` mark is on its way.
     let markProbe = Mutex(false)
+    let cache = Mutex(NodeCache())
+    /// The highest zxid seen once the recursive watch was in place.
+    let feedStart = Atomic<Int64>(0)
 
     /// Connects, waits for the session, and makes the record folders.
     ///
@@ -60,14 +63,22 @@ public final class ZooKeeperStore: Sendable {
         } catch {
             throw .unavailable("cannot start the ZooKeeper client: \(error)")
         }
-        do {
+        do throws(ZooKeeperError) {
             try await client.waitUntilConnected(timeoutMs: Int(configuration.sessionTimeoutMs) * 2)
+            // The chroot itself is "/" to this client; it is made here if its parent exists.
+            if client.configuration.connectString.chroot != nil {
+                do { _ = try await client.create("/", data: []) } catch .server(.nodeExists) {}
+            }
             for path in [configuration.recordRoot, sessionsPath, idCounterPath] {
                 do { _ = try await client.create(path, data: []) } catch .server(.nodeExists) {}
             }
             try await startFeed()
+            feedStart.store(client.lastZxid, ordering: .relaxed)
         } catch {
             await client.close()
+            if error == .server(.noNode), let chroot = client.configuration.connectString.chroot {
+                throw .unavailable("the parent of the chroot \(chroot) does not exist on the ensemble: create it first")
+            }
             throw .unavailable("ZooKeeper at \(configuration.connectString): \(error)")
         }
         startSweeper()
@@ -86,7 +97,12 @@ public final class ZooKeeperStore: Sendable {
 }
 
 extension ZooKeeperStore: CoordinationBackend {
-    public func readNow(_ path: ZNodePath, children: Bool) -> ReadResult? { nil }
+    /// The cached read, when the node has been read before and the feed keeps it current.
+    public func readNow(_ path: ZNodePath, children: Bool) -> ReadResult? {
+        cache.withLock { $0.entries[NodeCache.Key(path: path, children: children)] }
+    }
+
+    public var feedStartIndex: Int64 { feedStart.load(ordering: .relaxed) }
 
     public var isReady: Bool {
         if case .connected = client.state { return true }

@@ -1,6 +1,11 @@
 import ArgumentParser
 import CZKShims
 import EmbeddedBackend
+import ZooKeeperBackend
+import ZooKeeperClient
+import Coordination
+import Dispatch
+import Synchronization
 import GatewayAPI
 import HTTPCore
 import HTTPServer
@@ -48,6 +53,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Folder of the embedded store (its log, snapshots and lock).")
     var dataDir = "./zkgate-data"
 
+    @Option(help: "Serve from a ZooKeeper ensemble instead of the embedded store: host:port[,host:port...][/chroot].")
+    var zookeeper: String?
+
+    @Option(help: "The gateway's own ZooKeeper session timeout in milliseconds (the ensemble clamps it).")
+    var zookeeperSessionTimeout: Int32 = 10_000
+
     @Option(help: "Long-polls parked at once; beyond it, 429 with Retry-After.")
     var maxParked = 100_000
 
@@ -78,6 +89,12 @@ struct Serve: ParsableCommand {
         guard maxWait > 0 && maxWait <= 3600 else { throw ValidationError("--max-wait must be above 0 and at most 3600 seconds.") }
         guard (1...1_000_000).contains(maxParked) else { throw ValidationError("--max-parked must be from 1 to 1000000.") }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty.") }
+        if let zookeeper {
+            do { _ = try ConnectString(parsing: zookeeper) } catch { throw ValidationError("--zookeeper: \(error)") }
+        }
+        guard (1_000...3_600_000).contains(zookeeperSessionTimeout) else {
+            throw ValidationError("--zookeeper-session-timeout must be from 1000 to 3600000 ms.")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level.") }
         do { _ = try SocketAddress(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
     }
@@ -104,12 +121,21 @@ struct Serve: ParsableCommand {
             logger.critical("cannot start", metadata: ["address": "\(configuration.address)", "error": "\(error)"])
             throw ExitCode(1)
         }
-        let store: EmbeddedStore
-        do {
-            store = try EmbeddedStore(configuration: .init(dataDirectory: dataDir), logger: logger)
-        } catch {
-            logger.critical("cannot open the data folder", metadata: ["dataDirectory": "\(dataDir)", "error": "\(error)"])
-            throw ExitCode(1)
+        let store: any CoordinationBackend
+        if let zookeeper {
+            do {
+                store = try connect(zookeeper, logger: logger)
+            } catch {
+                logger.critical("cannot reach ZooKeeper", metadata: ["zookeeper": "\(zookeeper)", "error": "\(error)"])
+                throw ExitCode(1)
+            }
+        } else {
+            do {
+                store = try EmbeddedStore(configuration: .init(dataDirectory: dataDir), logger: logger)
+            } catch {
+                logger.critical("cannot open the data folder", metadata: ["dataDirectory": "\(dataDir)", "error": "\(error)"])
+                throw ExitCode(1)
+            }
         }
         defer { store.shutdown() }
         let stats = HTTPServerStats()
@@ -147,6 +173,25 @@ struct Serve: ParsableCommand {
             return again == SIGINT || again == SIGTERM
         })
         logger.info("stopped")
+    }
+
+    /// Connects to the ensemble before anything serves; start-up waits for it (at most twice
+    /// the session timeout) so that a wrong address fails here, clearly, not on every request.
+    func connect(_ connectString: String, logger: Logger) throws(CoordinationError) -> ZooKeeperStore {
+        let outcome = Mutex<Result<ZooKeeperStore, CoordinationError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let configuration = ZooKeeperStore.Configuration(connectString: connectString, sessionTimeoutMs: zookeeperSessionTimeout)
+        Task {
+            do throws(CoordinationError) {
+                let store = try await ZooKeeperStore(configuration: configuration, logger: logger)
+                outcome.withLock { $0 = .success(store) }
+            } catch {
+                outcome.withLock { $0 = .failure(error) }
+            }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
     }
 
     func makeConfiguration() throws -> HTTPServerConfiguration {

@@ -39,8 +39,11 @@ struct DurabilityConformanceTests {
         if h.capabilities.supportsTTL { try await h.create(try h.path("ttl"), mode: .ttl, ttlMs: 3_600_000) }
         if h.capabilities.supportsTTL {
             // Idle past its TTL, but kept by its child until after the restarts.
-            try await h.create(try h.path("holder"), mode: .ttl, ttlMs: 300)
-            try await h.create(try h.path("holder/child"))
+            // In one transaction: 300 ms can pass between two commits on a loaded machine.
+            try await h.commit([
+                .create(path: try h.path("holder"), data: [], mode: .ttl, ttlMs: 300),
+                .create(path: try h.path("holder/child"), data: [], mode: .persistent),
+            ])
         }
         let ephemeral = try await h.create(try h.path("e"), mode: .ephemeral, session: session.id).path
         // A short session nobody renews: it may expire before or after the restarts, but must expire.

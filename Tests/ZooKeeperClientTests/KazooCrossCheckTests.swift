@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import ZooKeeperClient
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ struct KazooCrossCheckTests {
         _ = try await zk.create(root, data: data)
         let stat = try await zk.setData(root, data: data, version: 0)
         _ = try await zk.create(root + "/child-", data: [], mode: .persistentSequential)
-        let seen = try Kazoo.run("""
+        let seen = try Kazoo.run(connectString: Ensemble.connectString!, """
             zk.sync(root)
             data, st = zk.get(root)
             print(json.dumps({"data": list(data), "czxid": st.czxid, "mzxid": st.mzxid, "pzxid": st.pzxid,
@@ -44,7 +45,7 @@ struct KazooCrossCheckTests {
         _ = try await zk.create(root, data: [])
         let events = zk.events()
         try await zk.addWatch(root, mode: .persistentRecursive)
-        _ = try Kazoo.run("zk.create(root + '/from-kazoo', b'hi')", root: root)
+        _ = try Kazoo.run(connectString: Ensemble.connectString!, "zk.create(root + '/from-kazoo', b'hi')", root: root)
         let fired = await ZooKeeperClient.firstEvent(events) {
             $0 == .watch(.init(type: .nodeCreated, state: .syncConnected, path: root + "/from-kazoo"))
         }
@@ -53,40 +54,5 @@ struct KazooCrossCheckTests {
         #expect(try await zk.getData(root + "/from-kazoo").data == Array("hi".utf8))
         await Ensemble.deleteTree(zk, root)
         await zk.close()
-    }
-}
-
-enum Kazoo {
-    static let python: String = {
-        var dir = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { dir.deleteLastPathComponent() }
-        return dir.appendingPathComponent(".build-py/bin/python").path
-    }()
-    static var available: Bool { FileManager.default.isExecutableFile(atPath: python) }
-
-    /// Runs `body` with `zk` (a started KazooClient on the ensemble), `root` and `json` bound,
-    /// and returns what it printed.
-    static func run(_ body: String, root: String) throws -> String {
-        let script = """
-            import json, sys
-            from kazoo.client import KazooClient
-            zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=20)
-            root = sys.argv[2]
-            \(body.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n"))
-            zk.stop(); zk.close()
-            """
-        let dir = FileManager.default.temporaryDirectory
-        let file = dir.appendingPathComponent("kazoo-\(UUID().uuidString).py")
-        let output = dir.appendingPathComponent("kazoo-\(UUID().uuidString).out")
-        try script.write(to: file, atomically: true, encoding: .utf8)
-        defer {
-            try? FileManager.default.removeItem(at: file)
-            try? FileManager.default.removeItem(at: output)
-        }
-        let command = "'\(python)' '\(file.path)' '\(Ensemble.connectString!)' '\(root)' >'\(output.path)' 2>&1 </dev/null"
-        let status = system(command)
-        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        guard status == 0 else { throw Ensemble.EnsembleScriptFailure(command: "kazoo: \(text)", status: status) }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -1,0 +1,85 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The real zkgate on the 3-node ensemble (`--zookeeper`, each test under a chroot of its
+/// own), cross-checked with kazoo: what zkgate writes kazoo reads, a kazoo write wakes a
+/// zkgate long-poll, and a closed device session's ephemeral is gone for kazoo too.
+@Suite(.enabled(if: V1ZooKeeper.connectString != nil && Kazoo.available, "needs the ensemble (scripts/test.sh) and kazoo"))
+struct V1ZooKeeperTests {
+    @Test func aNodeWrittenThroughZkgateReadsTheSameInKazoo() throws {
+        let (server, chroot) = try V1ZooKeeper.server("write")
+        defer { server.stop() }
+        let client = try server.connect()
+        let put = try client.put("/app/config?parents=true", json: ["data": "v1 ☃"])
+        #expect(put.status == 201 || put.status == 200)
+        let seen = try V1ZooKeeper.kazoo("""
+            zk.sync(root)
+            data, st = zk.get(root + '/app/config')
+            print(json.dumps({"data": data.decode(), "czxid": st.czxid, "mzxid": st.mzxid, "ctime": st.ctime,
+                "version": st.version, "dataLength": st.dataLength}))
+            """, root: chroot)
+        let kazoo = try #require(try JSONSerialization.jsonObject(with: Data(seen.utf8)) as? [String: Any])
+        #expect(kazoo["data"] as? String == "v1 ☃")
+        #expect(intValue(kazoo["czxid"]) == put.statInt("czxid"))
+        #expect(intValue(kazoo["mzxid"]) == put.statInt("mzxid"))
+        #expect(intValue(kazoo["ctime"]) == put.statInt("ctime"))
+        #expect(intValue(kazoo["version"]) == 0)
+        #expect(intValue(kazoo["dataLength"]) == Array("v1 ☃".utf8).count)
+    }
+
+    @Test func aKazooWriteWakesZkgateLongPolls() throws {
+        let (server, chroot) = try V1ZooKeeper.server("longpoll")
+        defer { server.stop() }
+        let client = try server.connect()
+        let first = try client.put("/lp?parents=true", "before")
+        var index = try #require(first.zkIndex)
+        // The first poll finds the node uncached; the second finds it cached and parks on its
+        // loop. Both must be woken by a write zkgate did not make.
+        for round in 1...2 {
+            let poller = try server.connect()
+            try poller.send(HTTPRequestBytes.make("GET", "/v1/nodes/lp?index=\(index)&wait=20s", headers: []))
+            #expect(!poller.waitForInput(timeout: 0.5), "round \(round): answered before any write")
+            _ = try V1ZooKeeper.kazoo("zk.set(root + '/lp', b'from kazoo \(round)')", root: chroot)
+            let answer = try poller.readResponse(timeout: 10)
+            #expect(answer.status == 200, "round \(round)")
+            #expect(answer.dataText == "from kazoo \(round)", "round \(round)")
+            index = try #require(answer.zkIndex)
+            #expect(try #require(answer.statInt("mzxid")) <= index)
+        }
+    }
+
+    @Test func aClosedDeviceSessionsEphemeralIsGoneForKazoo() throws {
+        let (server, chroot) = try V1ZooKeeper.server("session")
+        defer { server.stop() }
+        let client = try server.connect()
+        let opened = try client.request("POST", "/v1/sessions", headers: [("Content-Type", "application/json")],
+                                         body: jsonBytes(["ttl": 30_000]))
+        let session = try #require(opened.object["id"] as? String)
+        let member = try client.post("/members/m-?parents=true", json: ["mode": "ephemeral_sequential", "session": session, "data": "10.0.0.7:80"])
+        #expect(member.status == 201)
+        let path = try #require(member.nodePath)
+        let before = try V1ZooKeeper.kazoo("zk.sync(root); print(zk.exists(root + '\(path)') is not None)", root: chroot)
+        #expect(before == "True")
+        let listed = try client.request("GET", "/v1/sessions/\(session)")
+        #expect((listed.object["ephemerals"] as? [String]) == [path])
+        let closed = try client.request("DELETE", "/v1/sessions/\(session)")
+        #expect(closed.status == 204)
+        let after = try V1ZooKeeper.kazoo("zk.sync(root); print(zk.exists(root + '\(path)') is not None)", root: chroot)
+        #expect(after == "False")
+    }
+}
+
+enum V1ZooKeeper {
+    static let connectString = ProcessInfo.processInfo.environment["ZKGATE_TEST_ZOOKEEPER"]
+
+    /// zkgate on the ensemble under a fresh chroot (zkgate creates it).
+    static func server(_ name: String) throws -> (V1Server, String) {
+        let chroot = "/zkgate-e2e-\(name)-\(UInt32.random(in: 0...UInt32.max))"
+        return (try V1Server(["--zookeeper", connectString! + chroot]), chroot)
+    }
+
+    static func kazoo(_ body: String, root: String) throws -> String {
+        try Kazoo.run(connectString: connectString!, body, root: root)
+    }
+}

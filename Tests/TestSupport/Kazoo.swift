@@ -1,0 +1,49 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// kazoo, the Python ZooKeeper client, from the project's virtualenv (.build-py, installed by
+/// scripts/setup.sh): another implementation of the protocol, for cross-checks.
+public enum Kazoo {
+    public static let python: String = {
+        var dir = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent(".build-py/bin/python").path
+    }()
+
+    public static var available: Bool { FileManager.default.isExecutableFile(atPath: python) }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var output: String
+        public var status: Int32
+        public var description: String { "kazoo exited with status \(status): \(output)" }
+    }
+
+    /// Runs `body` (Python, at column 0) with `zk` (a started KazooClient on `connectString`),
+    /// `root` and `json` bound, and returns what it printed. Output goes through a file and
+    /// the script runs under system(), so no descriptor of the test process is waited on.
+    public static func run(connectString: String, _ body: String, root: String) throws -> String {
+        let script = """
+            import json, sys
+            from kazoo.client import KazooClient
+            zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=20)
+            root = sys.argv[2]
+            \(body)
+            zk.stop(); zk.close()
+            """
+        let dir = FileManager.default.temporaryDirectory
+        let file = dir.appendingPathComponent("kazoo-\(UUID().uuidString).py")
+        let output = dir.appendingPathComponent("kazoo-\(UUID().uuidString).out")
+        try script.write(to: file, atomically: true, encoding: .utf8)
+        defer {
+            try? FileManager.default.removeItem(at: file)
+            try? FileManager.default.removeItem(at: output)
+        }
+        let status = system("'\(python)' '\(file.path)' '\(connectString)' '\(root)' >'\(output.path)' 2>&1 </dev/null")
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        guard status == 0 else { throw Failure(output: text, status: status) }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
