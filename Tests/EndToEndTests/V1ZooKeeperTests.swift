@@ -70,6 +70,28 @@ struct V1ZooKeeperTests {
     }
 }
 
+extension V1ZooKeeperTests {
+    @Test func aWriteThroughOneGatewayWakesALongPollOnAnother() throws {
+        let (first, chroot) = try V1ZooKeeper.server("replicas")
+        defer { first.stop() }
+        let second = try V1Server(["--zookeeper", V1ZooKeeper.connectString! + chroot])
+        defer { second.stop() }
+        let writer = try first.connect()
+        let created = try writer.put("/shared?parents=true", "one")
+        let index = try #require(created.zkIndex)
+        for round in 1...2 {
+            let poller = try second.connect()
+            let current = round == 1 ? index : try #require(try second.connect().get("/shared").zkIndex)
+            try poller.send(HTTPRequestBytes.make("GET", "/v1/nodes/shared?index=\(current)&wait=20s", headers: []))
+            #expect(!poller.waitForInput(timeout: 0.5), "round \(round): answered before the write")
+            let write = try writer.put("/shared", "round \(round)")
+            let answer = try poller.readResponse(timeout: 10)
+            #expect(answer.dataText == "round \(round)")
+            #expect(answer.statInt("mzxid") == write.statInt("mzxid"))
+        }
+    }
+}
+
 enum V1ZooKeeper {
     static let connectString = ProcessInfo.processInfo.environment["ZKGATE_TEST_ZOOKEEPER"]
 
