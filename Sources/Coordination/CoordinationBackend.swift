@@ -41,10 +41,15 @@ public struct ChangeBatch: Sendable {
     public var events: [WatchEvent]
     /// The zxid of the last transaction in the batch.
     public var zxid: Int64
+    /// Changes up to `zxid` may have gone unreported (a remote backend lost its connection or
+    /// session): caches must be dropped, every waiter re-checked, and no feed can resume across
+    /// it. A resync batch has no events, and its zxid may repeat the previous batch's.
+    public var resync: Bool
 
-    public init(events: [WatchEvent], zxid: Int64) {
+    public init(events: [WatchEvent], zxid: Int64, resync: Bool = false) {
         self.events = events
         self.zxid = zxid
+        self.resync = resync
     }
 }
 

@@ -20,6 +20,7 @@ struct ChangeHistory {
     }
 
     mutating func record(_ batch: ChangeBatch) {
+        if batch.resync { forgottenThrough = max(forgottenThrough, batch.zxid) }
         for event in batch.events {
             if ring.count < capacity {
                 ring.append(event)

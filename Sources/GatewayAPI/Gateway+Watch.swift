@@ -71,6 +71,7 @@ extension Gateway {
             switch wake {
             case .changed:
                 guard let batch = state.currentBatch else { return nil }
+                if batch.resync { return Self.resynced(next: batch.zxid) }
                 let fresh = batch.events.filter { $0.zxid > seen && key.matches($0) }
                 return fresh.isEmpty ? nil : WatchFeed.response(fresh, next: batch.zxid)
             case .timeout, .shutdown:
@@ -109,6 +110,13 @@ extension Gateway {
                 ? "The cursor is older than the retained history: start again from the snapshot and next."
                 : "The cursor is older than the retained history, and the subtree is too large to list.",
             extra: [("next", String(next)), ("snapshot", w.string)])
+    }
+
+    /// 410 for a parked feed when the backend reports that changes may have been missed.
+    static func resynced(next: Int64) -> HTTPResponse {
+        .problem(.gone, type: "cursor-expired",
+            detail: "The gateway lost its connection to the backend and changes may have been missed: re-read, then continue from next.",
+            extra: [("next", String(next)), ("snapshot", "[]")])
     }
 
     final class StreamBox: @unchecked Sendable {

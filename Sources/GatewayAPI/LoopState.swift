@@ -83,6 +83,18 @@ final class LoopState: @unchecked Sendable {
         appliedIndex = max(appliedIndex, batch.zxid)
         currentBatch = batch
         defer { currentBatch = nil }
+        if batch.resync {
+            // Changes may have been missed: nothing cached holds, every long-poll re-checks
+            // against the backend's fresh state, parked feeds get 410 (their waiters see the
+            // resync batch) and streams end, so their clients resume and learn of the gap.
+            cache.removeAll()
+            parking?.wakeAll()
+            feedParking?.wakeAll()
+            let ended = streams.values.flatMap { $0 }
+            streams.removeAll()
+            for stream in ended { stream.response.finish() }
+            return
+        }
         // The feeds' keys (each event's ancestors) are worked out only when this loop has a
         // feed waiting or streaming: most writes meet none.
         let feedsWaiting = (feedParking?.count ?? 0) > 0 || !streams.isEmpty

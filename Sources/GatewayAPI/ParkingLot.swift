@@ -115,6 +115,11 @@ final class ParkingLot<Key: Hashable>: @unchecked Sendable {
         if !kept.isEmpty { waiters[key] = kept }
     }
 
+    /// Wakes every key: each waiter re-checks its condition.
+    func wakeAll() {
+        for key in Array(waiters.keys) { wake(key) }
+    }
+
     fileprivate func answer(_ waiter: Waiter, _ reason: Wake) {
         remove(waiter)
         if let answer = waiter.render(reason) { waiter.deferred.respond(answer) }

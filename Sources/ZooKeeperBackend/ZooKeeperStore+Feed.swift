@@ -55,6 +55,7 @@ extension ZooKeeperStore {
         try await client.addWatch("/", mode: .persistentRecursive)
         let task = Task { [weak self] in
             var sequencer = FeedSequencer(hidden: hidden)
+            var disconnected = false
             for await event in events {
                 guard let self else { return }
                 switch event {
@@ -66,9 +67,14 @@ extension ZooKeeperStore {
                         self.sink.withLock { $0 }?(batch)
                     }
                 case .state(.suspended), .state(.expired):
-                    // The recursive watch comes back without the changes missed meanwhile:
-                    // nothing cached can be trusted.
-                    self.cache.withLock { $0.entries.removeAll() }
+                    disconnected = true
+                case .state(.connected):
+                    // The recursive watch came back (or, after an expiry, must be set again)
+                    // without the changes made meanwhile: resync.
+                    guard disconnected else { break }
+                    disconnected = false
+                    sequencer.pending.removeAll()
+                    await self.resync()
                 case .state:
                     break
                 }
@@ -77,23 +83,50 @@ extension ZooKeeperStore {
         tasks.withLock { $0.append(task) }
     }
 
-    /// Reads again every cached node the batch touches, before the batch is delivered. A
-    /// read that fails leaves its node uncached (the next read goes to ZooKeeper).
-    func refreshCache(for batch: ChangeBatch) async {
-        let keys = cache.withLock { $0.take(touchedBy: batch) }
+    /// After a disconnect or a new session: set the recursive watch again, read every cached node again, and deliver a resync batch, so waiters re-check
+    /// against the current state and feeds report the gap.
+    func resync() async {
+        // Adding the same watch again is harmless; after an expiry it is needed.
+        do { try await client.addWatch("/", mode: .persistentRecursive) } catch {
+            logger.warning("could not set the recursive watch again: \(error)")
+        }
+        let keys = cache.withLock { cache -> [NodeCache.Key] in
+            defer { cache.entries.removeAll() }
+            return Array(cache.entries.keys)
+        }
+        let zxid = client.lastZxid
+        let refreshed = await reread(keys, atLeast: zxid)
+        cache.withLock { cache in
+            for (key, read) in refreshed { cache.store(key, read) }
+            cache.deliveredZxid = max(cache.deliveredZxid, zxid)
+        }
+        logger.notice("resynced after a ZooKeeper disconnect", metadata: ["zxid": "\(zxid)", "cached": "\(refreshed.count)"])
+        sink.withLock { $0 }?(ChangeBatch(events: [], zxid: zxid, resync: true))
+    }
+
+    /// Reads the keys again, concurrently; a failed read leaves its key out.
+    func reread(_ keys: [NodeCache.Key], atLeast zxid: Int64) async -> [(NodeCache.Key, ReadResult)] {
         var refreshed: [(NodeCache.Key, ReadResult)] = []
         await withTaskGroup(of: (NodeCache.Key, ReadResult)?.self) { group in
             for key in keys {
                 group.addTask {
                     guard var read = try? await self.readRemote(key.path, children: key.children) else { return nil }
-                    // The read was sent after the notification, so it shows the change even
+                    // Sent after the notification (or reconnect), the read shows the change even
                     // when a follower's reply zxid lags it.
-                    read.index = max(read.index, batch.zxid)
+                    read.index = max(read.index, zxid)
                     return (key, read)
                 }
             }
             for await result in group { if let result { refreshed.append(result) } }
         }
+        return refreshed
+    }
+
+    /// Reads again every cached node the batch touches, before the batch is delivered. A
+    /// read that fails leaves its node uncached (the next read goes to ZooKeeper).
+    func refreshCache(for batch: ChangeBatch) async {
+        let keys = cache.withLock { $0.take(touchedBy: batch) }
+        let refreshed = await reread(keys, atLeast: batch.zxid)
         cache.withLock { cache in
             for (key, read) in refreshed { cache.store(key, read) }
             cache.deliveredZxid = max(cache.deliveredZxid, batch.zxid)

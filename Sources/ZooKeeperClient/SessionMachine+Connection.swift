@@ -5,8 +5,9 @@ extension SessionMachine {
         phase = .handshaking(since: now)
         lastSend = now
         lastReceive = now
+        probingForWipe = refusingSince.map { now >= $0 + timeoutNs } ?? false
         let request = ConnectRequest(
-            lastZxidSeen: lastZxid, timeOut: configuration.sessionTimeoutMs, sessionId: sessionId,
+            lastZxidSeen: probingForWipe ? 0 : lastZxid, timeOut: configuration.sessionTimeoutMs, sessionId: sessionId,
             passwd: password, readOnly: configuration.allowReadOnly)
         return [.send(PacketFramer.frame(request.encoded()))]
     }
@@ -57,7 +58,8 @@ extension SessionMachine {
         let response: ConnectResponse
         do { response = try ConnectResponse.decode(packet) } catch { return dropConnection(now: now) }
         if response.isExpired {
-            return expire(now: now, connectionOpen: true, wiped: false)
+            // Expired after a wipe probe: the ensemble's zxids restarted, so ours must too.
+            return expire(now: now, connectionOpen: true, wiped: probingForWipe)
         }
         sessionId = response.sessionId
         password = response.passwd

@@ -1,17 +1,8 @@
 extension SessionMachine {
     /// Advances the clock: pings, dead-connection detection, connect-attempt timeouts, the pause
-    /// between passes over the members, queued requests past their deadline, and the
-    /// ensemble-wipe rule.
+    /// between passes over the members, and queued requests past their deadline.
     public mutating func tick(now: UInt64) -> [Action] {
         var actions: [Action] = []
-        if let since = refusingSince, now >= since + timeoutNs, phase != .connected, phase != .closing {
-            let open: Bool
-            switch phase {
-            case .connecting, .handshaking: open = true
-            default: open = false
-            }
-            return expire(now: now, connectionOpen: open, wiped: true)
-        }
         switch phase {
         case .connecting(let since), .handshaking(let since):
             if now >= since + connectTimeoutNs { actions += dropConnection(now: now) }

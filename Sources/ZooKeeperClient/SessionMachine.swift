@@ -121,9 +121,13 @@ public struct SessionMachine: Sendable {
     public internal(set) var watches = WatchRegistry()
     var lastSend: UInt64 = 0
     var lastReceive: UInt64 = 0
-    /// When members began refusing our lastZxid; after a session timeout of refusals the
-    /// ensemble was wiped and the session cannot come back.
+    /// When members began closing on our ConnectRequest. That is what a member behind our
+    /// zxid does, but also one without a quorum, so after a session timeout of it the next
+    /// handshake sends lastZxidSeen 0: a wiped ensemble then answers "expired" itself, while a
+    /// member without a quorum just closes again and the session is kept.
     var refusingSince: UInt64?
+    /// Whether the handshake in progress sent lastZxidSeen 0 for that reason.
+    var probingForWipe = false
     public internal(set) var disconnectedSince: UInt64?
     /// Auth replies owed to credentials re-sent on reconnect, which nobody waits for.
     var authRepliesToSkip = 0
@@ -184,7 +188,6 @@ public struct SessionMachine: Sendable {
         default: break
         }
         if queuedHead < queued.count { consider(queued[queuedHead].deadline) }
-        if let refusingSince { consider(refusingSince + timeoutNs) }
         return deadline
     }
 }

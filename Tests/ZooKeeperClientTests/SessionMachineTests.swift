@@ -174,15 +174,41 @@ func replyPacket(xid: Int32, zxid: Int64, err: ErrorCode = .ok, body: [UInt8] = 
         for _ in 0..<3 { w.established(); w.failed() }
         #expect(w.connects.count == 4)
         #expect(w.machine.sessionId == 5, "still the same session")
-        w.advance(ms: 1_000)
-        w.established(); w.failed()
-        w.advance(ms: 5_100)
-        #expect(w.states.contains(.expired(sessionId: 5)))
-        #expect(w.machine.lastZxid == 0, "a wiped ensemble never reaches our old zxid")
+        w.advance(ms: 6_100)   // refused for longer than the session timeout
         let before = w.sent.count
         w.established()
-        let fresh = try ConnectRequest.decode(w.payloads(from: before)[0])
+        let probe = try ConnectRequest.decode(w.payloads(from: before)[0])
+        #expect(probe.sessionId == 5 && probe.lastZxidSeen == 0, "a wipe probe: our session, zxid 0")
+        w.receive(ConnectResponse(timeOut: 0, sessionId: 0, passwd: []).encoded())
+        #expect(w.states.contains(.expired(sessionId: 5)))
+        #expect(w.machine.lastZxid == 0, "a wiped ensemble never reaches our old zxid")
+        let next = w.sent.count
+        w.established()
+        let fresh = try ConnectRequest.decode(w.payloads(from: next)[0])
         #expect(fresh.sessionId == 0 && fresh.lastZxidSeen == 0)
+    }
+
+    @Test func membersWithoutAQuorumNeverExpireTheSession() throws {
+        var w = FakeWire()
+        w.start(); w.handshake(session: 5)
+        w.submit(1)
+        w.receive(replyPacket(xid: 1, zxid: 0x500))
+        w.failed()
+        // Every member closes on our ConnectRequest for three session timeouts.
+        for _ in 0..<30 {
+            w.established(); w.failed()
+            w.advance(ms: 700)
+        }
+        #expect(!w.states.contains { if case .expired = $0 { true } else { false } })
+        #expect(w.machine.sessionId == 5)
+        // Quorum is back: the member accepts the session (sent with lastZxidSeen 0 by now).
+        w.handshake(session: 5)
+        #expect(w.states.last == .connected(sessionId: 5, timeoutMs: 6_000, readOnly: false))
+        #expect(w.machine.lastZxid == 0x500, "the zxid seen is kept")
+        let before = w.sent.count
+        w.failed(); w.established()
+        #expect(try ConnectRequest.decode(w.payloads(from: before)[0]).lastZxidSeen == 0x500,
+                "after a good handshake, refusals start over")
     }
 
     @Test func anExpiredHandshakeFailsEverythingAndStartsANewSession() throws {
