@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestSupport
 import ZooKeeperClient
 
 /// The test ensemble: scripts/test.sh starts deploy/zk-ensemble.sh and exports its connect
@@ -11,7 +12,7 @@ enum Ensemble {
     static let script = ProcessInfo.processInfo.environment["ZKGATE_ZK_ENSEMBLE_SCRIPT"]
     static var available: Bool { connectString != nil }
     /// Whether this run may kill members (a step of its own in scripts/test.sh).
-    static let faultTests = ProcessInfo.processInfo.environment["ZKGATE_FAULT_TESTS"] == "1"
+    static let faultTests = EnsembleScript.faultTestsEnabled
 
     /// A connected client on the whole ensemble (or with a chroot appended).
     static func client(chroot: String = "", timeoutMs: Int32 = 10_000) async throws -> ZooKeeperClient {
@@ -29,20 +30,7 @@ enum Ensemble {
     /// Runs the ensemble script (`kill 2`, `start-member 2`, `leader`, …) and returns its output.
     @discardableResult
     static func run(_ arguments: String...) throws -> String {
-        // system() and a file, not Process and a pipe: a member started here inherits the
-        // descriptors, and Foundation's Process then never sees the script end.
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("zk-ensemble-\(UUID().uuidString).out")
-        defer { try? FileManager.default.removeItem(at: output) }
-        let command = "bash '\(script!)' \(arguments.joined(separator: " ")) >'\(output.path)' 2>/dev/null </dev/null"
-        let status = system(command)
-        guard status == 0 else { throw EnsembleScriptFailure(command: command, status: status) }
-        return String(decoding: try Data(contentsOf: output), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    struct EnsembleScriptFailure: Error, CustomStringConvertible {
-        var command: String
-        var status: Int32
-        var description: String { "`\(command)` exited with status \(status)" }
+        try EnsembleScript.shell("bash '\(script!)' \(arguments.joined(separator: " "))")
     }
 
     /// Deletes a subtree, children first; missing nodes are fine.
