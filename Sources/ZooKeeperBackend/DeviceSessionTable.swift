@@ -1,5 +1,6 @@
 /// The device sessions this gateway serves, with their deadlines and the ephemerals they made.
-/// Renewals only move a deadline here: they cost no ZooKeeper write.
+/// A renewal moves a deadline here; the renewals of each second reach ZooKeeper together, as
+/// one multi touching the records, so that other gateways holding the session see them.
 struct DeviceSessionTable: Sendable {
     struct Entry: Sendable {
         var timeoutMs: Int64
@@ -8,6 +9,8 @@ struct DeviceSessionTable: Sendable {
         var ephemerals: Set<String> = []
         /// Set once closing or expiring began: nothing more may be created for it.
         var closing = false
+        /// Renewed since the records were last touched.
+        var renewed = false
     }
 
     var entries: [Int64: Entry] = [:]
@@ -34,6 +37,16 @@ struct DeviceSessionTable: Sendable {
     mutating func removeEphemeral(_ path: String) {
         guard let session = owners.removeValue(forKey: path) else { return }
         entries[session]?.ephemerals.remove(path)
+    }
+
+    /// The sessions renewed since the last call, marked clean.
+    mutating func takeRenewed() -> [Int64] {
+        var ids: [Int64] = []
+        for (id, entry) in entries where entry.renewed && !entry.closing {
+            entries[id]?.renewed = false
+            ids.append(id)
+        }
+        return ids
     }
 
     /// Forgets a session and its ephemerals; returns them.

@@ -61,6 +61,7 @@ extension ZooKeeperStore {
                 switch event {
                 case .watch(let watch):
                     if sequencer.notified(watch) { self.requestMark() }
+                    if watch.type == .nodeDeleted, let id = self.sessionID(ofRecord: watch.path) { self.recordDeleted(id) }
                 case .zxid(let zxid):
                     if let batch = sequencer.mark(zxid) {
                         await self.refreshCache(for: batch)
@@ -131,6 +132,13 @@ extension ZooKeeperStore {
             for (key, read) in refreshed { cache.store(key, read) }
             cache.deliveredZxid = max(cache.deliveredZxid, batch.zxid)
         }
+    }
+
+    /// The device session whose record is at `path`, if it is one.
+    func sessionID(ofRecord path: String) -> Int64? {
+        let prefix = sessionsPath + "/"
+        guard path.hasPrefix(prefix), let value = UInt64(path.dropFirst(prefix.count), radix: 16) else { return nil }
+        return Int64(bitPattern: value)
     }
 
     /// Sends one sync, unless one is already on its way: its reply, sent in commit order, is

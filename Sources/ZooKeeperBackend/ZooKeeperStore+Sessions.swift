@@ -1,6 +1,10 @@
 import Coordination
 import ZooKeeperClient
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension ZooKeeperStore {
     /// Opens a device session: an id from the counter node's mzxid (unique and increasing
     /// across every gateway on the ensemble), then its record.
@@ -28,6 +32,7 @@ extension ZooKeeperStore {
         return try devices.withLock { (table) throws(CoordinationError) -> SessionInfo in
             guard var entry = table.entries[id], !entry.closing else { throw .sessionExpired(id) }
             entry.deadlineMs = now + entry.timeoutMs
+            entry.renewed = true
             table.entries[id] = entry
             return SessionInfo(id: id, timeoutMs: entry.timeoutMs, expiresInMs: entry.timeoutMs)
         }
@@ -103,15 +108,23 @@ extension ZooKeeperStore {
         Task { try? await self.closeSession(id) }
     }
 
-    /// Expires device sessions past their deadline (every 100 ms: the TTL is a lower bound).
+    /// Expires device sessions past their deadline (every 100 ms: the TTL is a lower bound),
+    /// unless another gateway renewed them meanwhile; and once a second, touches the records
+    /// of the sessions renewed here, in one multi.
     func startSweeper() {
         let task = Task { [weak self] in
+            var lastTouch = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
                 guard let self else { return }
+                if ContinuousClock.now - lastTouch >= .seconds(1) {
+                    lastTouch = ContinuousClock.now
+                    await self.touchRenewedRecords()
+                }
                 let now = self.nowMs
                 let expired = self.devices.withLock { $0.takeExpired(nowMs: now) }
                 for id in expired {
+                    if await self.renewedElsewhere(id) { continue }
                     do { try await self.closeSession(id) } catch {
                         self.logger.warning("device session \(id) expired but could not be deleted yet: \(error)")
                         self.devices.withLock { $0.entries[id]?.closing = false }
@@ -120,6 +133,62 @@ extension ZooKeeperStore {
             }
         }
         tasks.withLock { $0.append(task) }
+    }
+
+    /// One multi rewriting the record of every session renewed here since the last touch, so
+    /// its mtime tells other gateways it lives. A record already deleted is left out.
+    func touchRenewedRecords() async {
+        let ids = devices.withLock { $0.takeRenewed() }
+        guard !ids.isEmpty else { return }
+        var ops = ids.map { id -> MultiOp in
+            let timeout = devices.withLock { $0.entries[id]?.timeoutMs } ?? 0
+            var record = JuteWriter()
+            record.writeInt64(timeout)
+            return .setData(SetDataRequest(path: recordPath(id), data: record.bytes))
+        }
+        while !ops.isEmpty {
+            guard let (results, _) = try? await client.multi(ops) else { return }
+            guard let (index, _) = MultiResponse(results: results).failure else { return }
+            ops.remove(at: index)
+        }
+    }
+
+    /// Whether the session's record was touched by a renewal within its timeout (by another
+    /// gateway); if so the local deadline moves to match and the session is kept.
+    func renewedElsewhere(_ id: Int64) async -> Bool {
+        guard let stat = try? await client.exists(recordPath(id)) else {
+            // Gone or unreadable: expire (a failure to delete is retried on the next sweep).
+            return false
+        }
+        let timeout = devices.withLock { $0.entries[id]?.timeoutMs } ?? 0
+        let sinceTouch = Self.wallClockMs() - stat.mtime
+        guard sinceTouch < timeout else { return false }
+        let now = nowMs
+        devices.withLock { table in
+            table.entries[id]?.deadlineMs = now + timeout - max(sinceTouch, 0)
+            table.entries[id]?.closing = false
+        }
+        return true
+    }
+
+    /// Milliseconds since 1970, the clock of ZooKeeper's mtime.
+    static func wallClockMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Another gateway closed or expired the session (its record is gone): delete the
+    /// ephemerals this gateway made for it.
+    func recordDeleted(_ id: Int64) {
+        let owned = devices.withLock { table -> Bool in
+            // Unknown here, or being closed here (this is then our own delete coming back).
+            guard let entry = table.entries[id], !entry.closing else { return false }
+            table.entries[id]?.closing = true
+            return true
+        }
+        guard owned else { return }
+        Task { try? await self.closeSession(id) }
     }
 
     /// Follows the gateway's own ZooKeeper session: when it expires, the ensemble has deleted

@@ -92,6 +92,37 @@ extension V1ZooKeeperTests {
     }
 }
 
+extension V1ZooKeeperTests {
+    @Test func anotherGatewayTakesRenewalsOverAndClosesTheSession() throws {
+        let (first, chroot) = try V1ZooKeeper.server("takeover")
+        defer { first.stop() }
+        let second = try V1Server(["--zookeeper", V1ZooKeeper.connectString! + chroot])
+        defer { second.stop() }
+        let a = try first.connect()
+        let b = try second.connect()
+        let opened = try a.request("POST", "/v1/sessions", headers: [("Content-Type", "application/json")],
+                                    body: jsonBytes(["ttl": 2_000]))
+        let session = try #require(opened.object["id"] as? String)
+        let made = try a.post("/m/e-?parents=true", json: ["mode": "ephemeral_sequential", "session": session])
+        let path = try #require(made.nodePath)
+        // Renewed only through the second gateway, for three times the lease: the first
+        // gateway, which made the ephemeral, must not expire it.
+        let start = monotonicSeconds()
+        while monotonicSeconds() - start < 6 {
+            #expect(try b.request("PUT", "/v1/sessions/\(session)").status == 200)
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        #expect(try a.get(path).status == 200, "the ephemeral outlived its lease through renewals elsewhere")
+        #expect(try a.request("GET", "/v1/sessions/\(session)").status == 200)
+        // Closed through the second gateway: the first deletes what it made.
+        #expect(try b.request("DELETE", "/v1/sessions/\(session)").status == 204)
+        let gone = try eventually(timeout: 5) { try a.get(path).status == 404 }
+        #expect(gone, "the ephemeral made through the first gateway is gone")
+        let kazoo = try V1ZooKeeper.kazoo("zk.sync(root); print(zk.exists(root + '\(path)') is not None)", root: chroot)
+        #expect(kazoo == "False")
+    }
+}
+
 enum V1ZooKeeper {
     static let connectString = ProcessInfo.processInfo.environment["ZKGATE_TEST_ZOOKEEPER"]
 
