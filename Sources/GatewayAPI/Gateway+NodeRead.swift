@@ -82,10 +82,16 @@ extension Gateway {
             // A remote backend (or a linearizable read): ask it, then answer; long-polls then
             // continue on this loop's cache.
             let waitNs = waitMs.map { UInt64(Self.jittered($0, state: state)) * 1_000_000 } ?? 0
+            let minimum = minIndex
             return answerLater(context) { [backend, fanout] in
                 do throws(CoordinationError) {
                     if consistent { _ = try await backend.sync(path) }
                     var read = try await backend.read(path, children: view.children)
+                    // Read-your-writes: a member behind the client's Zkgate-Index catches up first.
+                    if read.index < minimum {
+                        _ = try await backend.sync(path)
+                        read = try await backend.read(path, children: view.children)
+                    }
                     guard let changed, waitNs > 0, !changed(read) else { return render(read, changed?(read) ?? true, nil) }
                     // Not cached yet, so it cannot park on the loop: wait here, this once.
                     let deadline = ContinuousClock.now + .nanoseconds(Int64(waitNs))
