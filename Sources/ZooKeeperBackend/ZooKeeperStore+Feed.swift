@@ -69,6 +69,7 @@ extension ZooKeeperStore {
                     }
                 case .state(.suspended), .state(.expired):
                     disconnected = true
+                    self.forgetCacheIfStillDisconnected()
                 case .state(.connected):
                     // The recursive watch came back (or, after an expiry, must be set again)
                     // without the changes made meanwhile: resync.
@@ -131,6 +132,19 @@ extension ZooKeeperStore {
         cache.withLock { cache in
             for (key, read) in refreshed { cache.store(key, read) }
             cache.deliveredZxid = max(cache.deliveredZxid, batch.zxid)
+        }
+    }
+
+    /// After a whole session timeout without a connection the session may be gone on the
+    /// ensemble, so cached state is no longer served (reads then wait for ZooKeeper, and
+    /// answer 503 while it stays away).
+    func forgetCacheIfStillDisconnected() {
+        let timeout = Duration.milliseconds(Int64(configuration.sessionTimeoutMs))
+        Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            guard let self, !self.isReady else { return }
+            self.cache.withLock { $0.entries.removeAll() }
+            self.logger.warning("no ZooKeeper connection for a session timeout: cached reads dropped")
         }
     }
 

@@ -152,6 +152,23 @@ struct EnsembleClientTests {
         await zk.close()
     }
 
+    @Test func digestAuthAndTheAuthACL() async throws {
+        let owner = try await Ensemble.client()
+        try await owner.addAuth(scheme: "digest", auth: Array("app:secret".utf8))
+        let path = Ensemble.uniquePath("auth")
+        // "auth" grants the creating session's authenticated ids: here digest app:secret.
+        _ = try await owner.create(path, data: Array("private".utf8), acl: [ACL(perms: .all, id: Id(scheme: "auth", id: ""))])
+        let stranger = try await Ensemble.client()
+        _ = try await stranger.sync(path)
+        await #expect(throws: ZooKeeperError.server(.noAuth)) { try await stranger.getData(path) }
+        let friend = try await Ensemble.client()
+        try await friend.addAuth(scheme: "digest", auth: Array("app:secret".utf8))
+        _ = try await friend.sync(path)
+        #expect(try await friend.getData(path).data == Array("private".utf8))
+        try await owner.delete(path)
+        await owner.close(); await stranger.close(); await friend.close()
+    }
+
     @Test func limitsAndSync() async throws {
         let zk = try await Ensemble.client()
         await #expect(throws: ZooKeeperError.packetTooLarge(1_048_642, limit: 0xfffff)) {
