@@ -17,14 +17,17 @@ struct DeviceSessionTable: Sendable {
     /// Ephemeral path → the device session that made it.
     var owners: [String: Int64] = [:]
 
-    /// The sessions whose deadline has passed, marked closing.
-    mutating func takeExpired(nowMs: Int64) -> [Int64] {
-        var expired: [Int64] = []
-        for (id, entry) in entries where !entry.closing && entry.deadlineMs <= nowMs {
-            entries[id]?.closing = true
-            expired.append(id)
-        }
-        return expired
+    /// The sessions past their deadline and not closing yet.
+    func pastDeadline(nowMs: Int64) -> [Int64] {
+        entries.compactMap { id, entry in !entry.closing && entry.deadlineMs <= nowMs ? id : nil }
+    }
+
+    /// Marks a session closing if it is still past its deadline; true for the one caller that
+    /// then expires it.
+    mutating func beginExpiry(_ id: Int64, nowMs: Int64) -> Bool {
+        guard let entry = entries[id], !entry.closing, entry.deadlineMs <= nowMs else { return false }
+        entries[id]?.closing = true
+        return true
     }
 
     mutating func addEphemeral(_ path: String, session: Int64) -> Bool {

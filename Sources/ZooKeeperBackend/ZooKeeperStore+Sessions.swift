@@ -75,20 +75,20 @@ extension ZooKeeperStore {
     /// over with a fresh deadline.
     func requireLive(_ id: Int64) async throws(CoordinationError) {
         let now = nowMs
-        enum Known { case live, expired, unknown }
+        enum Known { case live, closing, pastDeadline, unknown }
         let known: Known = devices.withLock { table in
             guard let entry = table.entries[id] else { return .unknown }
-            if entry.closing { return .expired }
-            if entry.deadlineMs <= now {
-                table.entries[id]?.closing = true
-                return .expired
-            }
-            return .live
+            if entry.closing { return .closing }
+            return entry.deadlineMs <= now ? .pastDeadline : .live
         }
         switch known {
         case .live: return
-        case .expired:
-            expireSoon(id)
+        case .closing:
+            throw .sessionExpired(id)
+        case .pastDeadline:
+            // Another gateway may have renewed it; only then does it live on.
+            if await renewedElsewhere(id) { return }
+            if devices.withLock({ $0.beginExpiry(id, nowMs: nowMs) }) { expireSoon(id) }
             throw .sessionExpired(id)
         case .unknown:
             let record: (data: [UInt8], stat: WireStat)
@@ -121,10 +121,10 @@ extension ZooKeeperStore {
                     lastTouch = ContinuousClock.now
                     await self.touchRenewedRecords()
                 }
-                let now = self.nowMs
-                let expired = self.devices.withLock { $0.takeExpired(nowMs: now) }
+                let expired = self.devices.withLock { [now = self.nowMs] in $0.pastDeadline(nowMs: now) }
                 for id in expired {
                     if await self.renewedElsewhere(id) { continue }
+                    guard self.devices.withLock({ [now = self.nowMs] in $0.beginExpiry(id, nowMs: now) }) else { continue }
                     do { try await self.closeSession(id) } catch {
                         self.logger.warning("device session \(id) expired but could not be deleted yet: \(error)")
                         self.devices.withLock { $0.entries[id]?.closing = false }
@@ -166,7 +166,6 @@ extension ZooKeeperStore {
         let now = nowMs
         devices.withLock { table in
             table.entries[id]?.deadlineMs = now + timeout - max(sinceTouch, 0)
-            table.entries[id]?.closing = false
         }
         return true
     }

@@ -53,6 +53,15 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
 
     deinit { readBuffer.deallocate() }
 
+    /// Called once, on the loop: sends what the iteration queued, after its events, inbox
+    /// jobs and timers.
+    func installFlushHook() {
+        loop.addIterationHook { [weak self] in
+            guard let self, self.outboundOffset < self.outbound.count else { return }
+            self.flush()
+        }
+    }
+
     var now: UInt64 { loop.now }
 
     /// Queues the machine's actions and carries them out in order. Actions may lead back into
@@ -69,7 +78,8 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
         }
         actionQueue.removeAll(keepingCapacity: true)
         draining = false
-        flush()
+        // No flush here: the loop's iteration hook sends everything queued in this iteration
+        // with one system call, however many requests were submitted.
         published.update(machine)
         rearmTimer()
     }
@@ -92,6 +102,8 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
             event.path = ConnectString.strip(chroot, from: event.path)
             for subscriber in subscribers.values { subscriber.yield(.watch(event)) }
         case .state(let state):
+            // Published before anyone is resumed, so a waiter sees the session it waited for.
+            published.update(machine)
             published.setState(state)
             for subscriber in subscribers.values { subscriber.yield(.state(state)) }
             switch state {

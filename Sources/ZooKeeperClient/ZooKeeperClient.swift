@@ -58,7 +58,10 @@ public final class ZooKeeperClient: Sendable {
         driver = ClientDriver(loop: self.loop, machine: machine, published: published,
                               chroot: configuration.connectString.chroot)
         let driver = self.driver
-        self.loop.execute { driver.perform(driver.machine.start(now: driver.now)) }
+        self.loop.execute {
+            driver.installFlushHook()
+            driver.perform(driver.machine.start(now: driver.now))
+        }
     }
 
     deinit {
