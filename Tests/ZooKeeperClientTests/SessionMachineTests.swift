@@ -51,6 +51,16 @@ struct FakeWire {
         receive(ConnectResponse(timeOut: timeoutMs, sessionId: session, passwd: passwd).encoded())
     }
 
+    /// A session that saw `zxid` in a reply and then lost its connection.
+    static func disconnected(session: Int64, afterZxid zxid: Int64) -> FakeWire {
+        var w = FakeWire()
+        w.start(); w.handshake(session: session)
+        w.submit(1)
+        w.receive(replyPacket(xid: 1, zxid: zxid))
+        w.failed()
+        return w
+    }
+
     /// The payloads sent since `from`, without their length prefix.
     func payloads(from: Int = 0) -> [[UInt8]] { sent[from...].map { Array($0.dropFirst(4)) } }
 
@@ -165,11 +175,7 @@ func replyPacket(xid: Int32, zxid: Int64, err: ErrorCode = .ok, body: [UInt8] = 
     }
 
     @Test func aMemberBehindOurZxidIsSkippedAndAWipedEnsembleExpiresTheSession() throws {
-        var w = FakeWire()
-        w.start(); w.handshake(session: 5)
-        w.submit(1)
-        w.receive(replyPacket(xid: 1, zxid: 0x500))
-        w.failed()
+        var w = FakeWire.disconnected(session: 5, afterZxid: 0x500)
         // Each member accepts TCP but closes on our ConnectRequest (its zxid is behind).
         for _ in 0..<3 { w.established(); w.failed() }
         #expect(w.connects.count == 4)
@@ -189,11 +195,7 @@ func replyPacket(xid: Int32, zxid: Int64, err: ErrorCode = .ok, body: [UInt8] = 
     }
 
     @Test func membersWithoutAQuorumNeverExpireTheSession() throws {
-        var w = FakeWire()
-        w.start(); w.handshake(session: 5)
-        w.submit(1)
-        w.receive(replyPacket(xid: 1, zxid: 0x500))
-        w.failed()
+        var w = FakeWire.disconnected(session: 5, afterZxid: 0x500)
         // Every member closes on our ConnectRequest for three session timeouts.
         for _ in 0..<30 {
             w.established(); w.failed()
