@@ -30,7 +30,9 @@
 #   ZK_BASE_PORT     client port of member 1 (default 2181); member N listens on BASE+N-1.
 #                    Quorum and election ports are 12888+N and 13888+N, shifted by the same
 #                    amount as the client ports, so a second ensemble needs only this and its
-#                    own ZK_ENSEMBLE_DIR
+#                    own ZK_ENSEMBLE_DIR (beside the default one, shift by other than 1000:
+#                    ZK_BASE_PORT=3181 would put its quorum ports on the default election
+#                    ports; 5181 is free of both)
 #   ZK_JAVA_OPTS     extra JVM options, appended to the defaults below
 #
 # Configuration: tickTime=1000 with minSessionTimeout=4000 and maxSessionTimeout=40000, so
