@@ -1,6 +1,7 @@
 /// The device sessions this gateway serves, with their deadlines and the ephemerals they made.
-/// A renewal moves a deadline here; the renewals of each second reach ZooKeeper together, as
-/// one multi touching the records, so that other gateways holding the session see them.
+/// A renewal moves a deadline here; the renewals of each quarter second reach ZooKeeper
+/// together, as one multi touching the records, so that other gateways holding the session
+/// see them.
 struct DeviceSessionTable: Sendable {
     struct Entry: Sendable {
         var timeoutMs: Int64

@@ -109,15 +109,16 @@ extension ZooKeeperStore {
     }
 
     /// Expires device sessions past their deadline (every 100 ms: the TTL is a lower bound),
-    /// unless another gateway renewed them meanwhile; and once a second, touches the records
-    /// of the sessions renewed here, in one multi.
+    /// unless another gateway renewed them meanwhile; and every 250 ms, touches the records
+    /// of the sessions renewed here, in one multi (at most four writes a second, however many
+    /// devices renew).
     func startSweeper() {
         let task = Task { [weak self] in
             var lastTouch = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
                 guard let self else { return }
-                if ContinuousClock.now - lastTouch >= .seconds(1) {
+                if ContinuousClock.now - lastTouch >= .milliseconds(250) {
                     lastTouch = ContinuousClock.now
                     await self.touchRenewedRecords()
                 }
