@@ -117,10 +117,13 @@ extension ZooKeeperStore: CoordinationBackend {
         do { return try await client.sync(path.string) } catch { throw ZooKeeperMapping.error(error, path: path) }
     }
 
+    /// Closes the gateway's ZooKeeper session, waiting up to 3 s for the ensemble to confirm:
+    /// the device ephemerals this gateway owns then go at once, not a session timeout later.
     public func shutdown() {
         let tasks = self.tasks.withLock { t in defer { t.removeAll() }; return t }
         for task in tasks { task.cancel() }
-        let client = self.client
-        Task { await client.close() }
+        if !client.closeNow(timeoutMs: 3_000) {
+            logger.warning("the ZooKeeper session did not close within 3 s; the ensemble will expire it")
+        }
     }
 }

@@ -33,7 +33,8 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     var markedZxid: Int64 = 0
     var nextSubscriber: UInt64 = 0
     var connectWaiters: [UInt64: UnsafeContinuation<Result<Void, ZooKeeperError>, Never>] = [:]
-    var closeWaiters: [UnsafeContinuation<Void, Never>] = []
+    /// Run on the loop once the session is closed.
+    var closeWaiters: [@Sendable () -> Void] = []
     var actionQueue: [SessionMachine.Action] = []
     var draining = false
     var timer = TimerID.none
@@ -113,7 +114,7 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
                 finishSubscribers()
                 let waiters = closeWaiters
                 closeWaiters.removeAll()
-                for waiter in waiters { waiter.resume() }
+                for waiter in waiters { waiter() }
             case .authFailed: resumeConnectWaiters(.failure(.authFailed)); finishSubscribers()
             default: break
             }

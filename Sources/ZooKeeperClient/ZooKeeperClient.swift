@@ -1,3 +1,4 @@
+import Dispatch
 import Reactor
 import SystemCalls
 import Synchronization
@@ -144,15 +145,37 @@ public final class ZooKeeperClient: Sendable {
     /// Closes the session (its ephemerals are deleted by the ensemble at once) and stops the
     /// client's thread. Later calls fail with `.closed`.
     public func close() async {
-        let driver = self.driver
         await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-            onLoop(else: { c.resume() }) {
-                if driver.machine.isTerminal { return c.resume() }
-                driver.closeWaiters.append(c)
-                driver.perform(driver.machine.close(now: driver.now))
-            }
+            requestClose { c.resume() }
         }
+        stopThread()
+    }
+
+    /// `close()` for callers that cannot await (a process shutting down): waits up to
+    /// `timeoutMs` on this thread, using no task. Returns whether the ensemble confirmed.
+    @discardableResult
+    public func closeNow(timeoutMs: Int) -> Bool {
+        let closed = DispatchSemaphore(value: 0)
+        requestClose { closed.signal() }
+        let confirmed = closed.wait(timeout: .now() + .milliseconds(timeoutMs)) == .success
+        stopThread()
+        return confirmed
+    }
+
+    /// Closes the session; `done` runs (on the loop, or here) once it is closed.
+    func requestClose(_ done: @escaping @Sendable () -> Void) {
+        let driver = self.driver
+        onLoop(else: done) {
+            if driver.machine.isTerminal { return done() }
+            driver.closeWaiters.append(done)
+            driver.perform(driver.machine.close(now: driver.now))
+        }
+    }
+
+    /// Stops and joins the client's own thread (not a loop passed in), once.
+    func stopThread() {
         guard let thread else { return }
+        let driver = self.driver
         let first = stopped.withLock { (stopped: inout Bool) -> Bool in
             defer { stopped = true }
             if !stopped { loop.execute { driver.closeSocket(); driver.loop.stop() } }

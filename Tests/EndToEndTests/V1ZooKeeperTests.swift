@@ -123,6 +123,24 @@ extension V1ZooKeeperTests {
     }
 }
 
+extension V1ZooKeeperTests {
+    @Test func aGracefulStopEndsTheGatewaysSessionAtOnce() throws {
+        let (server, chroot) = try V1ZooKeeper.server("stop")
+        let client = try server.connect()
+        let opened = try client.request("POST", "/v1/sessions", headers: [("Content-Type", "application/json")],
+                                         body: jsonBytes(["ttl": 60_000]))
+        let session = try #require(opened.object["id"] as? String)
+        let made = try client.post("/m/e-?parents=true", json: ["mode": "ephemeral_sequential", "session": session])
+        let path = try #require(made.nodePath)
+        let stopped = monotonicSeconds()
+        #expect(server.stop() == .exited(0))
+        // Gone without waiting out the gateway's 10 s ZooKeeper session timeout.
+        let gone = try V1ZooKeeper.kazoo("zk.sync(root); print(zk.exists(root + '\(path)') is None)", root: chroot)
+        #expect(gone == "True")
+        #expect(monotonicSeconds() - stopped < 8)
+    }
+}
+
 enum V1ZooKeeper {
     static let connectString = ProcessInfo.processInfo.environment["ZKGATE_TEST_ZOOKEEPER"]
 
