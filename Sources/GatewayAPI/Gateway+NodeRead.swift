@@ -142,7 +142,9 @@ extension Gateway {
     /// As `currentRead`, with the cached default answer when there is one.
     func currentEntry(_ key: WaitKey, state: LoopState, atLeast index: Int64) -> LoopState.Entry? {
         if let entry = state.cached(key, atLeast: index) { return entry }
-        guard let read = backend.readNow(key.path, children: key.children) else { return nil }
+        // A remote backend's cached read can be older than the index a client asks for
+        // (read-your-writes): then the backend is asked, not the cache.
+        guard let read = backend.readNow(key.path, children: key.children), read.index >= index else { return nil }
         state.store(key, read)
         return LoopState.Entry(read: read, prepared: nil)
     }

@@ -65,7 +65,7 @@ extension ZooKeeperStore {
                 case .zxid(let zxid):
                     if let batch = sequencer.mark(zxid) {
                         await self.refreshCache(for: batch)
-                        self.sink.withLock { $0 }?(batch)
+                        self.sink.withLock { $0 }?.deliver(batch)
                     }
                 case .state(.suspended), .state(.expired):
                     disconnected = true
@@ -103,7 +103,7 @@ extension ZooKeeperStore {
             cache.deliveredZxid = max(cache.deliveredZxid, zxid)
         }
         logger.notice("resynced after a ZooKeeper disconnect", metadata: ["zxid": "\(zxid)", "cached": "\(refreshed.count)"])
-        sink.withLock { $0 }?(ChangeBatch(events: [], zxid: zxid, resync: true))
+        sink.withLock { $0 }?.deliver(ChangeBatch(events: [], zxid: zxid, resync: true))
     }
 
     /// Reads the keys again, concurrently; a failed read leaves its key out.

@@ -35,7 +35,10 @@ public final class ZooKeeperStore: Sendable {
     let sessionsPath: String
     let idCounterPath: String
     let devices = Mutex(DeviceSessionTable())
-    let sink = Mutex<(@Sendable (ChangeBatch) -> Void)?>(nil)
+    /// Behind a class, not as a bare closure in the Mutex: reading a function value out of a
+    /// generic container through `inout` re-wraps it in reabstraction thunks on every access,
+    /// so each delivery grew the chain (and the stack) by two frames until the process died.
+    let sink = Mutex<ChangeSink?>(nil)
     let clock = ContinuousClock()
     let started: ContinuousClock.Instant
     let tasks = Mutex<[Task<Void, Never>]>([])
@@ -96,6 +99,12 @@ public final class ZooKeeperStore: Sendable {
     }
 }
 
+/// The change sink, held by reference so that it is stored once and never re-wrapped.
+final class ChangeSink: Sendable {
+    let deliver: @Sendable (ChangeBatch) -> Void
+    init(deliver: @escaping @Sendable (ChangeBatch) -> Void) { self.deliver = deliver }
+}
+
 extension ZooKeeperStore: CoordinationBackend {
     /// The cached read, when the node has been read before and the feed keeps it current.
     public func readNow(_ path: ZNodePath, children: Bool) -> ReadResult? {
@@ -110,7 +119,7 @@ extension ZooKeeperStore: CoordinationBackend {
     }
 
     public func setChangeSink(_ sink: @escaping @Sendable (ChangeBatch) -> Void) {
-        self.sink.withLock { $0 = sink }
+        self.sink.withLock { $0 = ChangeSink(deliver: sink) }
     }
 
     public func sync(_ path: ZNodePath) async throws(CoordinationError) -> Int64 {
