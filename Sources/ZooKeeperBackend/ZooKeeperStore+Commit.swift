@@ -28,7 +28,7 @@ extension ZooKeeperStore {
         let results: [MultiResult]
         let zxid: Int64
         do {
-            (results, zxid) = try await client.multi(ops)
+            (results, zxid) = try await asWrite { () async throws(ZooKeeperError) in try await client.multi(ops) }
         } catch {
             throw MultiFailure(index: -1, error: ZooKeeperMapping.error(error, path: operations[0].path, session: session))
         }
@@ -49,11 +49,15 @@ extension ZooKeeperStore {
         do {
             switch operation {
             case .create(_, let data, let mode, let ttlMs):
-                let (path, stat) = try await client.create(operation.path.string, data: data, mode: wireMode(mode), ttlMs: ttlMs)
+                let (path, stat) = try await asWrite { () async throws(ZooKeeperError) in
+                    try await client.create(operation.path.string, data: data, mode: wireMode(mode), ttlMs: ttlMs)
+                }
                 let final = try ZNodePath(validating: path)
                 return ([.created(path: final, stat: ZooKeeperMapping.stat(stat))], stat.czxid)
             case .setData(_, let data, let version):
-                let stat = try await client.setData(operation.path.string, data: data, version: version)
+                let stat = try await asWrite { () async throws(ZooKeeperError) in
+                    try await client.setData(operation.path.string, data: data, version: version)
+                }
                 return ([.setData(stat: ZooKeeperMapping.stat(stat))], stat.mzxid)
             case .delete, .check:
                 break
@@ -65,7 +69,7 @@ extension ZooKeeperStore {
         }
         let results: [MultiResult]
         let zxid: Int64
-        do { (results, zxid) = try await client.multi([op]) } catch {
+        do { (results, zxid) = try await asWrite { () async throws(ZooKeeperError) in try await client.multi([op]) } } catch {
             throw MultiFailure(index: -1, error: ZooKeeperMapping.error(error, path: operation.path))
         }
         if let failure = ZooKeeperMapping.failure(results, operations: [operation], session: nil) { throw failure }

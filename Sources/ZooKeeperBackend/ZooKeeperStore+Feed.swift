@@ -60,13 +60,14 @@ extension ZooKeeperStore {
                 guard let self else { return }
                 switch event {
                 case .watch(let watch):
-                    if sequencer.notified(watch) { self.requestMark() }
+                    if sequencer.notified(watch) {
+                        self.notificationsPending.store(true, ordering: .relaxed)
+                        self.requestMark()
+                    }
                     if watch.type == .nodeDeleted, let id = self.sessionID(ofRecord: watch.path) { self.recordDeleted(id) }
                 case .zxid(let zxid):
-                    if let batch = sequencer.mark(zxid) {
-                        await self.refreshCache(for: batch)
-                        self.sink.withLock { $0 }?.deliver(batch)
-                    }
+                    if let batch = sequencer.mark(zxid) { self.enqueueDelivery(batch) }
+                    self.notificationsPending.store(!sequencer.pending.isEmpty, ordering: .relaxed)
                 case .state(.suspended), .state(.expired):
                     disconnected = true
                     self.forgetCacheIfStillDisconnected()
@@ -76,7 +77,11 @@ extension ZooKeeperStore {
                     guard disconnected else { break }
                     disconnected = false
                     sequencer.pending.removeAll()
-                    await self.resync()
+                    // Adding the same watch again is harmless; after an expiry it is needed.
+                    do { try await self.client.addWatch("/", mode: .persistentRecursive) } catch {
+                        self.logger.warning("could not set the recursive watch again: \(error)")
+                    }
+                    self.enqueueDelivery(ChangeBatch(events: [], zxid: self.client.lastZxid, resync: true))
                 case .state:
                     break
                 }
@@ -85,25 +90,68 @@ extension ZooKeeperStore {
         tasks.withLock { $0.append(task) }
     }
 
-    /// After a disconnect or a new session: set the recursive watch again, read every cached node again, and deliver a resync batch, so waiters re-check
-    /// against the current state and feeds report the gap.
-    func resync() async {
-        // Adding the same watch again is harmless; after an expiry it is needed.
-        do { try await client.addWatch("/", mode: .persistentRecursive) } catch {
-            logger.warning("could not set the recursive watch again: \(error)")
+    /// Queues a batch for delivery. One drainer at a time delivers the queue in order, so a
+    /// burst of batches costs one round of cache refreshes, not one per batch.
+    func enqueueDelivery(_ batch: ChangeBatch) {
+        let start = deliveries.withLock { queue -> Bool in
+            queue.batches.append(batch)
+            defer { queue.draining = true }
+            return !queue.draining
         }
+        guard start else { return }
+        Task { await self.drainDeliveries() }
+    }
+
+    func drainDeliveries() async {
+        while true {
+            let batches = deliveries.withLock { queue -> [ChangeBatch] in
+                defer { queue.batches.removeAll() }
+                if queue.batches.isEmpty { queue.draining = false }
+                return queue.batches
+            }
+            guard !batches.isEmpty else { return }
+            var run: [ChangeBatch] = []
+            for batch in batches {
+                if batch.resync {
+                    await deliver(run)
+                    run.removeAll()
+                    await resync(batch)
+                } else {
+                    run.append(batch)
+                }
+            }
+            await deliver(run)
+        }
+    }
+
+    /// Reads again every cached node the batches touch (once each), then delivers them in
+    /// order. A read that fails leaves its node uncached (the next read goes to ZooKeeper).
+    func deliver(_ batches: [ChangeBatch]) async {
+        guard let last = batches.last else { return }
+        let keys = cache.withLock { cache in batches.flatMap { cache.take(touchedBy: $0) } }
+        let refreshed = await reread(Array(Set(keys)), atLeast: last.zxid)
+        cache.withLock { cache in
+            for (key, read) in refreshed { cache.store(key, read) }
+            cache.deliveredZxid = max(cache.deliveredZxid, last.zxid)
+        }
+        guard let sink = sink.withLock({ $0 }) else { return }
+        for batch in batches { sink.deliver(batch) }
+    }
+
+    /// After a disconnect or a new session: read every cached node again and deliver the
+    /// resync batch, so waiters re-check against the current state and feeds report the gap.
+    func resync(_ batch: ChangeBatch) async {
         let keys = cache.withLock { cache -> [NodeCache.Key] in
             defer { cache.entries.removeAll() }
             return Array(cache.entries.keys)
         }
-        let zxid = client.lastZxid
-        let refreshed = await reread(keys, atLeast: zxid)
+        let refreshed = await reread(keys, atLeast: batch.zxid)
         cache.withLock { cache in
             for (key, read) in refreshed { cache.store(key, read) }
-            cache.deliveredZxid = max(cache.deliveredZxid, zxid)
+            cache.deliveredZxid = max(cache.deliveredZxid, batch.zxid)
         }
-        logger.notice("resynced after a ZooKeeper disconnect", metadata: ["zxid": "\(zxid)", "cached": "\(refreshed.count)"])
-        sink.withLock { $0 }?.deliver(ChangeBatch(events: [], zxid: zxid, resync: true))
+        logger.notice("resynced after a ZooKeeper disconnect", metadata: ["zxid": "\(batch.zxid)", "cached": "\(refreshed.count)"])
+        sink.withLock { $0 }?.deliver(batch)
     }
 
     /// Reads the keys again, concurrently; a failed read leaves its key out.
@@ -124,17 +172,6 @@ extension ZooKeeperStore {
         return refreshed
     }
 
-    /// Reads again every cached node the batch touches, before the batch is delivered. A
-    /// read that fails leaves its node uncached (the next read goes to ZooKeeper).
-    func refreshCache(for batch: ChangeBatch) async {
-        let keys = cache.withLock { $0.take(touchedBy: batch) }
-        let refreshed = await reread(keys, atLeast: batch.zxid)
-        cache.withLock { cache in
-            for (key, read) in refreshed { cache.store(key, read) }
-            cache.deliveredZxid = max(cache.deliveredZxid, batch.zxid)
-        }
-    }
-
     /// After a whole session timeout without a connection the session may be gone on the
     /// ensemble, so cached state is no longer served (reads then wait for ZooKeeper, and
     /// answer 503 while it stays away).
@@ -148,6 +185,19 @@ extension ZooKeeperStore {
         }
     }
 
+    /// Counts a write of ours on the wire while `body` runs.
+    func asWrite<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
+        writesInFlight.add(1, ordering: .relaxed)
+        defer {
+            if writesInFlight.subtract(1, ordering: .relaxed).newValue == 0,
+                notificationsPending.load(ordering: .relaxed)
+            {
+                requestMark()
+            }
+        }
+        return try await body()
+    }
+
     /// The device session whose record is at `path`, if it is one.
     func sessionID(ofRecord path: String) -> Int64? {
         let prefix = sessionsPath + "/"
@@ -158,6 +208,9 @@ extension ZooKeeperStore {
     /// Sends one sync, unless one is already on its way: its reply, sent in commit order, is
     /// the mark that labels the notifications before it.
     func requestMark() {
+        // A write of ours on its way brings a mark with its reply; when it is answered,
+        // `writeFinished` asks again if notifications are still unlabelled.
+        guard writesInFlight.load(ordering: .relaxed) == 0 else { return }
         let start = markProbe.withLock { inFlight -> Bool in
             defer { inFlight = true }
             return !inFlight

@@ -45,6 +45,12 @@ public final class ZooKeeperStore: Sendable {
     /// Whether a read that brings a `.zxid` mark is on its way.
     let markProbe = Mutex(false)
     let cache = Mutex(NodeCache())
+    /// Batches waiting for delivery, and whether a drainer is delivering them.
+    let deliveries = Mutex<(batches: [ChangeBatch], draining: Bool)>(([], false))
+    /// Writes of ours on the wire: their replies label notifications, so no sync is needed.
+    let writesInFlight = Atomic<Int>(0)
+    /// Whether notifications wait for a mark.
+    let notificationsPending = Atomic<Bool>(false)
     /// The highest zxid seen once the recursive watch was in place.
     let feedStart = Atomic<Int64>(0)
 
