@@ -192,7 +192,15 @@ extension ZooKeeperStore {
             if writesInFlight.subtract(1, ordering: .relaxed).newValue == 0,
                 notificationsPending.load(ordering: .relaxed)
             {
-                requestMark()
+                // Usually the feed has not yet taken this write's own mark: give it a moment
+                // before paying a sync for notifications that mark may already cover.
+                Task { [weak self] in
+                    try? await Task.sleep(for: .milliseconds(2))
+                    guard let self, self.writesInFlight.load(ordering: .relaxed) == 0,
+                        self.notificationsPending.load(ordering: .relaxed)
+                    else { return }
+                    self.requestMark()
+                }
             }
         }
         return try await body()
