@@ -47,6 +47,7 @@ struct V1ZooKeeperFaultTests {
     @Test func killingTheConnectedMemberThenTheLeaderLosesNothing() throws {
         try EnsembleScript.run("wait")
         let (server, chroot) = try V1ZooKeeper.server("faults")
+        defer { V1ZooKeeper.cleanup(chroot) }
         defer { server.stop() }
         let client = try server.connect(timeout: 30)
         let opened = try client.request("POST", "/v1/sessions", headers: [("Content-Type", "application/json")],
@@ -104,7 +105,8 @@ struct V1ZooKeeperFaultTests {
 
     @Test func losingQuorumFailsReadinessAndWritesUntilItIsBack() throws {
         try EnsembleScript.run("wait")
-        let (server, _) = try V1ZooKeeper.server("quorum")
+        let (server, quorumRoot) = try V1ZooKeeper.server("quorum")
+        defer { V1ZooKeeper.cleanup(quorumRoot) }
         defer { server.stop() }
         let client = try server.connect(timeout: 60)
         #expect(try client.put("/q?parents=true", "1").status == 201)

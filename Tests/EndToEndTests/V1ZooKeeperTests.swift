@@ -9,6 +9,7 @@ import Testing
 struct V1ZooKeeperTests {
     @Test func aNodeWrittenThroughZkgateReadsTheSameInKazoo() throws {
         let (server, chroot) = try V1ZooKeeper.server("write")
+        defer { V1ZooKeeper.cleanup(chroot) }
         defer { server.stop() }
         let client = try server.connect()
         let put = try client.put("/app/config?parents=true", json: ["data": "v1 ☃"])
@@ -30,6 +31,7 @@ struct V1ZooKeeperTests {
 
     @Test func aKazooWriteWakesZkgateLongPolls() throws {
         let (server, chroot) = try V1ZooKeeper.server("longpoll")
+        defer { V1ZooKeeper.cleanup(chroot) }
         defer { server.stop() }
         let client = try server.connect()
         let first = try client.put("/lp?parents=true", "before")
@@ -51,6 +53,7 @@ struct V1ZooKeeperTests {
 
     @Test func aClosedDeviceSessionsEphemeralIsGoneForKazoo() throws {
         let (server, chroot) = try V1ZooKeeper.server("session")
+        defer { V1ZooKeeper.cleanup(chroot) }
         defer { server.stop() }
         let client = try server.connect()
         let opened = try client.request("POST", "/v1/sessions", headers: [("Content-Type", "application/json")],
@@ -73,6 +76,7 @@ struct V1ZooKeeperTests {
 extension V1ZooKeeperTests {
     @Test func aWriteThroughOneGatewayWakesALongPollOnAnother() throws {
         let (first, chroot) = try V1ZooKeeper.server("replicas")
+        defer { V1ZooKeeper.cleanup(chroot) }
         defer { first.stop() }
         let second = try V1Server(["--zookeeper", V1ZooKeeper.connectString! + chroot])
         defer { second.stop() }
@@ -95,6 +99,7 @@ extension V1ZooKeeperTests {
 extension V1ZooKeeperTests {
     @Test func anotherGatewayTakesRenewalsOverAndClosesTheSession() throws {
         let (first, chroot) = try V1ZooKeeper.server("takeover")
+        defer { V1ZooKeeper.cleanup(chroot) }
         defer { first.stop() }
         let second = try V1Server(["--zookeeper", V1ZooKeeper.connectString! + chroot])
         defer { second.stop() }
@@ -126,6 +131,7 @@ extension V1ZooKeeperTests {
 extension V1ZooKeeperTests {
     @Test func aGracefulStopEndsTheGatewaysSessionAtOnce() throws {
         let (server, chroot) = try V1ZooKeeper.server("stop")
+        defer { V1ZooKeeper.cleanup(chroot) }
         let client = try server.connect()
         let opened = try client.request("POST", "/v1/sessions", headers: [("Content-Type", "application/json")],
                                          body: jsonBytes(["ttl": 60_000]))
@@ -148,6 +154,11 @@ enum V1ZooKeeper {
     static func server(_ name: String) throws -> (V1Server, String) {
         let chroot = "/zkgate-e2e-\(name)-\(UInt32.random(in: 0...UInt32.max))"
         return (try V1Server(["--zookeeper", connectString! + chroot]), chroot)
+    }
+
+    /// Deletes a test's chroot and everything below it, so runs leave nothing on the ensemble.
+    static func cleanup(_ chroot: String) {
+        _ = try? kazoo("zk.delete(root, recursive=True) if zk.exists(root) else None", root: chroot)
     }
 
     static func kazoo(_ body: String, root: String) throws -> String {
