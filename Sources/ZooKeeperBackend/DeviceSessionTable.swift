@@ -43,21 +43,20 @@ struct DeviceSessionTable: Sendable {
         entries[session]?.ephemerals.remove(path)
     }
 
-    /// The sessions renewed since the last call, marked clean.
-    mutating func takeRenewed() -> [Int64] {
-        var ids: [Int64] = []
+    /// The sessions renewed since the last call, with their timeouts, marked clean.
+    mutating func takeRenewed() -> [(id: Int64, timeoutMs: Int64)] {
+        var renewed: [(id: Int64, timeoutMs: Int64)] = []
         for (id, entry) in entries where entry.renewed && !entry.closing {
             entries[id]?.renewed = false
-            ids.append(id)
+            renewed.append((id, entry.timeoutMs))
         }
-        return ids
+        return renewed
     }
 
-    /// Forgets a session and its ephemerals; returns them.
-    mutating func remove(_ session: Int64) -> [String] {
-        guard let entry = entries.removeValue(forKey: session) else { return [] }
+    /// Forgets a session and its ephemerals.
+    mutating func remove(_ session: Int64) {
+        guard let entry = entries.removeValue(forKey: session) else { return }
         for path in entry.ephemerals { owners.removeValue(forKey: path) }
-        return entry.ephemerals.sorted()
     }
 
     /// The gateway's ZooKeeper session was lost: the ensemble deleted every ephemeral it owned.

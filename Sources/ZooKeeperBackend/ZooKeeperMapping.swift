@@ -12,18 +12,15 @@ enum ZooKeeperMapping {
             dataLength: s.dataLength, numChildren: s.numChildren, pzxid: s.pzxid)
     }
 
-    /// The multi op for one operation. Creates use create2 (or the container/TTL op codes), so
-    /// that a single create is answered with its stat.
-    ///
-    /// - Throws: `.badArguments` for a TTL mode without a TTL.
-    static func op(_ operation: Operation) throws(CoordinationError) -> MultiOp {
+    /// The multi op for one operation (already through `validateArguments`, so a TTL mode has
+    /// its TTL). Creates use create2 or the container/TTL op codes.
+    static func op(_ operation: Operation) -> MultiOp {
         switch operation {
         case .create(let path, let data, let mode, let ttlMs):
             let flags = mode.zookeeperFlag
             switch mode {
             case .ttl, .ttlSequential:
-                guard let ttlMs else { throw .badArguments("a ttl node needs ttlMs") }
-                return .createTTL(CreateTTLRequest(path: path.string, data: data, flags: flags, ttl: ttlMs))
+                return .createTTL(CreateTTLRequest(path: path.string, data: data, flags: flags, ttl: ttlMs ?? 0))
             case .container:
                 return .createContainer(CreateRequest(path: path.string, data: data, flags: flags))
             default:
@@ -64,7 +61,7 @@ enum ZooKeeperMapping {
         case .sessionExpired: .sessionExpired(session ?? 0)
         case .connectionLoss: .connectionLoss
         case .operationTimeout, .requestTimeout: .operationTimeout
-        case .marshallingError: .dataTooLarge(size: -1, limit: Int(Jute.maxPacketLength))
+        case .marshallingError: .badArguments("ZooKeeper could not read the request for \(path) (MARSHALLINGERROR)")
         case .throttledOp: .unavailable("ZooKeeper is throttling requests; retry")
         case .noAuth: .unavailable("ZooKeeper denies the gateway access to \(path)")
         default: .unavailable("ZooKeeper answered \(code) for \(path)")
@@ -72,10 +69,12 @@ enum ZooKeeperMapping {
     }
 
     /// A failed multi as the backend protocol reports it: the first result that is neither 0
-    /// nor -2 names the failing operation.
-    static func failure(_ results: [MultiResult], operations: [Operation], session: Int64?) -> MultiFailure? {
+    /// nor -2 names the failing operation. The first `offset` ops are the session's record
+    /// checks, whose failure means the device session is gone.
+    static func failure(_ results: [MultiResult], operations: [Operation], session: Int64?, offset: Int = 0) -> MultiFailure? {
         guard let (index, code) = MultiResponse(results: results).failure else { return nil }
-        let path = index < operations.count ? operations[index].path : .root
-        return MultiFailure(index: index, error: error(code, path: path, session: session))
+        if index < offset { return MultiFailure(index: 0, error: .sessionExpired(session ?? 0)) }
+        let path = index - offset < operations.count ? operations[index - offset].path : .root
+        return MultiFailure(index: index - offset, error: error(code, path: path, session: session))
     }
 }

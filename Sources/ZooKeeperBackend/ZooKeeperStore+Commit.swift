@@ -16,13 +16,8 @@ extension ZooKeeperStore {
         } else if let i = operations.firstIndex(where: { if case .create(_, _, let mode, _) = $0 { mode.isEphemeral } else { false } }) {
             throw MultiFailure(index: i, error: .badArguments("an ephemeral node needs a session"))
         }
-        var ops: [MultiOp] = []
-        for (i, operation) in operations.enumerated() {
-            do throws(CoordinationError) { ops.append(try ZooKeeperMapping.op(operation)) } catch { throw MultiFailure(index: i, error: error) }
-        }
-        if session == nil, operations.count == 1 {
-            return try await single(operations[0], ops[0])
-        }
+        if session == nil, operations.count == 1, let single = try await single(operations[0]) { return single }
+        var ops = operations.map(ZooKeeperMapping.op)
         let offset = session == nil ? 0 : 1
         if let session { ops.insert(.check(CheckVersionRequest(path: recordPath(session), version: -1)), at: 0) }
         let results: [MultiResult]
@@ -30,11 +25,10 @@ extension ZooKeeperStore {
         do {
             (results, zxid) = try await asWrite { () async throws(ZooKeeperError) in try await client.multi(ops) }
         } catch {
-            throw MultiFailure(index: -1, error: ZooKeeperMapping.error(error, path: operations[0].path, session: session))
+            throw MultiFailure(index: -1, error: ZooKeeperMapping.error(error, path: operations.first?.path ?? .root, session: session))
         }
-        if let (index, code) = MultiResponse(results: results).failure {
-            if index < offset { throw MultiFailure(index: 0, error: .sessionExpired(session ?? 0)) }
-            throw MultiFailure(index: index - offset, error: ZooKeeperMapping.error(code, path: operations[index - offset].path, session: session))
+        if let failure = ZooKeeperMapping.failure(results, operations: operations, session: session, offset: offset) {
+            throw failure
         }
         var answers: [OperationResult] = []
         for (operation, result) in zip(operations, results.dropFirst(offset)) {
@@ -44,8 +38,9 @@ extension ZooKeeperStore {
         return (answers, zxid)
     }
 
-    /// A lone create or setData as its own request, which answers with the stat.
-    func single(_ operation: Operation, _ op: MultiOp) async throws(MultiFailure) -> (results: [OperationResult], zxid: Int64) {
+    /// A lone create or setData as its own request, which answers with the stat; nil for the
+    /// other operations, which go as a multi of one.
+    func single(_ operation: Operation) async throws(MultiFailure) -> (results: [OperationResult], zxid: Int64)? {
         do {
             switch operation {
             case .create(_, let data, let mode, let ttlMs):
@@ -60,22 +55,13 @@ extension ZooKeeperStore {
                 }
                 return ([.setData(stat: ZooKeeperMapping.stat(stat))], stat.mzxid)
             case .delete, .check:
-                break
+                return nil
             }
         } catch let error as ZooKeeperError {
             throw MultiFailure(index: 0, error: ZooKeeperMapping.error(error, path: operation.path))
         } catch {
             throw MultiFailure(index: 0, error: .invalidPath(String(describing: error), reason: "ZooKeeper returned a path the gateway cannot use"))
         }
-        let results: [MultiResult]
-        let zxid: Int64
-        do { (results, zxid) = try await asWrite { () async throws(ZooKeeperError) in try await client.multi([op]) } } catch {
-            throw MultiFailure(index: -1, error: ZooKeeperMapping.error(error, path: operation.path))
-        }
-        if let failure = ZooKeeperMapping.failure(results, operations: [operation], session: nil) { throw failure }
-        let answer = await answer(operation, results[0], zxid: zxid, session: nil)
-        await track([operation], [answer], session: nil)
-        return ([answer], zxid)
     }
 
     func wireMode(_ mode: Coordination.CreateMode) -> WireCreateMode {

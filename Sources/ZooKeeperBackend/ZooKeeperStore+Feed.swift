@@ -48,7 +48,7 @@ struct FeedSequencer: Sendable {
 
 extension ZooKeeperStore {
     /// Watches the whole tree (below the chroot) and feeds the change sink. After a
-    /// notification with no write of ours in flight, a cheap read brings the mark.
+    /// notification with no write of ours in flight, a sync brings the mark.
     func startFeed() async throws(ZooKeeperError) {
         let events = client.events(zxidMarks: true)
         let hidden = [configuration.recordRoot, "/zookeeper"]
@@ -189,18 +189,12 @@ extension ZooKeeperStore {
     func asWrite<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
         writesInFlight.add(1, ordering: .relaxed)
         defer {
+            // The feed has usually not taken this write's own mark yet: give it a moment before
+            // paying a sync for notifications that mark may already cover.
             if writesInFlight.subtract(1, ordering: .relaxed).newValue == 0,
                 notificationsPending.load(ordering: .relaxed)
             {
-                // Usually the feed has not yet taken this write's own mark: give it a moment
-                // before paying a sync for notifications that mark may already cover.
-                Task { [weak self] in
-                    try? await Task.sleep(for: .milliseconds(2))
-                    guard let self, self.writesInFlight.load(ordering: .relaxed) == 0,
-                        self.notificationsPending.load(ordering: .relaxed)
-                    else { return }
-                    self.requestMark()
-                }
+                requestMark(afterMs: 2)
             }
         }
         return try await body()
@@ -215,19 +209,21 @@ extension ZooKeeperStore {
 
     /// Sends one sync, unless one is already on its way: its reply, sent in commit order, is
     /// the mark that labels the notifications before it.
-    func requestMark() {
-        // A write of ours on its way brings a mark with its reply; when it is answered,
-        // `writeFinished` asks again if notifications are still unlabelled.
-        guard writesInFlight.load(ordering: .relaxed) == 0 else { return }
-        let start = markProbe.withLock { inFlight -> Bool in
-            defer { inFlight = true }
-            return !inFlight
-        }
-        guard start else { return }
-        let client = self.client
+    func requestMark(afterMs delay: Int = 0) {
+        // A write of ours on its way brings a mark with its reply; when the last one is
+        // answered, `asWrite` asks again if notifications are still unlabelled.
+        guard writesInFlight.load(ordering: .relaxed) == 0,
+            markProbe.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
         Task {
-            _ = try? await client.sync("/")
-            self.markProbe.withLock { $0 = false }
+            defer { self.markProbe.store(false, ordering: .releasing) }
+            if delay > 0 {
+                try? await Task.sleep(for: .milliseconds(delay))
+                guard self.writesInFlight.load(ordering: .relaxed) == 0,
+                    self.notificationsPending.load(ordering: .relaxed)
+                else { return }
+            }
+            _ = try? await self.client.sync("/")
         }
     }
 }

@@ -3,21 +3,24 @@ import ZooKeeperClient
 
 extension ZooKeeperStore {
     /// One multiRead: the node's data and stat (and children) from one state of the member's
-    /// tree, and the zxid of that state as the index. For an absent node, the ancestors are
-    /// read in the same request, and the nearest existing one's pzxid is the change index.
+    /// tree, and the zxid of that state as the index. For an absent node a second multiRead
+    /// reads the node again with its ancestors, so that the nearest existing one's pzxid (the
+    /// change index) comes from the same state as the absence.
     public func read(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult {
         let read = try await readRemote(path, children: children)
         cache.withLock { $0.store(NodeCache.Key(path: path, children: children), read) }
         return read
     }
 
-    func readRemote(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult {
+    func readRemote(_ path: ZNodePath, children: Bool, withAncestors: Bool = false) async throws(CoordinationError)
+        -> ReadResult
+    {
         var ops: [ReadOp] = [.getData(path.string)]
         if children { ops.append(.getChildren(path.string)) }
-        var ancestors: [ZNodePath] = []
-        var cursor = path.parent
-        while let a = cursor { ancestors.append(a); cursor = a.parent }
-        ops += ancestors.map { .getData($0.string) }
+        if withAncestors {
+            var cursor = path.parent
+            while let a = cursor { ops.append(.getData(a.string)); cursor = a.parent }
+        }
         let results: [ReadOpResult]
         let zxid: Int64
         do { (results, zxid) = try await client.multiRead(ops) } catch { throw ZooKeeperMapping.error(error, path: path) }
@@ -33,6 +36,8 @@ extension ZooKeeperStore {
             let node = NodeSnapshot(path: path, data: data, stat: stat, children: names)
             let changeIndex = children ? max(stat.mzxid, stat.pzxid) : stat.mzxid
             return ReadResult(node: node, index: zxid, changeIndex: changeIndex)
+        case .error(.noNode)? where !withAncestors:
+            return try await readRemote(path, children: children, withAncestors: true)
         case .error(.noNode)?:
             let ancestorResults = results.dropFirst(children ? 2 : 1)
             for result in ancestorResults {

@@ -51,23 +51,32 @@ extension ZooKeeperStore {
     /// Deletes the record and every ephemeral in one multi. An ephemeral already deleted by
     /// someone else is left out and the multi retried.
     public func closeSession(_ id: Int64) async throws(CoordinationError) {
-        devices.withLock { $0.entries[id]?.closing = true }
-        let ephemerals = devices.withLock { $0.entries[id]?.ephemerals.sorted() } ?? []
-        var deletes = ephemerals.map { MultiOp.delete(DeleteRequest(path: $0)) }
-        deletes.append(.delete(DeleteRequest(path: recordPath(id))))
-        while true {
-            do throws(ZooKeeperError) {
-                let (results, _) = try await client.multi(deletes)
-                guard let (index, code) = MultiResponse(results: results).failure else { break }
-                guard code == .noNode else { throw ZooKeeperError.server(code) }
-                if index == deletes.count - 1 { deletes.removeLast() } else { deletes.remove(at: index) }
-                if deletes.isEmpty { break }
-            } catch {
-                devices.withLock { $0.entries[id]?.closing = false }
-                throw ZooKeeperMapping.error(error, path: .root, session: id)
-            }
+        let ephemerals = devices.withLock { table -> [String] in
+            table.entries[id]?.closing = true
+            return table.entries[id]?.ephemerals.sorted() ?? []
         }
-        _ = devices.withLock { $0.remove(id) }
+        let deletes = (ephemerals + [recordPath(id)]).map { MultiOp.delete(DeleteRequest(path: $0)) }
+        do throws(ZooKeeperError) {
+            try await multiSkippingMissing(deletes)
+        } catch {
+            devices.withLock { $0.entries[id]?.closing = false }
+            throw ZooKeeperMapping.error(error, path: .root, session: id)
+        }
+        devices.withLock { $0.remove(id) }
+    }
+
+    /// Runs `ops` as one multi; an op that fails because its node is gone is left out and the
+    /// rest retried (each failed multi names only its first failing op).
+    ///
+    /// - Throws: the first other failure, as `.server(code)`, and connection errors.
+    func multiSkippingMissing(_ ops: [MultiOp]) async throws(ZooKeeperError) {
+        var ops = ops
+        while !ops.isEmpty {
+            let (results, _) = try await client.multi(ops)
+            guard let (index, code) = MultiResponse(results: results).failure else { return }
+            guard code == .noNode else { throw .server(code) }
+            ops.remove(at: index)
+        }
     }
 
     /// Throws `sessionExpired` unless the session is known and inside its deadline. A session
@@ -139,19 +148,15 @@ extension ZooKeeperStore {
     /// One multi rewriting the record of every session renewed here since the last touch, so
     /// its mtime tells other gateways it lives. A record already deleted is left out.
     func touchRenewedRecords() async {
-        let ids = devices.withLock { $0.takeRenewed() }
-        guard !ids.isEmpty else { return }
-        var ops = ids.map { id -> MultiOp in
-            let timeout = devices.withLock { $0.entries[id]?.timeoutMs } ?? 0
+        let renewed = devices.withLock { $0.takeRenewed() }
+        guard !renewed.isEmpty else { return }
+        let ops = renewed.map { id, timeoutMs -> MultiOp in
             var record = JuteWriter()
-            record.writeInt64(timeout)
+            record.writeInt64(timeoutMs)
             return .setData(SetDataRequest(path: recordPath(id), data: record.bytes))
         }
-        while !ops.isEmpty {
-            guard let (results, _) = try? await client.multi(ops) else { return }
-            guard let (index, _) = MultiResponse(results: results).failure else { return }
-            ops.remove(at: index)
-        }
+        // A failure drops this round's touches; each session's next renewal touches it again.
+        try? await multiSkippingMissing(ops)
     }
 
     /// Whether the session's record was touched by a renewal within its timeout (by another

@@ -43,7 +43,7 @@ public final class ZooKeeperStore: Sendable {
     let started: ContinuousClock.Instant
     let tasks = Mutex<[Task<Void, Never>]>([])
     /// Whether a read that brings a `.zxid` mark is on its way.
-    let markProbe = Mutex(false)
+    let markProbe = Atomic<Bool>(false)
     let cache = Mutex(NodeCache())
     /// Batches waiting for delivery, and whether a drainer is delivering them.
     let deliveries = Mutex<(batches: [ChangeBatch], draining: Bool)>(([], false))
