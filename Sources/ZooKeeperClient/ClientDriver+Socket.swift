@@ -74,7 +74,8 @@ extension ClientDriver {
             framer.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
             while generation == current {
                 let packet: [UInt8]?
-                do { packet = try framer.next() } catch { return dropOversized() }
+                // A packet over the limit cannot be skipped: the stream would lose its framing.
+                do { packet = try framer.next() } catch { return socketFailed() }
                 guard let packet else { break }
                 perform(machine.received(packet, now: now))
             }
@@ -82,11 +83,6 @@ extension ClientDriver {
         }
     }
 
-    /// A reply over the packet limit cannot be skipped (the stream would lose its framing).
-    func dropOversized() {
-        closeSocket()
-        perform(machine.connectionFailed(now: now))
-    }
 
     func flush() {
         guard fd >= 0, !connecting, outboundOffset < outbound.count else { return }

@@ -19,7 +19,6 @@ public struct ReplyHeader: JuteRecord {
     public var zxid: Int64
     public var err: ErrorCode
     public init(xid: Int32, zxid: Int64, err: ErrorCode) { self.xid = xid; self.zxid = zxid; self.err = err }
-    public var isNotification: Bool { xid == Xid.notification }
     public func encode(to w: inout JuteWriter) {
         w.writeInt32(xid); w.writeInt64(zxid); w.writeInt32(err.rawValue)
     }

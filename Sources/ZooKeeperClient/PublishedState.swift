@@ -8,7 +8,6 @@ final class PublishedState: Sendable {
         var sessionId: Int64 = 0
         var lastZxid: Int64 = 0
         var timeoutMs: Int32 = 0
-        var disconnectedSince: UInt64?
         var host: HostAddress?
     }
 
@@ -23,7 +22,6 @@ final class PublishedState: Sendable {
             $0.sessionId = machine.sessionId
             $0.lastZxid = machine.lastZxid
             $0.timeoutMs = machine.negotiatedTimeoutMs
-            $0.disconnectedSince = machine.disconnectedSince
             $0.host = machine.isConnected ? machine.currentHost : nil
         }
     }

@@ -25,7 +25,6 @@ extension SessionMachine {
             return beginAttempt(now: now)
         case .connected:
             var actions = failInFlight(.connectionLoss)
-            disconnectedSince = now
             actions.append(.state(.suspended))
             return actions + beginAttempt(now: now)
         case .closing:
@@ -67,7 +66,6 @@ extension SessionMachine {
         readOnly = response.readOnly
         phase = .connected
         refusingSince = nil
-        disconnectedSince = nil
         attemptsThisPass = 0
         var actions: [Action] = [.state(.connected(sessionId: sessionId, timeoutMs: negotiatedTimeoutMs, readOnly: readOnly))]
         // Order matters: auth first (watch restore may need its rights), then watches, then
@@ -97,7 +95,6 @@ extension SessionMachine {
         refusingSince = nil
         // After an ensemble wipe every member refuses our zxid forever: start from zero.
         if wiped { lastZxid = 0 }
-        disconnectedSince = disconnectedSince ?? now
         attemptsThisPass = 0
         actions.append(.state(.expired(sessionId: old)))
         return actions + beginAttempt(now: now)

@@ -2,7 +2,7 @@ extension SessionMachine {
     mutating func reply(_ packet: [UInt8], now: UInt64) -> [Action] {
         var reader = JuteReader(packet)
         let header: ReplyHeader
-        do { header = try ReplyHeader(from: &reader) } catch { return protocolViolation("short reply header", now: now) }
+        do { header = try ReplyHeader(from: &reader) } catch { return dropConnection(now: now) }  // a short reply header
         let body = packet[ReplyHeader.encodedSize...]
         switch header.xid {
         case Xid.ping, Xid.setWatches:
@@ -11,7 +11,7 @@ extension SessionMachine {
             return []
         case Xid.notification:
             let event: WatcherEvent
-            do { event = try WatcherEvent.decode(Array(body)) } catch { return protocolViolation("bad notification", now: now) }
+            do { event = try WatcherEvent.decode(Array(body)) } catch { return dropConnection(now: now) }  // an undecodable notification
             watches.fired(event)
             return [.event(event)]
         case Xid.auth:
@@ -20,7 +20,8 @@ extension SessionMachine {
             break
         }
         guard inFlightHead < inFlight.count, inFlight[inFlightHead].xid == header.xid else {
-            return protocolViolation("reply xid \(header.xid) out of order", now: now)
+            // Replies come in request order; anything else means the stream cannot be trusted.
+            return dropConnection(now: now)
         }
         let pending = inFlight[inFlightHead]
         inFlightHead += 1
@@ -69,9 +70,6 @@ extension SessionMachine {
         return [.complete(id, err == .ok ? .success(Reply(zxid: 0, body: [])) : .failure(.server(err)))]
     }
 
-    mutating func protocolViolation(_ why: String, now: UInt64) -> [Action] {
-        dropConnection(now: now)
-    }
 }
 
 extension SessionMachine {

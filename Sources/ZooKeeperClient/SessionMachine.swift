@@ -128,7 +128,6 @@ public struct SessionMachine: Sendable {
     var refusingSince: UInt64?
     /// Whether the handshake in progress sent lastZxidSeen 0 for that reason.
     var probingForWipe = false
-    public internal(set) var disconnectedSince: UInt64?
     /// Auth replies owed to credentials re-sent on reconnect, which nobody waits for.
     var authRepliesToSkip = 0
 
@@ -157,7 +156,6 @@ public struct SessionMachine: Sendable {
     /// Begins connecting.
     public mutating func start(now: UInt64) -> [Action] {
         guard phase == .idle else { return [] }
-        disconnectedSince = now
         return [.state(.connecting)] + beginAttempt(now: now)
     }
 

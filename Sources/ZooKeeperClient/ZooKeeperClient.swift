@@ -89,9 +89,6 @@ public final class ZooKeeperClient: Sendable {
     public var lastZxid: Int64 { published.snapshot.lastZxid }
     /// The session timeout the ensemble granted.
     public var negotiatedTimeoutMs: Int32 { published.snapshot.timeoutMs }
-    /// When the client last lost its connection (monotonic ns), nil while connected. After a
-    /// session timeout of this, treat the session as lost even before the ensemble says so.
-    public var disconnectedSince: UInt64? { published.snapshot.disconnectedSince }
 
     /// The member the client is connected to, nil while disconnected.
     public var connectedHost: HostAddress? { published.snapshot.host }
