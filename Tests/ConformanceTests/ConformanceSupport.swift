@@ -213,6 +213,15 @@ final class Harness: Sendable {
         return changes.events(under: base).filter { (from...zxid).contains($0.zxid) }
     }
 
+    /// Expects exactly `expected` (as `describe` renders them) among the events below the base
+    /// path after `zxid`, waiting up to 5 s for them: a remote backend may show a server-side
+    /// change (a container or TTL sweep) to reads before its feed delivers the events.
+    func expectEvents(after zxid: Int64, _ expected: [String], sourceLocation: SourceLocation = #_sourceLocation) async {
+        let after = { describe(self.changes.events(under: self.base).filter { $0.zxid > zxid }, base: self.base) }
+        _ = await poll(timeout: 5) { after() == expected }
+        #expect(after() == expected, sourceLocation: sourceLocation)
+    }
+
     /// Opens a session with the shortest timeout the backend accepts.
     func openShortSession() async throws -> SessionInfo {
         try await backend.openSession(timeoutMs: capabilities.sessionTimeouts.lowerBound)

@@ -151,14 +151,7 @@ struct CreateModeConformanceTests {
             // The sweep that took it also saw the other two, and spared them.
             #expect(try await h.exists(idle), "a container that never had a child is kept")
             #expect(try await h.exists(busy), "a container with a child is kept")
-            // A remote backend may show the server's delete to reads before its feed delivers
-            // the events: wait for them.
-            let expected = ["deleted used", "childrenChanged ."]
-            _ = await h.poll(timeout: 5) {
-                describe(h.changes.events(under: h.base).filter { $0.zxid > deleted }, base: h.base) == expected
-            }
-            let events = h.changes.events(under: h.base).filter { $0.zxid > deleted }
-            #expect(describe(events, base: h.base) == expected)
+            await h.expectEvents(after: deleted, ["deleted used", "childrenChanged ."])
         }
     }
 
@@ -188,14 +181,7 @@ struct CreateModeConformanceTests {
             #expect(gone, "a TTL node idle for longer than its TTL is deleted by the server")
             #expect(try await h.exists(long), "a TTL node within its TTL is kept")
             #expect(try await h.exists(parent), "a TTL node with a child is kept")
-            // A remote backend may show the server's delete to reads before its feed delivers
-            // the events: wait for them.
-            let expected = ["deleted short", "childrenChanged ."]
-            _ = await h.poll(timeout: 5) {
-                describe(h.changes.events(under: h.base).filter { $0.zxid > created.zxid }, base: h.base) == expected
-            }
-            let events = h.changes.events(under: h.base).filter { $0.zxid > created.zxid }
-            #expect(describe(events, base: h.base) == expected)
+            await h.expectEvents(after: created.zxid, ["deleted short", "childrenChanged ."])
         }
     }
 

@@ -148,7 +148,7 @@ extension V1ZooKeeperTests {
 }
 
 enum V1ZooKeeper {
-    static let connectString = ProcessInfo.processInfo.environment["ZKGATE_TEST_ZOOKEEPER"]
+    static let connectString = EnsembleScript.connectString
 
     /// zkgate on the ensemble under a fresh chroot (zkgate creates it).
     static func server(_ name: String) throws -> (V1Server, String) {

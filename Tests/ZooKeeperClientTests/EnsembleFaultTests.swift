@@ -1,16 +1,17 @@
 import Foundation
+import TestSupport
 import Testing
 import ZooKeeperClient
 
 /// Members killed under a live session. These disturb every client of the ensemble, so they
 /// run in a step of their own (scripts/test.sh sets ZKGATE_FAULT_TESTS), never beside the
 /// other ensemble suites.
-@Suite(.serialized, .enabled(if: Ensemble.available && Ensemble.faultTests, "fault tests: ZKGATE_FAULT_TESTS=1 via scripts/test.sh"))
+@Suite(.serialized, .enabled(if: Ensemble.available && EnsembleScript.faultTestsEnabled, "fault tests: ZKGATE_FAULT_TESTS=1 via scripts/test.sh"))
 struct EnsembleFaultTests {
     /// The member number (1…3) behind a client port, in connect-string order.
     func member(of host: HostAddress) throws -> Int {
         let hosts = try ConnectString(parsing: Ensemble.connectString!).hosts
-        guard let index = hosts.firstIndex(of: host) else { throw ConformanceLikeFailure("\(host) is not in the ensemble") }
+        guard let index = hosts.firstIndex(of: host) else { throw FaultTestFailure("\(host) is not in the ensemble") }
         return index + 1
     }
 
@@ -41,8 +42,7 @@ struct EnsembleFaultTests {
     }
 
     func survive(killing pick: (ZooKeeperClient) throws -> Int) async throws {
-        try Ensemble.run("wait")
-        try Ensemble.run("wait")
+        try EnsembleScript.run("wait")
         let zk = try await Ensemble.client(timeoutMs: 12_000)
         let root = Ensemble.uniquePath("fault")
         _ = try await zk.create(root, data: [])
@@ -55,10 +55,10 @@ struct EnsembleFaultTests {
         try await Task.sleep(nanoseconds: 300_000_000)
         let victim = try pick(zk)
         let wasConnectedToVictim = try member(of: zk.connectedHost!) == victim
-        try Ensemble.run("kill", "\(victim)")
+        try EnsembleScript.run("kill", "\(victim)")
         defer {
-            _ = try? Ensemble.run("start-member", "\(victim)")
-            _ = try? Ensemble.run("wait")
+            _ = try? EnsembleScript.run("start-member", "\(victim)")
+            _ = try? EnsembleScript.run("wait")
         }
         // A follower also drops its clients while the ensemble elects a new leader.
         let suspended = await ZooKeeperClient.firstEvent(events, timeoutMs: 15_000) { $0 == .state(.suspended) }
@@ -94,13 +94,13 @@ struct EnsembleFaultTests {
 
     @Test func killingTheLeaderKeepsTheSession() async throws {
         try await survive { _ in
-            guard let leader = Int(try Ensemble.run("leader")) else { throw ConformanceLikeFailure("no leader") }
+            guard let leader = Int(try EnsembleScript.run("leader")) else { throw FaultTestFailure("no leader") }
             return leader
         }
     }
 }
 
-struct ConformanceLikeFailure: Error, CustomStringConvertible {
+struct FaultTestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }

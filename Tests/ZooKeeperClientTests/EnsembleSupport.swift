@@ -8,11 +8,8 @@ import ZooKeeperClient
 /// The test ensemble: scripts/test.sh starts deploy/zk-ensemble.sh and exports its connect
 /// string; without it these suites are skipped (run them through scripts/test.sh).
 enum Ensemble {
-    static let connectString = ProcessInfo.processInfo.environment["ZKGATE_TEST_ZOOKEEPER"]
-    static let script = ProcessInfo.processInfo.environment["ZKGATE_ZK_ENSEMBLE_SCRIPT"]
+    static let connectString = EnsembleScript.connectString
     static var available: Bool { connectString != nil }
-    /// Whether this run may kill members (a step of its own in scripts/test.sh).
-    static let faultTests = EnsembleScript.faultTestsEnabled
 
     /// A connected client on the whole ensemble (or with a chroot appended).
     static func client(chroot: String = "", timeoutMs: Int32 = 10_000) async throws -> ZooKeeperClient {
@@ -25,12 +22,6 @@ enum Ensemble {
     /// A fresh path for one test, so tests can run in parallel on one ensemble.
     static func uniquePath(_ name: String) -> String {
         "/zkgate-test-\(name)-\(UInt32.random(in: 0...UInt32.max))"
-    }
-
-    /// Runs the ensemble script (`kill 2`, `start-member 2`, `leader`, …) and returns its output.
-    @discardableResult
-    static func run(_ arguments: String...) throws -> String {
-        try EnsembleScript.shell("bash '\(script!)' \(arguments.joined(separator: " "))")
     }
 
     /// Deletes a subtree, children first; missing nodes are fine.
