@@ -27,6 +27,11 @@ import Testing
     ])
     func badInputsNameTheBadPart(_ text: String, _ expected: ConnectString.ParseError) {
         #expect(throws: expected) { try ConnectString(parsing: text) }
-        #expect(!expected.description.isEmpty)
+        switch expected {
+        case .badHost(let part), .badChroot(let part):
+            #expect(expected.description.contains("'\(part)'"), "the message names the bad part")
+        case .empty:
+            #expect(expected.description.contains("no server"))
+        }
     }
 }
