@@ -64,10 +64,6 @@ BENCH_NAME=http1.sh
 source "$ROOT/bench/lib.sh"
 
 # --- process management ----------------------------------------------------------------------
-
-# stop_pid PID [TIMEOUT]: SIGTERM, wait up to TIMEOUT seconds, then SIGKILL. Reaps the child and
-# sets STOP_STATUS to its exit status.
-
 # wait_ready NAME PID PORT LOG: poll /healthz until it answers, or fail with the log's tail.
 wait_ready() {
     local name="$1" pid="$2" port="$3" log="$4" i
@@ -139,79 +135,40 @@ socket_fds() {
     echo "$total"
 }
 
-CLK_TCK="$(getconf CLK_TCK)"
-
-# run_wrk NAME PORT SECONDS OUTFILE SERVER_PID...: one wrk run on the client CPU. Sets RPS,
-# P99_MS, CPU_PCT (the server's CPU use during the run, 100 = one core) and REQ_PER_CPU_MS
-# (requests per millisecond of server CPU time). The last two show whether the server had its
-# core to itself: on a shared machine req/s swings with other load, requests per CPU
-# millisecond much less. SERVER_CORE and CLIENT_CORE give how busy each core was in all
-# (other processes included): a client core near 100% means wrk was the limit.
-RPS=""; P99_MS=""; CPU_PCT=""; REQ_PER_CPU_MS=""; SERVER_CORE=""; CLIENT_CORE=""
+# run_wrk NAME PORT SECONDS OUTFILE SERVER_PID...: bench/lib.sh's wrk_measure of GET /healthz
+# with WRK_CONNS connections (RPS, P99_MS, CPU_PCT, REQ_PER_CPU_MS, SERVER_CORE, CLIENT_CORE).
 run_wrk() {
     local name="$1" port="$2" secs="$3" outfile="$4"; shift 4
-    local server_pids=("$@") p99 errors wrk_pid status=0 t0 t1 c0 c1 k0 k1
-    t0="$EPOCHREALTIME"; c0="$(cpu_ticks "${server_pids[@]}")"; k0="$(core_times)"
-    # In the background and waited for, so that Ctrl-C or SIGTERM stops the run at once.
-    taskset -c "$CLIENT_CPU" wrk -t1 -c"$WRK_CONNS" -d"${secs}s" --latency \
-        "http://$HOST:$port/healthz" >"$outfile" 2>&1 &
-    wrk_pid=$!
-    PIDS+=("$wrk_pid")
-    wait "$wrk_pid" || status=$?
-    t1="$EPOCHREALTIME"; c1="$(cpu_ticks "${server_pids[@]}")"; k1="$(core_times)"
-    forget_pid "$wrk_pid"
-    [[ "$status" -eq 0 ]] || die "wrk failed against $name (exit $status): $(cat "$outfile")"
-    RPS="$(awk '/^Requests\/sec:/ {print $2}' "$outfile")"
-    p99="$(awk '$1 == "99%" {print $2}' "$outfile")"
-    [[ -n "$RPS" && -n "$p99" ]] || die "could not parse wrk output: $outfile"
-    P99_MS="$(to_ms "$p99")"
-    read -r SERVER_CORE CLIENT_CORE < <(core_busy "$k0" "$k1")
-    read -r CPU_PCT REQ_PER_CPU_MS < <(awk -v c="$((c1 - c0))" -v hz="$CLK_TCK" -v t0="$t0" \
-        -v t1="$t1" -v rps="$RPS" 'BEGIN {
-            cpu_s = c / hz; wall = t1 - t0
-            printf "%.1f %.1f\n", 100 * cpu_s / wall, (cpu_s > 0 ? rps * wall / (cpu_s * 1000) : 0) }')
-    errors="$(grep -E 'Socket errors|Non-2xx' "$outfile" | tr -s ' ' | tr '\n' ';' || true)"
-    if [[ -n "$errors" ]]; then
-        say "warning: $name: ${errors%;} (see $outfile)"
-    fi
+    MEASURE_PIDS=("$@")
+    wrk_measure "$name" "$WRK_CONNS" "$secs" "$outfile" "http://$HOST:$port/healthz"
 }
 
 # --- preparation -----------------------------------------------------------------------------
 bash scripts/setup.sh --bench
 
-for tool in wrk nginx taskset curl python3; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
-done
+need_tools wrk nginx taskset curl python3
 if [[ "$(nproc)" -lt 2 ]]; then
     die "needs at least 2 CPUs (server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU)"
 fi
 
-if [[ -z "$ZKGATE_BIN" ]]; then
-    build_args=(-c release --product zkgate)
-    [[ -n "$SCRATCH_PATH" ]] && build_args+=(--scratch-path "$SCRATCH_PATH")
-    echo "building: swift build ${build_args[*]}"
-    swift build "${build_args[@]}"
-    ZKGATE="$(swift build -c release ${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"} --show-bin-path)/zkgate"
-else
-    ZKGATE="$ZKGATE_BIN"
-fi
-[[ -x "$ZKGATE" ]] || die "zkgate binary not found at $ZKGATE"
+build_release zkgate "$ZKGATE_BIN"
+ZKGATE="$BUILT"
 
 # Servers and idle clients inherit this: as many descriptors as the hard limit allows.
 ulimit -n "$(ulimit -Hn)"
 
 say "== bench/http1.sh: zkgate vs nginx, HTTP/1.1 GET /healthz =="
 say "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-say "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (with local changes)')"
+say "commit:   $(commit_desc Sources Package.swift)"
 say "cpu:      $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores"
 say "zkgate:   $ZKGATE (--threads 1 --access-log off), CPU $SERVER_CPU"
 say "nginx:    $(nginx -v 2>&1 | sed 's/^nginx version: //') (1 worker, access_log off), CPU $SERVER_CPU"
 say "wrk:      $(wrk -v 2>&1 | awk 'NR==1 {print $2}') -t1 -c$WRK_CONNS -d${DURATION}s --latency, CPU $CLIENT_CPU"
 say "rounds:   $ROUNDS (after ${WARMUP}s warm-up each), alternating which server goes first"
 # How busy the two cores are before anything starts: other load makes the numbers noisy.
-k0="$(core_times)"; sleep 1; read -r busy_server busy_client < <(core_busy "$k0" "$(core_times)")
-say "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); core $SERVER_CPU $busy_server busy, core $CLIENT_CPU $busy_client busy before the run"
-if (( ${busy_server%\%} > 10 || ${busy_client%\%} > 10 )); then
+load_sample
+say "load:     $LOAD_LINE before the run"
+if (( ${BUSY_SERVER%\%} > 10 || ${BUSY_CLIENT%\%} > 10 )); then
     say "warning:  the machine is busy with other work; expect noisy results"
 fi
 say "results:  $OUT"

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# bench/lib.sh — helpers the benchmark scripts share: output, processes stopped by pid, and
-# measurements. Sourced after the script sets BENCH_NAME, SUMMARY, TMP and HOST; it installs the
-# EXIT trap that stops every process in PIDS.
-# shellcheck disable=SC2034  # PIDS and STOP_STATUS are read by the scripts that source this
+# bench/lib.sh — helpers the benchmark scripts share. Sourced after the script sets BENCH_NAME,
+# SUMMARY, OUT, TMP and HOST (and SERVER_CPU, CLIENT_CPU for the core figures); it installs the
+# EXIT trap that stops every process in PIDS. It provides:
+#   output       say, sayf, die
+#   processes    PIDS, is_running, wait_gone, stop_pid, forget_pid, cleanup (the EXIT trap)
+#   servers      need_tools, build_release, port_busy, curl_ok, stop_zkgate; nginx:
+#                write_nginx_conf, launch_nginx, stop_nginx
+#   ensemble     the ZooKeeper test ensemble of deploy/zk-ensemble.sh (ENSEMBLE): ensemble_up
+#                (start one or share a healthy one), ensemble_down (stop it if ensemble_up
+#                started it), ensemble_4lw (a member's answer to a four-letter word)
+#   measurement  family, cpu_ticks, CLK_TCK, core_times, core_busy, load_sample, load_line,
+#                wrk_measure (one wrk run against a pinned server), to_ms
+#   summary      median, median_of, ratio, goal, commit_desc
+# shellcheck disable=SC2034  # the variables set here are read by the scripts that source this
 
 PIDS=()
 STOP_STATUS=0
@@ -21,16 +31,25 @@ is_running() {
     [[ -n "$state" && "$state" != "Z" && "$state" != "X" ]]
 }
 
+# wait_gone PID TENTHS: until PID has exited or TENTHS tenths of a second have passed; fails
+# when it still runs.
+wait_gone() {
+    local i
+    for ((i = 0; i < $2; i++)); do
+        is_running "$1" || break
+        sleep 0.1
+    done
+    ! is_running "$1"
+}
+
+# stop_pid PID [TIMEOUT]: SIGTERM, wait up to TIMEOUT seconds, then SIGKILL. Reaps the child and
+# sets STOP_STATUS to its exit status.
 stop_pid() {
-    local pid="$1" timeout="${2:-15}" i
+    local pid="$1" timeout="${2:-15}"
     STOP_STATUS=0
     if is_running "$pid"; then
         kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < timeout * 10; i++)); do
-            is_running "$pid" || break
-            sleep 0.1
-        done
-        if is_running "$pid"; then
+        if ! wait_gone "$pid" $((timeout * 10)); then
             printf '%s: pid %s did not stop on SIGTERM in %ss; killing it\n' "$BENCH_NAME" "$pid" "$timeout" >&2
             kill -KILL "$pid" 2>/dev/null || true
         fi
@@ -58,8 +77,43 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# need_tools TOOL...: dies naming the first one that is not on PATH.
+need_tools() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
+    done
+}
+
 # port_busy PORT: something already accepts connections there.
 port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# curl_ok NAME EXPECTED_CODES CURL_ARGS...: run curl (at most CURL_MAX_TIME seconds), fail unless
+# the status is one of the space-separated EXPECTED_CODES; the body goes to stdout.
+CURL_MAX_TIME=10
+curl_ok() {
+    local name="$1" codes="$2" code; shift 2
+    code="$(curl -sS --max-time "$CURL_MAX_TIME" -o "$TMP/curl-body" -w '%{http_code}' "$@")" \
+        || die "$name: curl $* failed"
+    [[ " $codes " == *" $code "* ]] || die "$name: curl $* answered $code: $(head -c 300 "$TMP/curl-body")"
+    cat "$TMP/curl-body"
+}
+
+# build_release PRODUCT GIVEN: sets BUILT to the path of PRODUCT's release binary: GIVEN when it
+# is set (a *_BIN variable), else what `swift build -c release --product PRODUCT` makes (with
+# --scratch-path SCRATCH_PATH when that is set). Dies unless it is executable.
+build_release() {
+    local product="$1" given="$2" args=(-c release --product "$1")
+    if [[ -n "$given" ]]; then
+        BUILT="$given"
+    else
+        [[ -n "$SCRATCH_PATH" ]] && args+=(--scratch-path "$SCRATCH_PATH")
+        echo "building: swift build ${args[*]}"
+        swift build "${args[@]}"
+        BUILT="$(swift build -c release ${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"} --show-bin-path)/$product"
+    fi
+    [[ -x "$BUILT" ]] || die "$product binary not found at $BUILT"
+}
 
 # write_nginx_conf WORKER_CONNECTIONS ANSWER PATH...: the fastest nginx setup for a fixed JSON
 # answer: one worker, access log off, each PATH answering ANSWER straight from the config.
@@ -131,6 +185,46 @@ stop_zkgate() {
     ZK_PID=""
 }
 
+# --- the ZooKeeper test ensemble (deploy/zk-ensemble.sh) --------------------------------------
+# ZK_BASE_PORT and ZK_ENSEMBLE_DIR in the environment pass on to it: a private ensemble.
+ENSEMBLE=deploy/zk-ensemble.sh   # relative to the repository root, where the scripts run
+STARTED_ENSEMBLE=0
+
+# ensemble_up SHARED_NOTE [HINT]: makes sure the ensemble runs, its output in OUT/ensemble.log.
+# If none runs, starts one and waits for it (STARTED_ENSEMBLE=1: ensemble_down stops it). A
+# running one is shared and left running, and it must be healthy (three members serving, one
+# leader; a member down may be someone's fault test): otherwise dies, HINT appended to the
+# message. Sets ENSEMBLE_NOTE for the summary: "started by this script, stopped at the end" or
+# "already running, shared SHARED_NOTE".
+ensemble_up() {
+    local shared="$1" hint="${2:-}" status=0
+    bash "$ENSEMBLE" status >"$OUT/ensemble.log" 2>&1 || status=$?
+    if [[ "$status" -eq 3 ]]; then
+        STARTED_ENSEMBLE=1
+        bash "$ENSEMBLE" start >>"$OUT/ensemble.log" 2>&1 || die "cannot start the ensemble (see $OUT/ensemble.log)"
+        bash "$ENSEMBLE" wait >>"$OUT/ensemble.log" 2>&1 || die "the ensemble did not come up (see $OUT/ensemble.log)"
+        ENSEMBLE_NOTE="started by this script, stopped at the end"
+        return 0
+    fi
+    if [[ "$status" -ne 0 ]]; then
+        bash "$ENSEMBLE" wait >>"$OUT/ensemble.log" 2>&1 || true
+        bash "$ENSEMBLE" status >>"$OUT/ensemble.log" 2>&1 \
+            || die "the ensemble runs but is not healthy (a member down, or no leader); not touching it: $(tail -n 3 "$OUT/ensemble.log" | tr '\n' ';')${hint:+ $hint}"
+    fi
+    ENSEMBLE_NOTE="already running, shared $shared"
+}
+
+# ensemble_down: stops the ensemble if ensemble_up started it (for the EXIT trap).
+ensemble_down() {
+    if [[ "$STARTED_ENSEMBLE" == 1 ]]; then
+        bash "$ENSEMBLE" stop >>"$OUT/ensemble.log" 2>&1 || true
+    fi
+}
+
+# ensemble_4lw N WORD: member N's answer to the four-letter word WORD (srvr, cons, wchc, ...);
+# fails when nothing listens on its client port.
+ensemble_4lw() { bash "$ENSEMBLE" 4lw "$1" "$2"; }
+
 # family PID: the pid and its direct children (nginx: master and worker).
 family() {
     local pid="$1"
@@ -164,6 +258,64 @@ core_busy() {
                                   100 * (q[3] - p[3]) / (q[4] - p[4] + 1e-9) }'
 }
 
+# load_sample: how busy the machine is: sets BUSY_SERVER and BUSY_CLIENT (each core over one
+# second, "12%") and LOAD_LINE (the load average and both).
+load_sample() {
+    local k0
+    k0="$(core_times)"; sleep 1; read -r BUSY_SERVER BUSY_CLIENT < <(core_busy "$k0" "$(core_times)")
+    LOAD_LINE="$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); core $SERVER_CPU $BUSY_SERVER busy, core $CLIENT_CPU $BUSY_CLIENT busy"
+}
+
+# load_line: load_sample's LOAD_LINE, printed.
+load_line() { load_sample; echo "$LOAD_LINE"; }
+
+CLK_TCK="$(getconf CLK_TCK)"
+
+# wrk_measure NAME CONNS SECONDS OUTFILE URL [SCRIPT [SCRIPT_ARGS...]]: one wrk run on the client
+# CPU, the server's processes in MEASURE_PIDS. Sets RPS, REQUESTS, P50_MS, P99_MS, CPU_PCT (the
+# server's CPU use during the run, 100 = one core) and REQ_PER_CPU_MS (requests per millisecond
+# of server CPU time). The last two show whether the server had its core to itself: on a shared
+# machine req/s swings with other load, requests per CPU millisecond much less. SERVER_CORE and
+# CLIENT_CORE give how busy each core was in all (other processes included): a client core near
+# 100% means wrk was the limit.
+MEASURE_PIDS=()
+RPS=""; REQUESTS=""; P50_MS=""; P99_MS=""; CPU_PCT=""; REQ_PER_CPU_MS=""; SERVER_CORE=""; CLIENT_CORE=""
+wrk_measure() {
+    local name="$1" conns="$2" secs="$3" outfile="$4" url="$5"; shift 5
+    local args=(-t1 -c"$conns" -d"${secs}s" --latency) p50 p99 errors wrk_pid status=0 t0 t1 c0 c1 k0 k1
+    if [[ $# -gt 0 ]]; then
+        args+=(-s "$1" "$url"); shift
+        [[ $# -gt 0 ]] && args+=(-- "$@")
+    else
+        args+=("$url")
+    fi
+    t0="$EPOCHREALTIME"; c0="$(cpu_ticks "${MEASURE_PIDS[@]}")"; k0="$(core_times)"
+    # In the background and waited for, so that Ctrl-C or SIGTERM stops the run at once.
+    taskset -c "$CLIENT_CPU" wrk "${args[@]}" >"$outfile" 2>&1 &
+    wrk_pid=$!
+    PIDS+=("$wrk_pid")
+    wait "$wrk_pid" || status=$?
+    t1="$EPOCHREALTIME"; c1="$(cpu_ticks "${MEASURE_PIDS[@]}")"; k1="$(core_times)"
+    forget_pid "$wrk_pid"
+    [[ "$status" -eq 0 ]] || die "wrk failed against $name (exit $status): $(cat "$outfile")"
+    RPS="$(awk '/^Requests\/sec:/ {print $2}' "$outfile")"
+    REQUESTS="$(awk '/ requests in / {print $1}' "$outfile")"
+    p50="$(awk '$1 == "50%" {print $2}' "$outfile")"
+    p99="$(awk '$1 == "99%" {print $2}' "$outfile")"
+    [[ -n "$RPS" && -n "$p50" && -n "$p99" ]] || die "could not parse wrk output: $outfile"
+    P50_MS="$(to_ms "$p50")"
+    P99_MS="$(to_ms "$p99")"
+    read -r SERVER_CORE CLIENT_CORE < <(core_busy "$k0" "$k1")
+    read -r CPU_PCT REQ_PER_CPU_MS < <(awk -v c="$((c1 - c0))" -v hz="$CLK_TCK" -v t0="$t0" \
+        -v t1="$t1" -v rps="$RPS" 'BEGIN {
+            cpu_s = c / hz; wall = t1 - t0
+            printf "%.1f %.1f\n", 100 * cpu_s / wall, (cpu_s > 0 ? rps * wall / (cpu_s * 1000) : 0) }')
+    errors="$(grep -E 'Socket errors|Non-2xx' "$outfile" | tr -s ' ' | tr '\n' ';' || true)"
+    if [[ -n "$errors" ]]; then
+        say "warning: $name: ${errors%;} (see $outfile)"
+    fi
+}
+
 # to_ms VALUE: a wrk duration (850.00us, 1.23ms, 1.05s, 2.00m) in milliseconds.
 to_ms() {
     awk -v v="$1" 'BEGIN {
@@ -179,4 +331,26 @@ median() {
               else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+# median_of LIST: the median of a space-separated list of numbers; nan when it is empty.
+median_of() {
+    local values
+    read -ra values <<<"${1:-}"
+    if [[ ${#values[@]} -gt 0 ]]; then median "${values[@]}"; else echo nan; fi
+}
+
+# ratio A B: A / B to two places; nan when B is 0.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.2f", a / b }'; }
+
+# goal VALUE OP TARGET: "met", GOAL_MISSED when missed (OP is >= or <=), "unknown" for a VALUE
+# that is nan or empty.
+GOAL_MISSED=MISSED
+goal() {
+    awk -v v="$1" -v op="$2" -v t="$3" -v missed="$GOAL_MISSED" 'BEGIN {
+        if (v == "nan" || v == "") { print "unknown"; exit }
+        ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "met" : missed }'
+}
+
+# commit_desc PATH...: the short commit, with " (with local changes)" when any PATH differs from it.
+commit_desc() {
+    echo "$(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- "$@" 2>/dev/null || echo ' (with local changes)')"
+}

@@ -86,17 +86,8 @@ mkdir -p "$OUT"
 BENCH_NAME=v1.sh
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
-load_line() { # how busy the machine is: the load average and each core over one second
-    local k0 busy_server busy_client
-    k0="$(core_times)"; sleep 1; read -r busy_server busy_client < <(core_busy "$k0" "$(core_times)")
-    echo "$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); core $SERVER_CPU $busy_server busy, core $CLIENT_CPU $busy_client busy"
-}
 
 # --- process management ----------------------------------------------------------------------
-
-# stop_pid PID [TIMEOUT]: SIGTERM, wait up to TIMEOUT seconds, then SIGKILL. Reaps the child and
-# sets STOP_STATUS to its exit status.
-
 # wait_ready NAME PID PORT LOG PATH EXPECT: poll http://HOST:PORT/PATH until its body contains
 # EXPECT, or fail with the log's tail.
 wait_ready() {
@@ -112,16 +103,6 @@ wait_ready() {
     done
     tail -n 20 "$log" >&2 || true
     die "$name did not answer on port $port within 15 s (log: $log)"
-}
-
-# curl_ok NAME EXPECTED_CODES CURL_ARGS...: run curl, fail unless the status is one of the
-# space-separated EXPECTED_CODES; the body goes to stdout.
-curl_ok() {
-    local name="$1" codes="$2" code; shift 2
-    code="$(curl -sS --max-time 10 -o "$TMP/curl-body" -w '%{http_code}' "$@")" \
-        || die "$name: curl $* failed"
-    [[ " $codes " == *" $code "* ]] || die "$name: curl $* answered $code: $(head -c 300 "$TMP/curl-body")"
-    cat "$TMP/curl-body"
 }
 
 ZK_PID=""
@@ -171,62 +152,6 @@ start_nginx() { # start_nginx TAG
     mapfile -t NGINX_PIDS < <(family "$NGINX_PID")   # master and worker
 }
 
-# --- measurement helpers -----------------------------------------------------------------------
-
-CLK_TCK="$(getconf CLK_TCK)"
-
-# goal VALUE OP TARGET: "met" or "missed" (OP is >= or <=).
-goal() {
-    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
-        if (v == "nan") { print "unknown"; exit }
-        ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "met" : "MISSED" }'
-}
-
-# run_wrk NAME CONNS SECONDS OUTFILE URL [SCRIPT [SCRIPT_ARGS...]]: one wrk run on the client
-# CPU, the server's processes in MEASURE_PIDS. Sets RPS, REQUESTS, P50_MS, P99_MS, CPU_PCT (the
-# server's CPU use during the run, 100 = one core) and REQ_PER_CPU_MS (requests per millisecond
-# of server CPU time). The last two show whether the server had its core to itself: on a shared
-# machine req/s swings with other load, requests per CPU millisecond much less. SERVER_CORE and
-# CLIENT_CORE give how busy each core was in all (other processes included): a client core near
-# 100% means wrk was the limit.
-MEASURE_PIDS=()
-RPS=""; REQUESTS=""; P50_MS=""; P99_MS=""; CPU_PCT=""; REQ_PER_CPU_MS=""; SERVER_CORE=""; CLIENT_CORE=""
-run_wrk() {
-    local name="$1" conns="$2" secs="$3" outfile="$4" url="$5"; shift 5
-    local args=(-t1 -c"$conns" -d"${secs}s" --latency) p50 p99 errors wrk_pid status=0 t0 t1 c0 c1 k0 k1
-    if [[ $# -gt 0 ]]; then
-        args+=(-s "$1" "$url"); shift
-        [[ $# -gt 0 ]] && args+=(-- "$@")
-    else
-        args+=("$url")
-    fi
-    t0="$EPOCHREALTIME"; c0="$(cpu_ticks "${MEASURE_PIDS[@]}")"; k0="$(core_times)"
-    # In the background and waited for, so that Ctrl-C or SIGTERM stops the run at once.
-    taskset -c "$CLIENT_CPU" wrk "${args[@]}" >"$outfile" 2>&1 &
-    wrk_pid=$!
-    PIDS+=("$wrk_pid")
-    wait "$wrk_pid" || status=$?
-    t1="$EPOCHREALTIME"; c1="$(cpu_ticks "${MEASURE_PIDS[@]}")"; k1="$(core_times)"
-    forget_pid "$wrk_pid"
-    [[ "$status" -eq 0 ]] || die "wrk failed against $name (exit $status): $(cat "$outfile")"
-    RPS="$(awk '/^Requests\/sec:/ {print $2}' "$outfile")"
-    REQUESTS="$(awk '/ requests in / {print $1}' "$outfile")"
-    p50="$(awk '$1 == "50%" {print $2}' "$outfile")"
-    p99="$(awk '$1 == "99%" {print $2}' "$outfile")"
-    [[ -n "$RPS" && -n "$p50" && -n "$p99" ]] || die "could not parse wrk output: $outfile"
-    P50_MS="$(to_ms "$p50")"
-    P99_MS="$(to_ms "$p99")"
-    read -r SERVER_CORE CLIENT_CORE < <(core_busy "$k0" "$k1")
-    read -r CPU_PCT REQ_PER_CPU_MS < <(awk -v c="$((c1 - c0))" -v hz="$CLK_TCK" -v t0="$t0" \
-        -v t1="$t1" -v rps="$RPS" 'BEGIN {
-            cpu_s = c / hz; wall = t1 - t0
-            printf "%.1f %.1f\n", 100 * cpu_s / wall, (cpu_s > 0 ? rps * wall / (cpu_s * 1000) : 0) }')
-    errors="$(grep -E 'Socket errors|Non-2xx' "$outfile" | tr -s ' ' | tr '\n' ';' || true)"
-    if [[ -n "$errors" ]]; then
-        say "warning: $name: ${errors%;} (see $outfile)"
-    fi
-}
-
 # --- preparation -----------------------------------------------------------------------------
 bash scripts/setup.sh --bench
 # etcd 3.4 from Debian (the v2 API peer). scripts/setup.sh's BENCH_PACKAGES should list
@@ -243,22 +168,13 @@ if ! command -v etcd >/dev/null 2>&1; then
         || { tail -n 20 "$OUT/apt-etcd.log" >&2; die "apt-get install -y etcd-server failed"; }
 fi
 
-for tool in wrk nginx etcd taskset curl python3; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
-done
+need_tools wrk nginx etcd taskset curl python3
 if [[ "$(nproc)" -lt 2 ]]; then
     die "needs at least 2 CPUs (servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU)"
 fi
 
-if [[ -z "$ZKGATE_BIN" ]]; then
-    build_args=(-c release --product zkgate --scratch-path "$SCRATCH_PATH")
-    echo "building: swift build ${build_args[*]}"
-    swift build "${build_args[@]}"
-    ZKGATE="$(swift build -c release --scratch-path "$SCRATCH_PATH" --show-bin-path)/zkgate"
-else
-    ZKGATE="$ZKGATE_BIN"
-fi
-[[ -x "$ZKGATE" ]] || die "zkgate binary not found at $ZKGATE"
+build_release zkgate "$ZKGATE_BIN"
+ZKGATE="$BUILT"
 
 # Servers and clients inherit this: as many descriptors as the hard limit allows.
 ulimit -n "$(ulimit -Hn)"
@@ -269,7 +185,7 @@ fi
 DATA_FS="$(stat -f -c %T "$TMP")"
 say "== bench/v1.sh: zkgate REST API v1 vs etcd v2 and nginx =="
 say "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-say "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (with local changes)')"
+say "commit:   $(commit_desc Sources Package.swift)"
 say "cpu:      $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores; $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); $(ulimit -n) descriptors per process"
 say "zkgate:   $ZKGATE (--threads 1 --access-log off --max-parked $((PARKED + 1000)) --max-wait 55), CPU $SERVER_CPU"
 say "etcd:     $(etcd --version 2>/dev/null | awk '/^etcd Version/ {print $3}') (GOMAXPROCS=1, one member, --enable-v2=true), CPU $SERVER_CPU"
@@ -314,7 +230,7 @@ if [[ "$SKIP_GET" != "1" ]]; then
     }
     for name in zkgate etcd nginx; do
         server_pids "$name"
-        run_wrk "$name" "$WRK_CONNS" "$WARMUP" "$OUT/get-warmup-$name.txt" "${URL[$name]}"
+        wrk_measure "$name" "$WRK_CONNS" "$WARMUP" "$OUT/get-warmup-$name.txt" "${URL[$name]}"
     done
 
     declare -A G_RPS=() G_P99=() G_EFF=()
@@ -327,7 +243,7 @@ if [[ "$SKIP_GET" != "1" ]]; then
         order=("${servers[@]:k}" "${servers[@]:0:k}")
         for name in "${order[@]}"; do
             server_pids "$name"
-            run_wrk "$name" "$WRK_CONNS" "$DURATION" "$OUT/get-round$r-$name.txt" "${URL[$name]}"
+            wrk_measure "$name" "$WRK_CONNS" "$DURATION" "$OUT/get-round$r-$name.txt" "${URL[$name]}"
             G_RPS[$name]+="$RPS "; G_P99[$name]+="$P99_MS "; G_EFF[$name]+="$REQ_PER_CPU_MS "
             sayf "$FMT_ROUND" "$r" "$name" "$(printf '%.0f' "$RPS")" "$P99_MS" "$CPU_PCT%" "$REQ_PER_CPU_MS" \
                 "$SERVER_CORE" "$CLIENT_CORE"
@@ -339,10 +255,9 @@ if [[ "$SKIP_GET" != "1" ]]; then
 
     declare -A M_RPS=() M_P99=() M_EFF=()
     for name in "${servers[@]}"; do
-        # The lists are space-separated: split them into median's arguments.
-        read -ra v <<<"${G_RPS[$name]}"; M_RPS[$name]="$(median "${v[@]}")"
-        read -ra v <<<"${G_P99[$name]}"; M_P99[$name]="$(median "${v[@]}")"
-        read -ra v <<<"${G_EFF[$name]}"; M_EFF[$name]="$(median "${v[@]}")"
+        M_RPS[$name]="$(median_of "${G_RPS[$name]}")"
+        M_P99[$name]="$(median_of "${G_P99[$name]}")"
+        M_EFF[$name]="$(median_of "${G_EFF[$name]}")"
     done
     FMT_MEDIAN='%-14s %12s %10s %14s\n'
     say ""
@@ -468,7 +383,7 @@ print(d["stat"]["numChildren"] if "stat" in d else len(d["node"].get("nodes", []
             else
                 MEASURE_PIDS=("$ETCD_PID"); url="http://$HOST:$ETCD_PORT"; prefix="/v2/keys/bench/w/c$c/n"
             fi
-            run_wrk "$name" "$c" "$PUT_SECONDS" "$OUT/put-c$c-$name.txt" "$url" "$TMP/put.lua" "$name" "$prefix"
+            wrk_measure "$name" "$c" "$PUT_SECONDS" "$OUT/put-c$c-$name.txt" "$url" "$TMP/put.lua" "$name" "$prefix"
             n_stored="$(stored "$name" "$c")"
             W_RPS[$name.$c]="$RPS"
             sayf "$FMT_PUT" "$c" "$name" "$(printf '%.0f' "$RPS")" "$P50_MS" "$P99_MS" "$REQUESTS" "$n_stored" \

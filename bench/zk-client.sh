@@ -62,7 +62,6 @@ CONNECTIONS="${CONNECTIONS:-1}"
 SCRATCH_PATH="${SCRATCH_PATH:-.build-bench}"
 ZK_BENCH_BIN="${ZK_BENCH_BIN:-}"
 SKIP_KAZOO="${SKIP_KAZOO:-0}"
-ENSEMBLE=deploy/zk-ensemble.sh
 # Both clients use one member per round, member 1, 2, 3 in turn, so that the two see the same
 # member in a round and the medians cover leader and followers alike (a write through a
 # follower takes one hop more). CONNECT gives every run one fixed connect string instead.
@@ -86,20 +85,7 @@ BENCH_NAME=zk-client.sh
 source "$ROOT/bench/lib.sh"
 
 # The ensemble is stopped at the end only if this script started it.
-STARTED_ENSEMBLE=0
-finish() {
-    cleanup
-    if [[ "$STARTED_ENSEMBLE" == 1 ]]; then
-        bash "$ENSEMBLE" stop >>"$OUT/ensemble.log" 2>&1 || true
-    fi
-}
-trap finish EXIT
-
-load_line() { # the load average and how busy each core was over one second
-    local k0 busy0 busy1
-    k0="$(core_times)"; sleep 1; read -r busy0 busy1 < <(core_busy "$k0" "$(core_times)")
-    echo "$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); core 0 $busy0 busy, core 1 $busy1 busy"
-}
+trap 'cleanup; ensemble_down' EXIT
 
 # --- the kazoo cross-check -------------------------------------------------------------------
 # The zk-bench workload with kazoo's async API, the same options and the same `result` lines.
@@ -216,7 +202,7 @@ declare -A RES=()
 # in RES unless LOG is a warm-up. A run longer than 3 phases, its cleanup and a minute is a
 # hang: it is stopped and reported.
 run_client() {
-    local client="$1" c="$2" secs="$3" log="$4" pid status=0 limit phase ops p50 p99 cpu i
+    local client="$1" c="$2" secs="$3" log="$4" pid status=0 limit phase ops p50 p99 cpu
     local args=(--connect "$ROUND_CONNECT" --concurrency "$c" --duration "$secs" --value-size "$VALUE_SIZE")
     if [[ "$client" == zk-bench ]]; then
         "$ZK_BENCH" "${args[@]}" --connections "$CONNECTIONS" >"$log" 2>&1 &
@@ -226,11 +212,7 @@ run_client() {
     pid=$!
     PIDS+=("$pid")
     limit="$(awk -v s="$secs" 'BEGIN { printf "%d", 10 * (5 * s + 60) }')"   # tenths of a second
-    for ((i = 0; i < limit; i++)); do
-        is_running "$pid" || break
-        sleep 0.1
-    done
-    if is_running "$pid"; then
+    if ! wait_gone "$pid" "$limit"; then
         stop_pid "$pid" 5
         die "$client -C $c hung: still running after $((limit / 10)) s (output: $log; its base node is left on the ensemble)"
     fi
@@ -266,30 +248,10 @@ show_run() {
 # --- preparation -----------------------------------------------------------------------------
 bash scripts/setup.sh >/dev/null
 [[ -x "$PYTHON" ]] || die "$PYTHON not found (scripts/setup.sh makes the venv)"
-if [[ -z "$ZK_BENCH_BIN" ]]; then
-    echo "building: swift build -c release --product zk-bench --scratch-path $SCRATCH_PATH"
-    swift build -c release --product zk-bench --scratch-path "$SCRATCH_PATH"
-    ZK_BENCH="$(swift build -c release --scratch-path "$SCRATCH_PATH" --show-bin-path)/zk-bench"
-else
-    ZK_BENCH="$ZK_BENCH_BIN"
-fi
-[[ -x "$ZK_BENCH" ]] || die "zk-bench binary not found at $ZK_BENCH"
+build_release zk-bench "$ZK_BENCH_BIN"
+ZK_BENCH="$BUILT"
 
-ens_status=0
-bash "$ENSEMBLE" status >"$OUT/ensemble.log" 2>&1 || ens_status=$?
-if [[ "$ens_status" -eq 3 ]]; then
-    STARTED_ENSEMBLE=1
-    bash "$ENSEMBLE" start >>"$OUT/ensemble.log" 2>&1 || die "cannot start the ensemble (see $OUT/ensemble.log)"
-    bash "$ENSEMBLE" wait >>"$OUT/ensemble.log" 2>&1 || die "the ensemble did not come up (see $OUT/ensemble.log)"
-    ensemble_note="started by this script, stopped at the end"
-elif [[ "$ens_status" -eq 0 ]]; then
-    ensemble_note="already running, shared (other work on it shows in the core columns)"
-else
-    bash "$ENSEMBLE" wait >>"$OUT/ensemble.log" 2>&1 || true
-    bash "$ENSEMBLE" status >>"$OUT/ensemble.log" 2>&1 \
-        || die "the ensemble runs but is not healthy (a member down, or no leader); not touching it: $(tail -n 3 "$OUT/ensemble.log" | tr '\n' ';') run '$ENSEMBLE start' or wait"
-    ensemble_note="already running, shared (other work on it shows in the core columns)"
-fi
+ensemble_up "(other work on it shows in the core columns)" "run '$ENSEMBLE start' or wait"
 leader="$(bash "$ENSEMBLE" leader 2>/dev/null || echo '?')"
 if [[ -n "$CONNECT" ]]; then
     ROUND_HOSTS=("$CONNECT")
@@ -301,9 +263,9 @@ fi
 
 say "== bench/zk-client.sh: the ZooKeeper client alone, pipelined, against kazoo =="
 say "date:      $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-say "commit:    $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- Sources bench/ZooKeeperBench Package.swift 2>/dev/null || echo ' (with local changes)')"
+say "commit:    $(commit_desc Sources bench/ZooKeeperBench Package.swift)"
 say "cpu:       $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores, nothing pinned: the 3 JVMs share them with the client"
-say "ensemble:  ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?'), 3 members on $(bash "$ENSEMBLE" connect-string), leader member $leader, forceSync=no; $ensemble_note"
+say "ensemble:  ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?'), 3 members on $(bash "$ENSEMBLE" connect-string), leader member $leader, forceSync=no; $ENSEMBLE_NOTE"
 say "members:   $hosts_note"
 say "zk-bench:  $ZK_BENCH --connections $CONNECTIONS"
 [[ "$SKIP_KAZOO" == 1 ]] || say "kazoo:     $("$PYTHON" -c 'import kazoo.version as v; print(v.__version__)') (Python $("$PYTHON" -c 'import sys; print(sys.version.split()[0])'), async API, one session)"
@@ -347,11 +309,7 @@ say ""
 say "== medians of $ROUNDS rounds =="
 FMT_MED='%-7s %5s  %10s %8s %8s %5s   %10s %8s %8s %5s   %7s\n'
 sayf "$FMT_MED" phase C 'zk-bench/s' 'p50 ms' 'p99 ms' 'cpu%' 'kazoo/s' 'p50 ms' 'p99 ms' 'cpu%' ratio
-med() { # med CLIENT C PHASE FIELD
-    local v="${RES[$1.$2.$3.$4]:-}"
-    # shellcheck disable=SC2086  # the values are space-separated numbers
-    if [[ -n "$v" ]]; then median $v; else echo nan; fi
-}
+med() { median_of "${RES[$1.$2.$3.$4]:-}"; } # med CLIENT C PHASE FIELD
 for phase in "${PHASES[@]}"; do
     for c in $CONCURRENCY; do
         zo="$(med zk-bench "$c" "$phase" ops)"

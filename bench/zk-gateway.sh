@@ -95,7 +95,6 @@ SCRATCH_PATH="${SCRATCH_PATH:-.build-bench}"
 ZKGATE_BIN="${ZKGATE_BIN:-}"
 ZK_BENCH_BIN="${ZK_BENCH_BIN:-}"
 HOST=127.0.0.1
-ENSEMBLE=deploy/zk-ensemble.sh
 PYTHON=.build-py/bin/python
 LUA="$ROOT/bench/zk-gateway.lua"
 SMALL_DATA=0123456789abcde          # 15 bytes, as bench/v1.sh's node
@@ -119,17 +118,16 @@ mkdir -p "$OUT"
 BENCH_NAME=zk-gateway.sh
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
+CURL_MAX_TIME=20
+GOAL_MISSED="NOT MET"
 
 # Chroots made by this run: deleted at the end however the script ends (and after each use).
 CHROOTS=()
-STARTED_ENSEMBLE=0
 finish() {
     local status=$?
     cleanup_chroots
     cleanup
-    if [[ "$STARTED_ENSEMBLE" == 1 ]]; then
-        bash "$ENSEMBLE" stop >>"$OUT/ensemble.log" 2>&1 || true
-    fi
+    ensemble_down
     exit "$status"
 }
 trap finish EXIT
@@ -151,43 +149,19 @@ cleanup_chroots() {
     CHROOTS=()
 }
 
-load_line() {
-    local k0 b0 b1
-    k0="$(core_times)"; sleep 1; read -r b0 b1 < <(core_busy "$k0" "$(core_times)")
-    echo "$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); core 0 $b0 busy, core 1 $b1 busy"
-}
-
-# goal VALUE OP TARGET: "met" or "NOT MET".
-goal() {
-    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
-        if (v == "nan" || v == "") { print "unknown"; exit }
-        ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "met" : "NOT MET" }'
-}
-
-# --- ZooKeeper's four-letter words -------------------------------------------------------------
-# four_letter PORT WORD: the answer of 127.0.0.1:PORT (bash /dev/tcp, as deploy/zk-ensemble.sh).
-four_letter() {
-    local port=$1 word=$2
-    (
-        exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
-        printf '%s' "$word" >&3
-        local line
-        while IFS= read -r -t 2 -u 3 line || [[ -n "$line" ]]; do
-            printf '%s\n' "$line"
-            line=""
-        done
-    ) 2>/dev/null
-}
-
-# gateway_link PID: "MEMBER_PORT LOCAL_PORT" of the gateway's connection to the ensemble.
+# --- ZooKeeper's four-letter words (bench/lib.sh's ensemble_4lw) --------------------------------
+# gateway_link PID: "MEMBER LOCAL_PORT" of the gateway's connection to the ensemble (MEMBER: 1..3,
+# the member's place in MEMBERS).
 gateway_link() {
-    ss -tnpH state established 2>/dev/null | awk -v pid="pid=$1," -v members=" ${MEMBERS[*]##*:} " '
-        index($0, pid) { split($3, l, ":"); split($4, r, ":"); if (index(members, " " r[2] " ")) { print r[2], l[2]; exit } }'
+    ss -tnpH state established 2>/dev/null | awk -v pid="pid=$1," -v members="${MEMBERS[*]##*:}" '
+        BEGIN { n = split(members, m, " ") }
+        index($0, pid) { split($3, l, ":"); split($4, r, ":")
+                         for (i = 1; i <= n; i++) if (m[i] == r[2]) { print i, l[2]; exit } }'
 }
 
-# cons_field MEMBER_PORT LOCAL_PORT FIELD: a field (recved, sid, ...) of that connection in cons.
+# cons_field MEMBER LOCAL_PORT FIELD: a field (recved, sid, ...) of that connection in cons.
 cons_field() {
-    four_letter "$1" cons | awk -v c="/127.0.0.1:$2[" -v f="$3" '
+    ensemble_4lw "$1" cons | awk -v c="/127.0.0.1:$2[" -v f="$3" '
         index($0, c) { if (match($0, f "=[^,)]*")) { print substr($0, RSTART + length(f) + 1, RLENGTH - length(f) - 1); exit } }'
 }
 
@@ -230,20 +204,10 @@ stop_gateway() { # stop_gateway PID
     [[ "$STOP_STATUS" -eq 0 ]] || say "warning: zkgate $1 exited with status $STOP_STATUS on SIGTERM (expected 0)"
 }
 
-# curl_ok NAME CODES CURL_ARGS...: the body; dies unless the status is one of CODES.
-curl_ok() {
-    local name="$1" codes="$2" code; shift 2
-    code="$(curl -sS --max-time 20 -o "$TMP/curl-body" -w '%{http_code}' "$@")" || die "$name: curl $* failed"
-    [[ " $codes " == *" $code "* ]] || die "$name: curl $* answered $code: $(head -c 300 "$TMP/curl-body")"
-    cat "$TMP/curl-body"
-}
-
-CLK_TCK="$(getconf CLK_TCK)"
-
 # run_wrk LOG CONNS SECONDS URL [LUA_ARGS...]: wrk -t1 with bench/zk-gateway.lua (when LUA_ARGS
 # are given), unpinned unless WRK_PIN is set. Sets RPS REQUESTS P50 P99 (ms) NON2XX GW_CPU (the
 # gateway GW_MEASURE's CPU, % of one core; GW_CPU_PRECISE unrounded), ZK_DELTA (requests the gateway sent to ZooKeeper
-# during the run, when ZK_LINK holds "MEMBER_PORT LOCAL_PORT") and ZK_REQ (the same per request).
+# during the run, when ZK_LINK holds "MEMBER LOCAL_PORT") and ZK_REQ (the same per request).
 WRK_PIN=""
 GW_MEASURE=""
 ZK_LINK=""
@@ -255,7 +219,7 @@ run_wrk() {
     args+=("$url")
     [[ $# -gt 0 ]] && args+=(-- "$@")
     [[ -n "$WRK_PIN" ]] && cmd=(taskset -c "$WRK_PIN")
-    # shellcheck disable=SC2086  # ZK_LINK is "MEMBER_PORT LOCAL_PORT"
+    # shellcheck disable=SC2086  # ZK_LINK is "MEMBER LOCAL_PORT"
     [[ -n "$ZK_LINK" ]] && z0="$(cons_field $ZK_LINK recved)"
     t0="$EPOCHREALTIME"; c0="$(cpu_ticks "$GW_MEASURE")"
     "${cmd[@]}" wrk "${args[@]}" >"$log" 2>&1 &
@@ -289,7 +253,7 @@ run_wrk() {
 
 # --- preparation ---------------------------------------------------------------------------------
 bash scripts/setup.sh --bench >"$OUT/setup.log" 2>&1 || { tail -n 20 "$OUT/setup.log" >&2; die "scripts/setup.sh --bench failed"; }
-for tool in wrk curl taskset ss python3; do command -v "$tool" >/dev/null 2>&1 || die "$tool not found"; done
+need_tools wrk curl taskset ss python3
 [[ -x "$PYTHON" ]] || die "$PYTHON not found (scripts/setup.sh makes the venv with kazoo)"
 [[ "$(nproc)" -ge 2 ]] || die "needs at least 2 CPUs"
 if [[ -z "$ZKGATE_BIN" || -z "$ZK_BENCH_BIN" ]]; then
@@ -310,21 +274,7 @@ if [[ "$(ulimit -n)" != unlimited ]] && (( $(ulimit -n) < PARKED + 1000 )); then
     die "PARKED=$PARKED needs about $((PARKED + 1000)) descriptors in the gateway; the limit is $(ulimit -n)"
 fi
 
-ens_status=0
-bash "$ENSEMBLE" status >"$OUT/ensemble.log" 2>&1 || ens_status=$?
-if [[ "$ens_status" -eq 3 ]]; then
-    STARTED_ENSEMBLE=1
-    bash "$ENSEMBLE" start >>"$OUT/ensemble.log" 2>&1 || die "cannot start the ensemble (see $OUT/ensemble.log)"
-    bash "$ENSEMBLE" wait >>"$OUT/ensemble.log" 2>&1 || die "the ensemble did not come up (see $OUT/ensemble.log)"
-    ensemble_note="started by this script, stopped at the end"
-elif [[ "$ens_status" -eq 0 ]]; then
-    ensemble_note="already running, shared (other work on it shows in the cores columns)"
-else
-    bash "$ENSEMBLE" wait >>"$OUT/ensemble.log" 2>&1 || true
-    bash "$ENSEMBLE" status >>"$OUT/ensemble.log" 2>&1 \
-        || die "the ensemble runs but is not healthy (a member down, or no leader); not touching it: $(tail -n 3 "$OUT/ensemble.log" | tr '\n' ';')"
-    ensemble_note="already running, shared (other work on it shows in the cores columns)"
-fi
+ensemble_up "(other work on it shows in the cores columns)"
 CONNECT_ALL="$(bash "$ENSEMBLE" connect-string)"
 IFS=, read -r -a MEMBERS <<<"$CONNECT_ALL"
 LEADER="$(bash "$ENSEMBLE" leader 2>/dev/null || echo '?')"
@@ -332,9 +282,9 @@ PREFIX="/zk-gateway-$$"
 
 say "== bench/zk-gateway.sh: zkgate's ZooKeeper backend through HTTP, against its peers =="
 say "date:      $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-say "commit:    $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- Sources bench/ZooKeeperBench Package.swift 2>/dev/null || echo ' (with local changes)')"
+say "commit:    $(commit_desc Sources bench/ZooKeeperBench Package.swift)"
 say "cpu:       $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores, shared with the 3 ZooKeeper JVMs; $(ulimit -n) descriptors"
-say "ensemble:  ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?') on $CONNECT_ALL, leader member $LEADER, forceSync=no; $ensemble_note"
+say "ensemble:  ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?') on $CONNECT_ALL, leader member $LEADER, forceSync=no; $ENSEMBLE_NOTE"
 say "zkgate:    $ZKGATE; zk-bench: $ZK_BENCH; wrk $(wrk -v 2>&1 | awk 'NR==1 {print $2}') -t1"
 say "parts:     ${PARTS[*]}; chroots $PREFIX-*"
 say "load:      $(load_line) before the run"
@@ -345,11 +295,7 @@ say "results:   $OUT"
 # =================================================================================================
 declare -A RES=()   # RES[side.C.phase.field] = space-separated values per round
 add() { RES[$1]+="$2 "; }
-med() {
-    local v="${RES[$1]:-}"
-    # shellcheck disable=SC2086  # space-separated numbers
-    if [[ -n "$v" ]]; then median $v; else echo nan; fi
-}
+med() { median_of "${RES[$1]:-}"; }
 span() { # span KEY: "min-max" of the per-round values
     local v="${RES[$1]:-}"
     [[ -n "$v" ]] || { echo -; return; }
@@ -359,13 +305,12 @@ span() { # span KEY: "min-max" of the per-round values
 
 # run_zk_bench C SECONDS MEMBER LOG: one zk-bench run; stores its results unless LOG is a warm-up.
 run_zk_bench() {
-    local c="$1" secs="$2" member="$3" log="$4" pid status=0 i limit phase ops p50 p99 cpu
+    local c="$1" secs="$2" member="$3" log="$4" pid status=0 limit phase ops p50 p99 cpu
     "$ZK_BENCH" --connect "$member" --concurrency "$c" --duration "$secs" --value-size "$VALUE_SIZE" >"$log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
     limit=$((10 * (5 * ${secs%.*} + 60)))
-    for ((i = 0; i < limit; i++)); do is_running "$pid" || break; sleep 0.1; done
-    if is_running "$pid"; then
+    if ! wait_gone "$pid" "$limit"; then
         stop_pid "$pid" 5
         die "zk-bench -C $c hung (output: $log; its base node /zk-bench-$pid is left on the ensemble)"
     fi
@@ -582,7 +527,7 @@ watch_report() {
         n=$((n + 1))
         for word in wchc wchp wchs; do
             f="$OUT/longpoll-$label-member$n-$word.txt"
-            four_letter "$port" "$word" >"$f" || echo "(no answer)" >"$f"
+            ensemble_4lw "$n" "$word" >"$f" || echo "(no answer)" >"$f"
         done
         # wchc: "0x<sid>" then its paths, one per line with a tab; wchp: a path then its sids.
         local wc_paths wp_lines total
@@ -647,7 +592,7 @@ if want longpoll; then
     LP_GW="$GW_PID"
     read -r lp_member lp_local < <(gateway_link "$LP_GW")
     WATCH_SID="$(cons_field "$lp_member" "$lp_local" sid)"
-    say "gateway:   pid $LP_GW, chroot $PREFIX-longpoll, connected to member port $lp_member, session $WATCH_SID"
+    say "gateway:   pid $LP_GW, chroot $PREFIX-longpoll, connected to member port ${MEMBERS[lp_member - 1]##*:}, session $WATCH_SID"
     curl_ok zkgate "200 201" -X PUT -H 'Content-Type: application/json' -d "{\"data\":\"$SMALL_DATA\"}" \
         "http://$HOST:$ZKGW_PORT/v1/nodes/bench/watched?parents=true" >/dev/null
     curl_ok zkgate 200 "http://$HOST:$ZKGW_PORT/v1/nodes/bench/watched" >/dev/null

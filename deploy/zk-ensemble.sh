@@ -21,6 +21,8 @@
 #   kill N           kill -9 member N (1..3): a crash, for fault tests
 #   stop-member N    stop member N gracefully (SIGTERM)
 #   start-member N   start member N again; it keeps its data and rejoins the ensemble
+#   4lw N WORD       print member N's answer to the four-letter word WORD (srvr, cons, wchc, ...);
+#                    exit 1 when nothing listens on its client port
 #   reset            stop, then delete the folder (all data, configs and logs)
 #
 # Environment:
@@ -453,6 +455,13 @@ cmd_stop_member() {
     if stop_member "$n" TERM; then log "member $n: stopped"; else log "member $n: not running"; fi
 }
 
+cmd_4lw() {
+    local n=$1 word=$2
+    check_member "$n"
+    [[ "$word" =~ ^[a-z]{4}$ ]] || die "4lw: WORD must be four lowercase letters (got '$word')"
+    four_letter "$(client_port "$n")" "$word"
+}
+
 cmd_reset() {
     cmd_stop
     if [[ -d "$ENSEMBLE_DIR" ]]; then
@@ -476,6 +485,7 @@ case "$cmd" in
     kill)           cmd_kill "${2:-}" ;;
     start-member)   cmd_start_member "${2:-}" ;;
     stop-member)    cmd_stop_member "${2:-}" ;;
+    4lw)            cmd_4lw "${2:-}" "${3:-}" ;;
     reset)          cmd_reset ;;
     -h|--help|help) usage ;;
     "")             usage >&2; exit 2 ;;
