@@ -7,7 +7,8 @@ import PackageDescription
 //   zkgate → EmbeddedBackend → (Coordination, Storage)
 //   zkgate → ZooKeeperBackend → (Coordination, ZooKeeperClient)
 //   ZooKeeperClient → Reactor: the native ZooKeeper wire protocol (knows nothing of HTTP)
-//   GatewayAPI → (Coordination, JSON)
+//   GatewayAPI → Recipes → (Coordination, JSON): locks, elections, registration, layered config
+//   over any backend
 // HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
 // Release builds drop the runtime exclusivity checks (measured: a few percent of the loop's
 // CPU at 100k req/s); debug builds and the test suite keep them, so violations still surface.
@@ -41,6 +42,7 @@ let package = Package(
         .target(name: "HTTPCore", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "Coordination", swiftSettings: strict),
+        .target(name: "Recipes", dependencies: ["Coordination", "JSON"], swiftSettings: strict),
         .target(name: "ZooKeeperClient", dependencies: ["Reactor", "SystemCalls"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CZKShims", "SystemCalls"], swiftSettings: strict),
         .target(
@@ -57,13 +59,13 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "GatewayAPI",
-            dependencies: ["HTTPServer", "Coordination", "JSON", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HTTPServer", "Coordination", "Recipes", "JSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict, plugins: ["EmbedOpenAPI"]),
         .plugin(name: "EmbedOpenAPI", capability: .buildTool()),
         .executableTarget(
             name: "zkgate",
             dependencies: [
-                "GatewayAPI", "HTTPServer", "EmbeddedBackend", "ZooKeeperBackend", "ZooKeeperClient",
+                "GatewayAPI", "Recipes", "HTTPServer", "EmbeddedBackend", "ZooKeeperBackend", "ZooKeeperClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -75,9 +77,10 @@ let package = Package(
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RecipesTests", dependencies: ["Recipes", "JSON", "Coordination"], swiftSettings: strict),
         .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "ConformanceTests", dependencies: ["Coordination", "EmbeddedBackend", "ZooKeeperBackend", "TestSupport"],
+            name: "ConformanceTests", dependencies: ["Coordination", "Recipes", "EmbeddedBackend", "ZooKeeperBackend", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", "StorageProbe"], swiftSettings: strict),
         .executableTarget(name: "StorageProbe", dependencies: ["Storage"], path: "Tests/StorageProbe", swiftSettings: strict),

@@ -1,4 +1,5 @@
 import Coordination
+import Recipes
 import Reactor
 import Synchronization
 
@@ -10,7 +11,7 @@ import Synchronization
 final class ChangeFanout: Sendable {
     private let targets = Mutex<[(EventLoop, LoopState)]>([])
     let history: Mutex<ChangeHistory>
-    let remote = RemoteWaiters()
+    let remote = ChangeWaiters()
 
     init(historyCapacity: Int, startingAt index: Int64) {
         history = Mutex(ChangeHistory(capacity: historyCapacity, startingAt: index))

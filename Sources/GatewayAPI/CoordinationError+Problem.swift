@@ -2,6 +2,7 @@ import Coordination
 import HTTPCore
 import HTTPServer
 import JSON
+import Recipes
 
 extension CoordinationError {
     /// The one table from coordination errors to HTTP: status, problem type, and whether the
@@ -55,5 +56,38 @@ enum SessionID {
     static func parse(_ text: String) -> Int64? {
         guard text.utf8.count == 16, let value = UInt64(text, radix: 16) else { return nil }
         return Int64(bitPattern: value)
+    }
+}
+
+extension RecipeError {
+    /// The recipes' rows of the table: their own cases, and the coordination errors as above.
+    func problem() -> HTTPResponse {
+        switch self {
+        case .coordination(let error):
+            return error.problem()
+        case .lockHeld(let lock, let holder, let position):
+            return .problem(.conflict, type: "lock-held",
+                detail: "The lock \(lock) was not granted within the wait; the request left the queue.",
+                extra: [("lock", JSONWriter.quoted(lock)), ("holder", holder.map(RecipeJSON.entry) ?? "null"),
+                    ("position", String(position))])
+        case .notHolder(let name, let token):
+            return .problem(.conflict, type: "not-holder", detail: "Token \(token) does not hold \(name).",
+                extra: [("name", JSONWriter.quoted(name)), ("token", String(token))])
+        case .staleFencingToken(let lock, let token):
+            return .problem(.preconditionFailed, type: "fencing-token-stale",
+                detail: "Token \(token) no longer holds the lock \(lock); the write was not applied.",
+                extra: [("lock", JSONWriter.quoted(lock)), ("token", String(token))])
+        case .contenderLost(let name):
+            return .problem(.conflict, type: "contender-lost",
+                detail: "The request's place in \(name) was removed while it waited.",
+                extra: [("name", JSONWriter.quoted(name))])
+        case .layerNotObject(let layer, let detail):
+            return .problem(.unprocessableContent, type: "config-layer-not-object",
+                detail: "The configuration layer \(layer) cannot be merged: \(detail).",
+                extra: [("layer", JSONWriter.quoted(layer.string))])
+        case .invalidName(let name, let reason):
+            return .problem(.badRequest, type: "invalid-name", detail: "Invalid name \"\(name)\": \(reason).",
+                extra: [("name", JSONWriter.quoted(name))])
+        }
     }
 }

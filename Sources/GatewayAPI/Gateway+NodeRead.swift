@@ -98,7 +98,7 @@ extension Gateway {
                     while true {
                         let left = ContinuousClock.now.duration(to: deadline)
                         let leftNs = left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000
-                        let woke = leftNs > 0 ? await fanout.remote.waitForChange(path, timeoutNs: UInt64(leftNs)) : false
+                        let woke = leftNs > 0 ? await fanout.remote.waitForChange(path, after: read.index, timeoutNs: UInt64(leftNs)) : false
                         if let cached = backend.readNow(path, children: view.children) {
                             read = cached
                         } else {

@@ -37,7 +37,7 @@ extension Gateway {
         let createOnly = ifNoneMatch?.wildcard == true
         let state = state(context)
         let current = currentRead(WaitKey(path: path, children: false), state: state, atLeast: 0)
-        return answerLater(context) { [self] in
+        return answerWrite(request, context) { [self] in
             if createOnly {
                 return await create(path, data: body.data, mode: .persistent, parents: parents, status: .created,
                     existsIs: .preconditionFailed)
@@ -98,7 +98,7 @@ extension Gateway {
         if mode.isTTL != (body.ttlMs != nil) {
             return .response(BadRequest(field: "ttl", detail: "ttl is required for ttl modes and allowed only for them.").response)
         }
-        return answerLater(context) { [self] in
+        return answerWrite(request, context) { [self] in
             await create(path, data: body.data, mode: mode, ttlMs: body.ttlMs, session: body.session, parents: parents,
                 status: .created)
         }
@@ -117,7 +117,7 @@ extension Gateway {
         } catch {
             return .response(error.response)
         }
-        return answerLater(context) { [self] in
+        return answerWrite(request, context) { [self] in
             for _ in 0..<3 {
                 var operations: [Operation] = [.delete(path: path, version: Int32(version ?? -1))]
                 if recursive {
@@ -128,7 +128,7 @@ extension Gateway {
                     operations = below.map { .delete(path: $0, version: Operation.anyVersion) } + operations
                 }
                 do throws(MultiFailure) {
-                    let (_, zxid) = try await backend.commit(operations, session: nil)
+                    let (_, zxid) = try await commitFenced(operations, session: nil)
                     return HTTPResponse(status: .noContent, headers: ["Zkgate-Index": String(zxid)])
                 } catch {
                     // A child created meanwhile: list the subtree again.
@@ -161,7 +161,7 @@ extension Gateway {
 
     func set(_ path: ZNodePath, data: [UInt8], version: Int32) async -> HTTPResponse {
         do throws(MultiFailure) {
-            let (results, zxid) = try await backend.commit([.setData(path: path, data: data, version: version)], session: nil)
+            let (results, zxid) = try await commitFenced([.setData(path: path, data: data, version: version)], session: nil)
             guard case .setData(let stat) = results.first else { return Self.unexpected() }
             return NodeRepresentation.response(NodeSnapshot(path: path, data: data, stat: stat), index: zxid,
                 view: NodeView(children: false, encoding: nil, raw: false))
@@ -210,7 +210,7 @@ extension Gateway {
             var operations: [Operation] = missing.map { .create(path: $0, data: [], mode: .persistent) }
             operations.append(.create(path: path, data: data, mode: mode, ttlMs: ttlMs))
             do throws(MultiFailure) {
-                let (results, zxid) = try await backend.commit(operations, session: session)
+                let (results, zxid) = try await commitFenced(operations, session: session)
                 guard case .created(let actual, let stat) = results.last else {
                     return .failure(MultiFailure(index: -1, error: .unavailable("unexpected result")))
                 }
@@ -239,7 +239,7 @@ extension Gateway {
 
     /// A one-request write's failure is that operation's error, without multi details.
     static func singleProblem(_ failure: MultiFailure) -> HTTPResponse {
-        failure.error.problem()
+        fencedProblem(failure) ?? failure.error.problem()
     }
 
     static func unexpected() -> HTTPResponse {

@@ -2,6 +2,7 @@ import Coordination
 import HTTPCore
 import HTTPServer
 import JSON
+import Recipes
 
 extension Gateway {
     /// Session timeouts accepted, in milliseconds.
@@ -10,9 +11,7 @@ extension Gateway {
 
     func addSessionRoutes(to router: inout Router) {
         router.add(.post, "/v1/sessions") { [self] in openSession($0, $1) }
-        router.add(.put, "/v1/sessions/{id}") { [self] request, context in
-            sessionCall(request, context) { (backend, id) throws(CoordinationError) in try await backend.renewSession(id) }
-        }
+        router.add(.put, "/v1/sessions/{id}") { [self] in renewSession($0, $1) }
         router.add(.get, "/v1/sessions/{id}") { [self] request, context in
             sessionCall(request, context) { (backend, id) throws(CoordinationError) in try await backend.session(id) }
         }
@@ -57,14 +56,44 @@ extension Gateway {
 
     func closeSession(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
         guard let id = request.parameter("id").flatMap(SessionID.parse) else { return .response(Self.badSessionID()) }
-        return answerLater(context) { [backend] in
+        return answerLater(context) { [backend, locks] in
             do throws(CoordinationError) {
                 try await backend.closeSession(id)
+                _ = await locks.lost(by: id, ended: true)
                 return HTTPResponse(status: .noContent)
             } catch {
                 return error.problem()
             }
         }
+    }
+
+    /// PUT: renews. The answer lists the locks granted to the session through this replica
+    /// that it has lost since (`lostLocks`); when the session has ended, the 404 lists them all.
+    func renewSession(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
+        guard let id = request.parameter("id").flatMap(SessionID.parse) else { return .response(Self.badSessionID()) }
+        return answerLater(context) { [backend, locks] in
+            do throws(CoordinationError) {
+                let info = try await backend.renewSession(id)
+                return Self.sessionResponse(info, status: .ok, lostLocks: await locks.lost(by: id))
+            } catch {
+                guard case .sessionExpired = error else { return error.problem() }
+                let lost = await locks.lost(by: id, ended: true)
+                return error.problem(extra: [("lostLocks", Self.lostLocksJSON(lost))])
+            }
+        }
+    }
+
+    static func lostLocksJSON(_ lost: [Locks.LockToken]) -> String {
+        var w = JSONWriter()
+        w.beginArray()
+        for lock in lost {
+            w.beginObject()
+            w.key("lock"); w.string(lock.lock)
+            w.key("token"); w.number(lock.token)
+            w.endObject()
+        }
+        w.endArray()
+        return w.string
     }
 
     func sessionCall(
@@ -86,7 +115,7 @@ extension Gateway {
     }
 
     /// `{"id", "ttl", "expiresInMs", "ephemerals"?}`.
-    static func sessionResponse(_ info: SessionInfo, status: HTTPStatus) -> HTTPResponse {
+    static func sessionResponse(_ info: SessionInfo, status: HTTPStatus, lostLocks: [Locks.LockToken]? = nil) -> HTTPResponse {
         var w = JSONWriter()
         w.beginObject()
         w.key("id"); w.string(SessionID.format(info.id))
@@ -97,6 +126,10 @@ extension Gateway {
             w.beginArray()
             for path in ephemerals { w.string(path.string) }
             w.endArray()
+        }
+        if let lostLocks {
+            w.key("lostLocks")
+            w.raw(lostLocksJSON(lostLocks))
         }
         w.endObject()
         var headers: HTTPHeaders = ["Content-Type": "application/json"]

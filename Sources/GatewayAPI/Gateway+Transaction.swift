@@ -22,9 +22,9 @@ extension Gateway {
         } catch {
             return .response(Self.unexpected())
         }
-        return answerLater(context) { [backend] in
+        return answerWrite(request, context) { [self] in
             do throws(MultiFailure) {
-                let (results, zxid) = try await backend.commit(operations, session: session)
+                let (results, zxid) = try await commitFenced(operations, session: session)
                 var w = JSONWriter()
                 w.beginObject()
                 w.key("index"); w.number(zxid)
@@ -52,7 +52,7 @@ extension Gateway {
                 return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json", "Zkgate-Index": String(zxid)],
                     body: w.bytes)
             } catch {
-                return error.problem()
+                return Self.fencedProblem(error) ?? error.problem()
             }
         }
     }

@@ -2,6 +2,8 @@ import Coordination
 import HTTPCore
 import HTTPServer
 import Reactor
+import Recipes
+import Synchronization
 
 /// The HTTP API over a coordination backend: the routes, the per-loop caches and parked
 /// long-polls, and the fan-out of the backend's change batches to the loops.
@@ -17,16 +19,20 @@ public final class Gateway: Sendable {
         public var maxWaitMs: Int64
         /// Change events the watch feed can resume from.
         public var watchHistory: Int
+        /// Where the recipes keep their nodes (Curator's recipes on the same paths coordinate
+        /// with them).
+        public var roots: RecipeRoots
 
         public init(
             debugRoutes: Bool = false, threads: Int = 1, maxParked: Int = 100_000, maxWaitMs: Int64 = 55_000,
-            watchHistory: Int = 16_384
+            watchHistory: Int = 16_384, roots: RecipeRoots = RecipeRoots()
         ) {
             self.debugRoutes = debugRoutes
             self.threads = max(1, threads)
             self.maxParked = max(1, maxParked)
             self.maxWaitMs = max(1, maxWaitMs)
             self.watchHistory = max(1, watchHistory)
+            self.roots = roots
         }
     }
 
@@ -35,19 +41,29 @@ public final class Gateway: Sendable {
     let stats: HTTPServerStats
     let states: [LoopState]
     let fanout: ChangeFanout
+    let locks: Locks
+    let elections: Elections
+    let registry: ServiceRegistry
 
     public init(backend: any CoordinationBackend, options: Options, stats: HTTPServerStats) {
         self.backend = backend
         self.options = options
         self.stats = stats
         let budget = ParkingBudget(capacity: options.maxParked)
-        states = (0..<options.threads).map { _ in LoopState(budget: budget) }
+        states = (0..<options.threads).map { _ in LoopState(budget: budget, configRoot: options.roots.config) }
         // Events before this process started are not in the history: a feed from an older
         // cursor gets 410 and a snapshot.
         let start = backend.feedStartIndex
         let fanout = ChangeFanout(historyCapacity: options.watchHistory, startingAt: start)
         self.fanout = fanout
-        backend.setChangeSink { fanout.publish($0) }
+        locks = Locks(backend: backend, waiters: fanout.remote, root: options.roots.locks)
+        elections = Elections(backend: backend, waiters: fanout.remote, root: options.roots.elections)
+        let registry = ServiceRegistry(backend: backend, root: options.roots.services)
+        self.registry = registry
+        backend.setChangeSink { batch in
+            fanout.publish(batch)
+            registry.observe(batch)
+        }
     }
 
     /// The OpenAPI document served at `/openapi.yaml`.
@@ -70,6 +86,10 @@ public final class Gateway: Sendable {
         addTransactionRoute(to: &router)
         addSessionRoutes(to: &router)
         addWatchRoute(to: &router)
+        addLockRoutes(to: &router)
+        addElectionRoutes(to: &router)
+        addServiceRoutes(to: &router)
+        addConfigRoute(to: &router)
         if options.debugRoutes { DebugRoutes.add(to: &router) }
         return router
     }
@@ -82,10 +102,43 @@ public final class Gateway: Sendable {
         return state
     }
 
+    /// As `answerLater`, for work that waits: when the client goes away the task is cancelled,
+    /// so a recipe can clean up (a lock contender leaves its queue) instead of waiting on; at
+    /// shutdown too, so the wait ends and answers at once.
+    func answerLaterCancellable(_ context: RequestContext, _ work: @escaping @Sendable () async -> HTTPResponse) -> HandlerResult {
+        let box = TaskBox()
+        let deferred = context.deferResponse { reason, _ in
+            _ = reason
+            box.cancel()
+        }
+        box.set(Task { deferred.respond(await work()) })
+        return .deferred
+    }
+
     /// Runs an asynchronous backend call for a parked request and answers with its result.
     func answerLater(_ context: RequestContext, _ work: @escaping @Sendable () async -> HTTPResponse) -> HandlerResult {
         let deferred = context.deferResponse()
         Task { deferred.respond(await work()) }
         return .deferred
+    }
+}
+
+/// A task that may be cancelled before it is stored.
+final class TaskBox: Sendable {
+    private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+
+    func set(_ task: Task<Void, Never>) {
+        let cancelled = state.withLock { s in
+            s.task = task
+            return s.cancelled
+        }
+        if cancelled { task.cancel() }
+    }
+
+    func cancel() {
+        state.withLock { s in
+            s.cancelled = true
+            return s.task
+        }?.cancel()
     }
 }

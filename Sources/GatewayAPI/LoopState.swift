@@ -23,6 +23,13 @@ final class LoopState: @unchecked Sendable {
     private(set) var parking: ParkingLot<WaitKey>?
     /// Watch-feed long-polls, woken with the events of the batch being applied.
     private(set) var feedParking: ParkingLot<FeedKey>?
+    /// Effective-config long-polls, by the config path they merge down to: a change to any
+    /// layer wakes the waiters of every path at or below it.
+    private(set) var configParking: ParkingLot<ZNodePath>?
+    /// Rendered effective configs by path, dropped when any of their layers changes.
+    var configCache: [ZNodePath: ConfigAnswer] = [:]
+    /// The root configuration layer.
+    let configRoot: ZNodePath
     /// The batch `apply` is working through, for feed waiters to render from.
     private(set) var currentBatch: ChangeBatch?
     /// Server-sent-event feeds on this loop.
@@ -43,8 +50,9 @@ final class LoopState: @unchecked Sendable {
         return random &* 0x2545_F491_4F6C_DD1D
     }
 
-    init(budget: ParkingBudget) {
+    init(budget: ParkingBudget, configRoot: ZNodePath) {
         self.budget = budget
+        self.configRoot = configRoot
     }
 
     /// Binds the state to its loop on first use (on that loop's thread).
@@ -54,6 +62,7 @@ final class LoopState: @unchecked Sendable {
         self.loop = loop
         parking = ParkingLot(loop: loop, budget: budget)
         feedParking = ParkingLot(loop: loop, budget: budget)
+        configParking = ParkingLot(loop: loop, budget: budget)
         return true
     }
 
@@ -88,8 +97,10 @@ final class LoopState: @unchecked Sendable {
             // against the backend's fresh state, parked feeds get 410 (their waiters see the
             // resync batch) and streams end, so their clients resume and learn of the gap.
             cache.removeAll()
+            configCache.removeAll()
             parking?.wakeAll()
             feedParking?.wakeAll()
+            configParking?.wakeAll()
             let ended = streams.values.flatMap { $0 }
             streams.removeAll()
             for stream in ended { stream.response.finish() }
@@ -98,8 +109,13 @@ final class LoopState: @unchecked Sendable {
         // The feeds' keys (each event's ancestors) are worked out only when this loop has a
         // feed waiting or streaming: most writes meet none.
         let feedsWaiting = (feedParking?.count ?? 0) > 0 || !streams.isEmpty
+        let configWatched = !configCache.isEmpty || (configParking?.count ?? 0) > 0
         var feeds = Set<FeedKey>()
+        var configChanges: [ZNodePath] = []
         for event in batch.events {
+            if configWatched, event.path == configRoot || configRoot.isAncestor(of: event.path) {
+                configChanges.append(event.path)
+            }
             let data = WaitKey(path: event.path, children: false)
             let children = WaitKey(path: event.path, children: true)
             cache.removeValue(forKey: data)
@@ -116,11 +132,34 @@ final class LoopState: @unchecked Sendable {
                 ancestor = a.parent
             }
         }
+        // After the whole batch has left the cache, so a config renders all of it or none.
+        if !configChanges.isEmpty { applyToConfig(configChanges) }
         for key in feeds {
             feedParking?.wake(key)
             if let subscribers = streams[key] {
                 for stream in subscribers { stream.deliver(batch) }
             }
         }
+    }
+}
+
+extension LoopState {
+    /// A rendered effective config and the change index of its layers.
+    struct ConfigAnswer {
+        var changeIndex: Int64
+        var index: Int64
+        var etag: String
+        var response: HTTPResponse
+    }
+
+    /// Layers at `paths` changed: every config at or below them is stale, and its waiters
+    /// re-check.
+    private func applyToConfig(_ paths: [ZNodePath]) {
+        let affected = { (leaf: ZNodePath) in paths.contains { $0 == leaf || $0.isAncestor(of: leaf) } }
+        if !configCache.isEmpty {
+            for leaf in configCache.keys where affected(leaf) { configCache.removeValue(forKey: leaf) }
+        }
+        guard let configParking, configParking.count > 0 else { return }
+        for leaf in configParking.keys where affected(leaf) { configParking.wake(leaf) }
     }
 }

@@ -59,6 +59,9 @@ final class ParkingLot<Key: Hashable>: @unchecked Sendable {
     private var waiters: [Key: [Waiter]] = [:]
     private(set) var count = 0
 
+    /// The keys with parked waiters (a copy, so waking while iterating is safe).
+    var keys: [Key] { Array(waiters.keys) }
+
     init(loop: EventLoop, budget: ParkingBudget) {
         self.loop = loop
         self.budget = budget

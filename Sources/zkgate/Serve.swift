@@ -11,6 +11,7 @@ import HTTPCore
 import HTTPServer
 import Logging
 import Reactor
+import Recipes
 
 /// `zkgate serve`: runs the gateway until SIGTERM or SIGINT, then shuts down gracefully.
 struct Serve: ParsableCommand {
@@ -68,11 +69,38 @@ struct Serve: ParsableCommand {
     @Option(help: "Change events the watch feed keeps for resuming (older cursors get 410).")
     var watchHistory = 16_384
 
+    @Option(help: "Where locks live (Curator InterProcessMutex paths <root>/<name>).")
+    var lockRoot = "/locks"
+
+    @Option(help: "Where elections live (Curator LeaderLatch paths <root>/<name>).")
+    var electionRoot = "/elections"
+
+    @Option(help: "Curator ServiceDiscovery's base path for registrations.")
+    var serviceRoot = "/services"
+
+    @Option(help: "The root layer of the layered configuration.")
+    var configRoot = "/config"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
     @Flag(help: "Serve /debug routes that exercise deferred and streamed answers.")
     var debugRoutes = false
+
+    /// The recipe roots from their options.
+    ///
+    /// - Throws: `ValidationError` naming the option with a path that is invalid or is `/`.
+    func recipeRoots() throws -> RecipeRoots {
+        func root(_ option: String, _ text: String) throws -> ZNodePath {
+            guard let path = try? ZNodePath(validating: text), !path.isRoot else {
+                throw ValidationError("\(option) must be a ZooKeeper path below /, such as /locks, not '\(text)'.")
+            }
+            return path
+        }
+        return RecipeRoots(
+            locks: try root("--lock-root", lockRoot), elections: try root("--election-root", electionRoot),
+            services: try root("--service-root", serviceRoot), config: try root("--config-root", configRoot))
+    }
 
     func validate() throws {
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be from 1 to 256.") }
@@ -95,6 +123,7 @@ struct Serve: ParsableCommand {
         guard (1_000...3_600_000).contains(zookeeperSessionTimeout) else {
             throw ValidationError("--zookeeper-session-timeout must be from 1000 to 3600000 ms.")
         }
+        _ = try recipeRoots()
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level.") }
         do { _ = try SocketAddress(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
     }
@@ -143,7 +172,7 @@ struct Serve: ParsableCommand {
             backend: store,
             options: .init(
                 debugRoutes: debugRoutes, threads: configuration.threads, maxParked: maxParked,
-                maxWaitMs: Int64(maxWait * 1000), watchHistory: watchHistory),
+                maxWaitMs: Int64(maxWait * 1000), watchHistory: watchHistory, roots: try recipeRoots()),
             stats: stats)
         let router = gateway.router()
         let server: HTTPServer

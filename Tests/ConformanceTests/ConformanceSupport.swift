@@ -1,4 +1,5 @@
 import Coordination
+import Recipes
 import Synchronization
 import TestSupport
 import Testing
@@ -307,7 +308,11 @@ final class ChangeRecorder: Sendable {
             s.problems += problems
             s.delivering = false
         }
+        waiters.publish(batch)
     }
+
+    /// The recipes' waits, fed by this same sink.
+    let waiters = ChangeWaiters()
 
     var problems: [String] { state.withLock { $0.problems } }
 

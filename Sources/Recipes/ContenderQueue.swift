@@ -1,0 +1,109 @@
+import Coordination
+
+/// The queue of contenders under one lock or election node: joining, waiting for the turn
+/// (watching only the predecessor, so a release wakes one waiter, not the herd), leaving, and
+/// describing the queue. Shared by `Locks` and `Elections`, which differ in marker and data.
+struct ContenderQueue: Sendable {
+    let backend: any CoordinationBackend
+    let waiters: ChangeWaiters
+    /// The lock or election node.
+    let directory: ZNodePath
+    /// `lock-` or `latch-`.
+    let marker: String
+    /// The name the API uses, for errors.
+    let name: String
+    /// Reads reflect at least the recipes' own last write.
+    let floor: WriteFloor
+
+    /// The contenders in order, with the index of the read.
+    func members() async throws(RecipeError) -> (queue: [Contender], index: Int64, changeIndex: Int64) {
+        let read: ReadResult
+        do { read = try await backend.readAny(directory, children: true, atLeast: floor.index) } catch { throw error.recipe }
+        return (Contender.queue(read.node?.children ?? [], marker: marker), read.index, read.changeIndex)
+    }
+
+    /// Describes one contender; nil when it is gone.
+    func entry(_ contender: Contender) async throws(RecipeError) -> QueueEntry? {
+        let read: ReadResult
+        do { read = try await backend.readAny(path(of: contender), children: false, atLeast: floor.index) } catch { throw error.recipe }
+        guard let node = read.node else { return nil }
+        return QueueEntry(node: contender.name, token: node.stat.czxid, session: contender.session, data: node.data,
+            createdAt: node.stat.ctime)
+    }
+
+    /// The first contender still present, described.
+    func holder() async throws(RecipeError) -> QueueEntry? {
+        for _ in 0..<4 {
+            guard let first = try await members().queue.first else { return nil }
+            if let entry = try await entry(first) { return entry }
+        }
+        return nil
+    }
+
+    /// The session's contender, if it has one already (a retried request reuses it).
+    func existing(session: Int64) async throws(RecipeError) -> QueueEntry? {
+        guard let mine = try await members().queue.first(where: { $0.session == session }) else { return nil }
+        return try await entry(mine)
+    }
+
+    /// Adds an ephemeral-sequential contender owned by `session`.
+    func join(session: Int64, data: [UInt8]) async throws(RecipeError) -> QueueEntry {
+        let prefix = Contender.prefix(session: session, marker: marker, random: UInt16.random(in: 0...UInt16.max))
+        do {
+            let path = try ZNodePath(validating: directory.string + "/" + prefix, sequential: true)
+            let (actual, stat) = try await backend.createWithContainers(
+                .create(path: path, data: data, mode: .ephemeralSequential), session: session)
+            floor.raise(to: stat.czxid)
+            return QueueEntry(node: actual.name, token: stat.czxid, session: session, data: data, createdAt: stat.ctime)
+        } catch {
+            throw error.recipe
+        }
+    }
+
+    enum Turn {
+        case first
+        /// The wait ended with `position` contenders ahead (1 is next).
+        case waiting(position: Int)
+    }
+
+    /// Waits until `mine` is first, until `deadline`, or until the task is cancelled.
+    ///
+    /// - Throws: `.contenderLost` when the node is gone (its session ended).
+    func waitForTurn(_ mine: String, until deadline: ContinuousClock.Instant) async throws(RecipeError) -> Turn {
+        while true {
+            let (queue, index, _) = try await members()
+            guard let position = queue.firstIndex(where: { $0.name == mine }) else { throw .contenderLost(name: name) }
+            if position == 0 { return .first }
+            let left = ContinuousClock.now.duration(to: deadline)
+            let leftNs = left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000
+            if leftNs <= 0 || Task.isCancelled { return .waiting(position: position) }
+            let predecessor = path(of: queue[position - 1])
+            _ = await waiters.waitForChange([predecessor, path(named: mine)], after: index, timeoutNs: UInt64(leftNs))
+        }
+    }
+
+    /// Removes a contender. A node already gone is not an error; a backend outage is retried
+    /// a few times, since an orphan would block the queue until its session ends.
+    func leave(_ node: String) async throws(RecipeError) {
+        var lastError = CoordinationError.unavailable("no attempt")
+        for attempt in 0..<5 {
+            do throws(MultiFailure) {
+                let (_, zxid) = try await backend.commit([.delete(path: path(named: node), version: Operation.anyVersion)], session: nil)
+                floor.raise(to: zxid)
+                return
+            } catch {
+                if case .noNode = error.error { return }
+                lastError = error.error
+                if attempt < 4 { try? await Task.sleep(nanoseconds: 200_000_000) }
+            }
+        }
+        throw lastError.recipe
+    }
+
+    func path(of contender: Contender) -> ZNodePath { path(named: contender.name) }
+
+    func path(named node: String) -> ZNodePath {
+        // Names come from the backend's own listing or our own create, so they are valid.
+        (try? directory.appending(node)) ?? directory
+    }
+}

@@ -1,0 +1,197 @@
+import Coordination
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Fair locks in Curator InterProcessMutex's layout (`<root>/<name>/_c_<uuid>-lock-<seq>`),
+/// owned by device sessions, with fencing tokens.
+///
+/// The token is the contender node's czxid. A node created later has a larger czxid, and the
+/// holder is always the oldest contender left, so each acquisition of a lock gets a larger
+/// token than every earlier one.
+public final class Locks: Sendable {
+    let backend: any CoordinationBackend
+    let waiters: ChangeWaiters
+    public let root: ZNodePath
+    let floor: WriteFloor
+    static let marker = "lock-"
+    /// The locks granted through this process, by session, so that a renewal can say which
+    /// were lost (a replica that took a session over knows only its own grants).
+    private let granted = Mutex<[Int64: [LockToken]]>([:])
+
+    /// A lock and the token of one acquisition of it.
+    public struct LockToken: Hashable, Sendable {
+        public var lock: String
+        public var token: Int64
+
+        public init(lock: String, token: Int64) {
+            self.lock = lock
+            self.token = token
+        }
+    }
+
+    public init(backend: any CoordinationBackend, waiters: ChangeWaiters, root: ZNodePath, floor: WriteFloor = WriteFloor()) {
+        self.floor = floor
+        self.backend = backend
+        self.waiters = waiters
+        self.root = root
+    }
+
+    /// A granted lock.
+    public struct Grant: Sendable {
+        public var entry: QueueEntry
+        /// When it was granted (ms since the epoch).
+        public var acquiredAt: Int64
+    }
+
+    /// The holder and the waiting queue.
+    public struct State: Sendable {
+        public var holder: QueueEntry?
+        /// The contenders after the holder, in order.
+        public var waiting: [Contender]
+        public var index: Int64
+        /// Moves when the holder or the queue changes.
+        public var changeIndex: Int64
+    }
+
+    /// Acquires `name` for `session`, waiting up to `waitMs` as a fair queue.
+    ///
+    /// The grant is answered only after the session is confirmed alive. A session that already
+    /// holds (or waits for) the lock continues with its contender, so a retried request gets
+    /// the same token.
+    ///
+    /// - Throws: `.lockHeld` when the wait ends first (the contender is removed);
+    ///   `.contenderLost` or `.coordination(.sessionExpired)` when the session ends meanwhile;
+    ///   `.coordination` for backend failures.
+    public func acquire(_ name: String, session: Int64, waitMs: Int64) async throws(RecipeError) -> Grant {
+        let queue = try self.queue(name)
+        let deadline = ContinuousClock.now + .milliseconds(waitMs)
+        let mine: QueueEntry
+        if let existing = try await queue.existing(session: session) {
+            mine = existing
+        } else {
+            mine = try await queue.join(session: session, data: Array("{\"session\":\"\(Self.hex(session))\"}".utf8))
+        }
+        let turn: ContenderQueue.Turn
+        do {
+            turn = try await queue.waitForTurn(mine.node, until: deadline)
+        } catch {
+            if case .contenderLost = error { try? await confirmAlive(session) }
+            throw error
+        }
+        switch turn {
+        case .first:
+            do {
+                try await confirmAlive(session)
+            } catch {
+                try? await queue.leave(mine.node)
+                throw error
+            }
+            granted.withLock { grants in
+                let token = LockToken(lock: name, token: mine.token)
+                if !(grants[session] ?? []).contains(token) { grants[session, default: []].append(token) }
+            }
+            return Grant(entry: mine, acquiredAt: Self.now())
+        case .waiting(let position):
+            // Leave the queue before answering, so no orphan stays behind; the holder is read
+            // after leaving, since it may have changed.
+            try await queue.leave(mine.node)
+            throw .lockHeld(lock: name, holder: try? await queue.holder(), position: position)
+        }
+    }
+
+    /// Releases the lock held with `token`.
+    ///
+    /// - Throws: `.notHolder` when the token does not hold the lock now.
+    public func release(_ name: String, token: Int64) async throws(RecipeError) {
+        let queue = try self.queue(name)
+        guard let holder = try await queue.holder(), holder.token == token else {
+            throw .notHolder(name: name, token: token)
+        }
+        try await queue.leave(holder.node)
+        granted.withLock { grants in
+            for (session, tokens) in grants where tokens.contains(LockToken(lock: name, token: token)) {
+                grants[session] = tokens.filter { $0 != LockToken(lock: name, token: token) }
+                if grants[session]?.isEmpty == true { grants.removeValue(forKey: session) }
+            }
+        }
+    }
+
+    /// The locks granted to `session` through this process that it no longer holds; they are
+    /// forgotten once reported. With `ended`, the session is gone and all of them are lost.
+    public func lost(by session: Int64, ended: Bool = false) async -> [LockToken] {
+        guard let tokens = granted.withLock({ $0[session] }), !tokens.isEmpty else { return [] }
+        var lost: [LockToken] = []
+        for token in tokens {
+            // A read that fails says nothing: the lock is reported at a later renewal.
+            if ended {
+                lost.append(token)
+            } else if let held = try? await stillHeld(token.lock, token: token.token), !held {
+                lost.append(token)
+            }
+        }
+        granted.withLock { grants in
+            let left = (grants[session] ?? []).filter { !lost.contains($0) }
+            grants[session] = left.isEmpty ? nil : left
+        }
+        return lost
+    }
+
+    /// The holder and the queue.
+    public func state(_ name: String) async throws(RecipeError) -> State {
+        let queue = try self.queue(name)
+        for _ in 0..<4 {
+            let (members, index, changeIndex) = try await queue.members()
+            guard let first = members.first else { return State(holder: nil, waiting: [], index: index, changeIndex: changeIndex) }
+            // The holder left between the two reads: list again.
+            guard let holder = try await queue.entry(first) else { continue }
+            return State(holder: holder, waiting: Array(members.dropFirst()), index: index, changeIndex: changeIndex)
+        }
+        throw .coordination(.unavailable("the queue of lock \(name) kept changing"))
+    }
+
+    /// The paths whose changes move `state(name)`, for long-polls.
+    public func watchedPaths(_ name: String) throws(RecipeError) -> Set<ZNodePath> {
+        [try queue(name).directory]
+    }
+
+    /// The check that makes a write conditional on `token` still holding `name`: the holder's
+    /// node must still exist at its version. Lower contenders cannot appear later (sequences
+    /// only grow), so a holder that still exists still holds.
+    ///
+    /// - Throws: `.staleFencingToken` when the token does not hold the lock now.
+    public func fencingCheck(_ name: String, token: Int64) async throws(RecipeError) -> Operation {
+        let queue = try self.queue(name)
+        guard let first = try await queue.members().queue.first else { throw .staleFencingToken(lock: name, token: token) }
+        let read: ReadResult
+        do { read = try await backend.readAny(queue.path(of: first), children: false, atLeast: floor.index) } catch { throw error.recipe }
+        guard let node = read.node, node.stat.czxid == token else { throw .staleFencingToken(lock: name, token: token) }
+        return .check(path: node.path, version: node.stat.version)
+    }
+
+    /// Whether the node holding `token` still exists (for reporting lost locks).
+    public func stillHeld(_ name: String, token: Int64) async throws(RecipeError) -> Bool {
+        try await queue(name).holder()?.token == token
+    }
+
+    func queue(_ name: String) throws(RecipeError) -> ContenderQueue {
+        ContenderQueue(backend: backend, waiters: waiters, directory: try RecipeName.path(name, under: root), marker: Self.marker,
+            name: name, floor: floor)
+    }
+
+    private func confirmAlive(_ session: Int64) async throws(RecipeError) {
+        do { _ = try await backend.session(session) } catch { throw error.recipe }
+    }
+
+    static func hex(_ id: Int64) -> String {
+        let text = String(UInt64(bitPattern: id), radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+
+    static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,68 @@
+import JSON
+
+/// A registered service instance, as Curator ServiceDiscovery stores it: one JSON object per
+/// instance node, with Curator's field names, so either side can read the other's.
+public struct ServiceInstance: Equatable, Sendable {
+    public var name: String
+    public var id: String
+    public var address: String?
+    public var port: Int64?
+    public var sslPort: Int64?
+    /// Any JSON value.
+    public var payload: JSONValue
+    /// When it was registered (ms since the epoch).
+    public var registrationTimeUTC: Int64
+    /// `DYNAMIC` (ephemeral, bound to a session), `STATIC` or `PERMANENT`.
+    public var serviceType: String
+    /// Curator's URI template, passed through.
+    public var uriSpec: JSONValue
+    public var enabled: Bool
+
+    public init(
+        name: String, id: String, address: String?, port: Int64?, sslPort: Int64?, payload: JSONValue,
+        registrationTimeUTC: Int64, serviceType: String = "DYNAMIC", uriSpec: JSONValue = .null, enabled: Bool = true
+    ) {
+        self.name = name
+        self.id = id
+        self.address = address
+        self.port = port
+        self.sslPort = sslPort
+        self.payload = payload
+        self.registrationTimeUTC = registrationTimeUTC
+        self.serviceType = serviceType
+        self.uriSpec = uriSpec
+        self.enabled = enabled
+    }
+
+    /// The JSON object, in Curator's field order.
+    public var json: JSONValue {
+        .object(JSONObject([
+            ("name", .string(name)),
+            ("id", .string(id)),
+            ("address", address.map(JSONValue.string) ?? .null),
+            ("port", port.map(JSONValue.init) ?? .null),
+            ("sslPort", sslPort.map(JSONValue.init) ?? .null),
+            ("payload", payload),
+            ("registrationTimeUTC", JSONValue(registrationTimeUTC)),
+            ("serviceType", .string(serviceType)),
+            ("uriSpec", uriSpec),
+            ("enabled", .bool(enabled)),
+        ]))
+    }
+
+    /// Reads an instance node's data. Unknown fields are ignored and missing ones take
+    /// Curator's defaults, as Curator's own reader does.
+    ///
+    /// - Returns: nil when the data is not a JSON object with string `name` and `id`.
+    public init?(data: [UInt8]) {
+        guard let object = (try? JSONParser.parse(data))?.objectValue,
+            let name = object["name"]?.stringValue, let id = object["id"]?.stringValue
+        else { return nil }
+        self.init(
+            name: name, id: id, address: object["address"]?.stringValue, port: object["port"]?.int64Value,
+            sslPort: object["sslPort"]?.int64Value, payload: object["payload"] ?? .null,
+            registrationTimeUTC: object["registrationTimeUTC"]?.int64Value ?? 0,
+            serviceType: object["serviceType"]?.stringValue ?? "DYNAMIC", uriSpec: object["uriSpec"] ?? .null,
+            enabled: object["enabled"]?.boolValue ?? true)
+    }
+}
