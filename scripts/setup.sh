@@ -28,15 +28,21 @@ cd "$(dirname "$SELF")/.."
 
 # --- package lists ---------------------------------------------------------------------------
 # Build and test: HTTP/2 (nghttp2) and TLS (OpenSSL) headers for the C system-library modules,
-# pkg-config so SwiftPM finds them, curl for end-to-end checks, and a real ZooKeeper 3.8 with
-# its Java runtime for the 3-node test ensemble (deploy/zk-ensemble.sh).
+# pkg-config so SwiftPM finds them, curl for end-to-end checks, a real ZooKeeper 3.8 with
+# its Java runtime for the 3-node test ensemble (deploy/zk-ensemble.sh), and Apache Curator
+# 5.4 with a Java compiler for the interoperability peer (Tests/Interop/curator), which the
+# tests compile on first use.
 BASE_PACKAGES=(
     libnghttp2-dev
     libssl-dev
     pkg-config
     curl
     zookeeper                 # Debian's 3.8.0: the jars and zkCli.sh; its service is not used
-    openjdk-17-jre-headless   # runs ZooKeeper (and later the Curator cross-checks)
+    openjdk-17-jre-headless   # runs ZooKeeper and the Curator peer
+    openjdk-17-jdk-headless   # javac, for the Curator peer
+    libcurator-recipes-java   # InterProcessMutex, LeaderLatch (pulls curator-framework/client, guava)
+    libcurator-discovery-java # ServiceDiscovery (pulls jackson-databind)
+    libslf4j-java             # slf4j-nop.jar: keeps Curator's log off the peer's stdout protocol
 )
 # Later: nghttp2-client (h2 checks). Append it to BASE_PACKAGES.
 
