@@ -26,7 +26,14 @@ extension Gateway {
         let index: Int64?
         let waitMs: Int64?
         let etags: [String]?
+        var minIndex: Int64 = 0
         do throws(BadRequest) {
+            if let text = request.headers["Zkgate-Index"] {
+                guard let value = Int64(text), value >= 0 else {
+                    throw BadRequest(field: "Zkgate-Index", detail: "Zkgate-Index takes the index of an earlier answer, an integer from 0.")
+                }
+                minIndex = value
+            }
             index = try request.integer("index", in: 0...Int64.max)
             waitMs = try Self.waitMs(request, max: options.maxWaitMs)
             etags = try request.headers["If-None-Match"].map { (v) throws(BadRequest) in try ETagList.parse(v, header: "If-None-Match").tags }
@@ -46,15 +53,24 @@ extension Gateway {
             return answer.response
         }
         let state = state(context)
-        guard let answer = configAnswer(name, layers: layers, state: state) else {
+        guard let answer = configAnswer(name, layers: layers, state: state, atLeast: minIndex) else {
             // Some layer is not cached (a remote backend's first read): read and wait in a task.
             let waitNs = UInt64(max(0, waitMs ?? 0)) * 1_000_000
+            let floor = minIndex
             return answerLaterCancellable(context) { [self] in
                 let deadline = ContinuousClock.now + .nanoseconds(Int64(waitNs))
                 do throws(CoordinationError) {
                     while true {
                         var reads: [ReadResult] = []
-                        for layer in layers { reads.append(try await backend.readAny(layer, children: false)) }
+                        for layer in layers {
+                            var read = try await backend.readAny(layer, children: false)
+                            // Read-your-writes: a member behind the client's Zkgate-Index catches up first.
+                            if read.index < floor {
+                                _ = try await backend.sync(layer)
+                                read = try await backend.read(layer, children: false)
+                            }
+                            reads.append(read)
+                        }
                         let answer = Self.renderConfig(name, layers: layers, reads: reads)
                         let left = ContinuousClock.now.duration(to: deadline)
                         let leftNs = left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000
@@ -90,14 +106,15 @@ extension Gateway {
         return .deferred
     }
 
-    /// The effective config from this loop's caches, or nil when a layer is not cached.
-    func configAnswer(_ name: String, layers: [ZNodePath], state: LoopState) -> LoopState.ConfigAnswer? {
+    /// The effective config from this loop's caches, or nil when a layer is not cached (or is
+    /// cached older than `minIndex`, the client's read-your-writes floor).
+    func configAnswer(_ name: String, layers: [ZNodePath], state: LoopState, atLeast minIndex: Int64 = 0) -> LoopState.ConfigAnswer? {
         let leaf = layers[layers.count - 1]
-        if let cached = state.configCache[leaf] { return cached }
+        if let cached = state.configCache[leaf], cached.index >= minIndex || state.appliedIndex >= minIndex { return cached }
         var reads: [ReadResult] = []
         reads.reserveCapacity(layers.count)
         for layer in layers {
-            guard let read = currentRead(WaitKey(path: layer, children: false), state: state, atLeast: 0) else { return nil }
+            guard let read = currentRead(WaitKey(path: layer, children: false), state: state, atLeast: minIndex) else { return nil }
             reads.append(read)
         }
         let answer = Self.renderConfig(name, layers: layers, reads: reads)

@@ -34,8 +34,27 @@ public struct ServiceInstance: Equatable, Sendable {
         self.enabled = enabled
     }
 
-    /// The JSON object, in Curator's field order.
-    public var json: JSONValue {
+    /// The JSON object as the API shows it, in Curator's field order.
+    public var json: JSONValue { object(payload: payload) }
+
+    /// The JSON object as stored, readable by Curator: its serializer types the payload (an
+    /// object carries `@class`, an array is wrapped as `[class, items]`), and without that an
+    /// array payload would make Curator's whole listing of the service fail.
+    public var storedJSON: JSONValue {
+        switch payload {
+        case .object(let members) where members["@class"] == nil:
+            return object(payload: .object(JSONObject([("@class", .string(Self.mapClass))] + members.members.map { ($0.name, $0.value) })))
+        case .array(let items):
+            return object(payload: .array([.string(Self.listClass), .array(items)]))
+        default:
+            return object(payload: payload)
+        }
+    }
+
+    static let mapClass = "java.util.LinkedHashMap"
+    static let listClass = "java.util.ArrayList"
+
+    private func object(payload: JSONValue) -> JSONValue {
         .object(JSONObject([
             ("name", .string(name)),
             ("id", .string(id)),
@@ -51,7 +70,8 @@ public struct ServiceInstance: Equatable, Sendable {
     }
 
     /// Reads an instance node's data. Unknown fields are ignored and missing ones take
-    /// Curator's defaults, as Curator's own reader does.
+    /// Curator's defaults, as Curator's own reader does; the type Curator gives a map or list
+    /// payload is removed (other classes are kept, since they say what the payload is).
     ///
     /// - Returns: nil when the data is not a JSON object with string `name` and `id`.
     public init?(data: [UInt8]) {
@@ -60,9 +80,24 @@ public struct ServiceInstance: Equatable, Sendable {
         else { return nil }
         self.init(
             name: name, id: id, address: object["address"]?.stringValue, port: object["port"]?.int64Value,
-            sslPort: object["sslPort"]?.int64Value, payload: object["payload"] ?? .null,
+            sslPort: object["sslPort"]?.int64Value, payload: Self.untyped(object["payload"] ?? .null),
             registrationTimeUTC: object["registrationTimeUTC"]?.int64Value ?? 0,
             serviceType: object["serviceType"]?.stringValue ?? "DYNAMIC", uriSpec: object["uriSpec"] ?? .null,
             enabled: object["enabled"]?.boolValue ?? true)
+    }
+
+    private static func untyped(_ payload: JSONValue) -> JSONValue {
+        switch payload {
+        case .object(let members):
+            guard let type = members["@class"]?.stringValue, type == mapClass || type == "java.util.HashMap" else { return payload }
+            return .object(JSONObject(members.members.filter { $0.name != "@class" }.map { ($0.name, $0.value) }))
+        case .array(let items):
+            guard items.count == 2, let type = items[0].stringValue, type == listClass, case .array(let list) = items[1] else {
+                return payload
+            }
+            return .array(list)
+        default:
+            return payload
+        }
     }
 }

@@ -36,7 +36,7 @@ public final class ServiceRegistry: Sendable {
     /// - Throws: `.coordination(.sessionExpired)` for an unknown session; `.invalidName`.
     public func register(_ instance: ServiceInstance, session: Int64) async throws(RecipeError) -> (ServiceInstance, Int64) {
         let path = try instancePath(instance.name, instance.id)
-        let data = instance.json.serialized()
+        let data = instance.storedJSON.serialized()
         let zxid = try await put(path, data: data, session: session)
         floor.raise(to: zxid)
         kept.withLock { $0[path] = (session, data) }

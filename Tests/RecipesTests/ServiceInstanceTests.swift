@@ -13,6 +13,32 @@ struct ServiceInstanceTests {
         #expect(ServiceInstance(data: Array(text.utf8)) == instance)
     }
 
+    @Test("stored with the payload typed as Curator types it, and read back untyped")
+    func curatorTyping() throws {
+        func stored(_ payload: JSONValue) -> String {
+            ServiceInstance(name: "a", id: "b", address: nil, port: nil, sslPort: nil, payload: payload, registrationTimeUTC: 0)
+                .storedJSON.objectValue!["payload"]!.jsonText
+        }
+        let map = JSONValue.object(JSONObject([("zone", .string("eu")), ("nested", .object(JSONObject([("x", .null)])))]))
+        #expect(stored(map) == #"{"@class":"java.util.LinkedHashMap","zone":"eu","nested":{"x":null}}"#)
+        #expect(stored(.array([JSONValue(1), JSONValue(2)])) == #"["java.util.ArrayList",[1,2]]"#)
+        #expect(stored(.string("s")) == #""s""#)
+        #expect(stored(.null) == "null")
+        for payload in [map, .array([JSONValue(1)]), .string("s"), JSONValue(7), .null] {
+            let instance = ServiceInstance(name: "a", id: "b", address: nil, port: nil, sslPort: nil, payload: payload,
+                registrationTimeUTC: 0)
+            #expect(ServiceInstance(data: instance.storedJSON.serialized())?.payload == payload)
+        }
+        // Curator's own bytes, as its default serializer writes them (no `enabled`).
+        let curator = #"{"name":"web","id":"i1","address":"10.0.0.7","port":8080,"sslPort":null,"payload":{"@class":"java.util.LinkedHashMap","zone":"eu"},"registrationTimeUTC":1795257573549,"serviceType":"DYNAMIC","uriSpec":null}"#
+        let read = try #require(ServiceInstance(data: Array(curator.utf8)))
+        #expect(read.payload.jsonText == #"{"zone":"eu"}"#)
+        #expect(read.enabled && read.port == 8080 && read.registrationTimeUTC == 1_795_257_573_549)
+        // A class of the registrant's own is kept: it says what the payload is.
+        let custom = #"{"name":"a","id":"b","payload":{"@class":"com.example.Details","k":1}}"#
+        #expect(ServiceInstance(data: Array(custom.utf8))?.payload.objectValue?["@class"] != nil)
+    }
+
     @Test("unknown fields are ignored and missing ones take Curator's defaults")
     func tolerant() throws {
         let read = try #require(ServiceInstance(data: Array(#"{"name":"a","id":"b","extra":[1],"uriSpec":{"parts":[]}}"#.utf8)))
