@@ -132,4 +132,35 @@ struct V1ZooKeeperFaultTests {
         #expect(accepted.status == 200)
         #expect(try client.get("/q").dataText == "3")
     }
+
+    @Test func afterTheGatewaysZooKeeperSessionIsLostRegistrationsHealAndLocksAreReportedLost() throws {
+        try EnsembleScript.run("wait")
+        let chroot = "/zkgate-e2e-heal-\(UInt32.random(in: 0...UInt32.max))"
+        let server = try V1Server(["--zookeeper", V1ZooKeeper.connectString! + chroot, "--zookeeper-session-timeout", "4000"])
+        defer { V1ZooKeeper.cleanup(chroot) }
+        defer { server.stop() }
+        let client = try server.connect(timeout: 60)
+        let session = try client.openSession(ttl: 120_000)
+        let granted = try client.acquire("held", session: session)
+        let token = try #require(granted.token)
+        #expect(try client.recipe("PUT", "/v1/services/api/dev1", ["session": session, "address": "10.0.0.1", "port": 80]).status == 200)
+
+        // Frozen past its ZooKeeper session timeout, the gateway loses that session and every
+        // ephemeral it owned; the device session (a record in ZooKeeper) outlives it.
+        kill(server.pid, SIGSTOP)
+        sleepSeconds(9)
+        kill(server.pid, SIGCONT)
+        let healed = eventually(timeout: 40, every: 0.2) {
+            let seen = try? V1ZooKeeper.kazoo("print('yes' if zk.exists(root + '/services/api/dev1') else 'no')", root: chroot)
+            return seen?.trimmingCharacters(in: .whitespacesAndNewlines) == "yes"
+        }
+        #expect(healed, "the registration was written again; zkgate's log:\n\(server.process.stderr.text.suffix(3000))")
+        let listed = try client.request("GET", "/v1/services/api")
+        #expect((listed.object["instances"] as? [[String: Any]])?.first?["id"] as? String == "dev1", "\(listed)")
+        let renewed = try client.request("PUT", "/v1/sessions/\(session)")
+        #expect(renewed.status == 200, "\(renewed)")
+        let lost = renewed.object["lostLocks"] as? [[String: Any]]
+        #expect(lost?.count == 1 && intValue(lost?.first?["token"]) == token, "the lock went with the gateway's session: \(renewed.bodyText)")
+        #expect(try client.request("GET", "/v1/locks/held").holder == nil)
+    }
 }
