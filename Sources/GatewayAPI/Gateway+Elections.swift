@@ -69,14 +69,7 @@ extension Gateway {
     func resign(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
         let name = request.parameter("path") ?? ""
         let token: Int64
-        do throws(BadRequest) {
-            guard let value = try request.integer("token", in: 0...Int64.max) else {
-                throw BadRequest(field: "token", detail: "token is required: the token the campaign returned.")
-            }
-            token = value
-        } catch {
-            return .response(error.response)
-        }
+        do { token = try request.token() } catch { return .response(error.response) }
         return answerLater(context) { [elections] in
             do throws(RecipeError) {
                 try await elections.resign(name, token: token)

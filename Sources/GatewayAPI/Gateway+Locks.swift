@@ -72,14 +72,7 @@ extension Gateway {
     func releaseLock(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
         let name = request.parameter("path") ?? ""
         let token: Int64
-        do throws(BadRequest) {
-            guard let value = try request.integer("token", in: 0...Int64.max) else {
-                throw BadRequest(field: "token", detail: "token is required: the fencing token the acquire returned.")
-            }
-            token = value
-        } catch {
-            return .response(error.response)
-        }
+        do { token = try request.token() } catch { return .response(error.response) }
         return answerLater(context) { [locks] in
             do throws(RecipeError) {
                 try await locks.release(name, token: token)

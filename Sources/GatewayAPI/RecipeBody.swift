@@ -64,3 +64,13 @@ struct RecipeBody {
         return n
     }
 }
+
+extension HTTPRequest {
+    /// The required `?token=`: the token an acquire or a campaign answered.
+    func token() throws(BadRequest) -> Int64 {
+        guard let token = try integer("token", in: 0...Int64.max) else {
+            throw BadRequest(field: "token", detail: "token is required: the token the acquire or campaign answered.")
+        }
+        return token
+    }
+}

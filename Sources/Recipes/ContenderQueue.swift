@@ -31,13 +31,20 @@ struct ContenderQueue: Sendable {
             createdAt: node.stat.ctime)
     }
 
+    /// The queue with its first contender described (nil when the queue is empty).
+    func head() async throws(RecipeError) -> (first: QueueEntry?, queue: [Contender], index: Int64, changeIndex: Int64) {
+        for _ in 0..<4 {
+            let (queue, index, changeIndex) = try await members()
+            guard let first = queue.first else { return (nil, queue, index, changeIndex) }
+            // The first one left between the two reads: list again.
+            if let entry = try await entry(first) { return (entry, queue, index, changeIndex) }
+        }
+        throw .coordination(.unavailable("the queue of \(name) kept changing"))
+    }
+
     /// The first contender still present, described.
     func holder() async throws(RecipeError) -> QueueEntry? {
-        for _ in 0..<4 {
-            guard let first = try await members().queue.first else { return nil }
-            if let entry = try await entry(first) { return entry }
-        }
-        return nil
+        try await head().first
     }
 
     /// The session's contender, if it has one already (a retried request reuses it).
@@ -105,5 +112,23 @@ struct ContenderQueue: Sendable {
     func path(named node: String) -> ZNodePath {
         // Names come from the backend's own listing or our own create, so they are valid.
         (try? directory.appending(node)) ?? directory
+    }
+}
+
+/// The contender queues of one recipe family (locks or elections): where they live, their
+/// marker, and what their reads and waits go through.
+struct ContenderQueues: Sendable {
+    let backend: any CoordinationBackend
+    let waiters: ChangeWaiters
+    let root: ZNodePath
+    let marker: String
+    let floor: WriteFloor
+
+    /// The queue of `name` below the root.
+    ///
+    /// - Throws: `.invalidName` when the name cannot be a path.
+    func queue(_ name: String) throws(RecipeError) -> ContenderQueue {
+        ContenderQueue(backend: backend, waiters: waiters, directory: try RecipeName.path(name, under: root), marker: marker,
+            name: name, floor: floor)
     }
 }

@@ -6,17 +6,11 @@ import Coordination
 /// Unlike a lock's contender, a candidate stays in the running after its wait ends, until it
 /// resigns or its session ends.
 public final class Elections: Sendable {
-    let backend: any CoordinationBackend
-    let waiters: ChangeWaiters
-    public let root: ZNodePath
-    let floor: WriteFloor
-    static let marker = "latch-"
+    let queues: ContenderQueues
+    public var root: ZNodePath { queues.root }
 
     public init(backend: any CoordinationBackend, waiters: ChangeWaiters, root: ZNodePath, floor: WriteFloor = WriteFloor()) {
-        self.floor = floor
-        self.backend = backend
-        self.waiters = waiters
-        self.root = root
+        queues = ContenderQueues(backend: backend, waiters: waiters, root: root, marker: "latch-", floor: floor)
     }
 
     /// Where a campaign stands when its call returns.
@@ -43,7 +37,7 @@ public final class Elections: Sendable {
     /// - Throws: `.contenderLost` or `.coordination(.sessionExpired)` when the session ends;
     ///   `.coordination` for backend failures.
     public func campaign(_ name: String, session: Int64, value: [UInt8], waitMs: Int64) async throws(RecipeError) -> Standing {
-        let queue = try self.queue(name)
+        let queue = try queues.queue(name)
         let deadline = ContinuousClock.now + .milliseconds(waitMs)
         let mine: QueueEntry
         if let existing = try await queue.existing(session: session) {
@@ -53,7 +47,7 @@ public final class Elections: Sendable {
         }
         switch try await queue.waitForTurn(mine.node, until: deadline) {
         case .first:
-            do { _ = try await backend.session(session) } catch { throw error.recipe }
+            do { _ = try await queues.backend.session(session) } catch { throw error.recipe }
             return Standing(candidate: mine, position: 0, leader: mine)
         case .waiting(let position):
             return Standing(candidate: mine, position: position, leader: try? await queue.holder())
@@ -64,7 +58,7 @@ public final class Elections: Sendable {
     ///
     /// - Throws: `.notHolder` when no candidate has that token.
     public func resign(_ name: String, token: Int64) async throws(RecipeError) {
-        let queue = try self.queue(name)
+        let queue = try queues.queue(name)
         for contender in try await queue.members().queue {
             guard let entry = try await queue.entry(contender), entry.token == token else { continue }
             try await queue.leave(entry.node)
@@ -75,23 +69,13 @@ public final class Elections: Sendable {
 
     /// The leader and the number of candidates.
     public func state(_ name: String) async throws(RecipeError) -> State {
-        let queue = try self.queue(name)
-        for _ in 0..<4 {
-            let (members, index, changeIndex) = try await queue.members()
-            guard let first = members.first else { return State(leader: nil, candidates: 0, index: index, changeIndex: changeIndex) }
-            guard let leader = try await queue.entry(first) else { continue }
-            return State(leader: leader, candidates: members.count, index: index, changeIndex: max(changeIndex, leader.token))
-        }
-        throw .coordination(.unavailable("the candidates of election \(name) kept changing"))
+        let (leader, members, index, changeIndex) = try await queues.queue(name).head()
+        return State(leader: leader, candidates: members.count, index: index, changeIndex: changeIndex)
     }
 
     /// The paths whose changes move `state(name)`, for long-polls.
     public func watchedPaths(_ name: String) throws(RecipeError) -> Set<ZNodePath> {
-        [try queue(name).directory]
+        [try queues.queue(name).directory]
     }
 
-    func queue(_ name: String) throws(RecipeError) -> ContenderQueue {
-        ContenderQueue(backend: backend, waiters: waiters, directory: try RecipeName.path(name, under: root),
-            marker: Self.marker, name: name, floor: floor)
-    }
 }

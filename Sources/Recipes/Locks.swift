@@ -11,11 +11,9 @@ import Glibc
 /// holder is always the oldest contender left, so each acquisition of a lock gets a larger
 /// token than every earlier one.
 public final class Locks: Sendable {
-    let backend: any CoordinationBackend
-    let waiters: ChangeWaiters
-    public let root: ZNodePath
-    let floor: WriteFloor
-    static let marker = "lock-"
+    let queues: ContenderQueues
+    public var root: ZNodePath { queues.root }
+    var backend: any CoordinationBackend { queues.backend }
     /// The locks granted through this process, by session, so that a renewal can say which
     /// were lost (a replica that took a session over knows only its own grants).
     private let granted = Mutex<[Int64: [LockToken]]>([:])
@@ -32,10 +30,7 @@ public final class Locks: Sendable {
     }
 
     public init(backend: any CoordinationBackend, waiters: ChangeWaiters, root: ZNodePath, floor: WriteFloor = WriteFloor()) {
-        self.floor = floor
-        self.backend = backend
-        self.waiters = waiters
-        self.root = root
+        queues = ContenderQueues(backend: backend, waiters: waiters, root: root, marker: "lock-", floor: floor)
     }
 
     /// A granted lock.
@@ -65,7 +60,7 @@ public final class Locks: Sendable {
     ///   `.contenderLost` or `.coordination(.sessionExpired)` when the session ends meanwhile;
     ///   `.coordination` for backend failures.
     public func acquire(_ name: String, session: Int64, waitMs: Int64) async throws(RecipeError) -> Grant {
-        let queue = try self.queue(name)
+        let queue = try queues.queue(name)
         let deadline = ContinuousClock.now + .milliseconds(waitMs)
         let mine: QueueEntry
         if let existing = try await queue.existing(session: session) {
@@ -105,7 +100,7 @@ public final class Locks: Sendable {
     ///
     /// - Throws: `.notHolder` when the token does not hold the lock now.
     public func release(_ name: String, token: Int64) async throws(RecipeError) {
-        let queue = try self.queue(name)
+        let queue = try queues.queue(name)
         guard let holder = try await queue.holder(), holder.token == token else {
             throw .notHolder(name: name, token: token)
         }
@@ -140,20 +135,13 @@ public final class Locks: Sendable {
 
     /// The holder and the queue.
     public func state(_ name: String) async throws(RecipeError) -> State {
-        let queue = try self.queue(name)
-        for _ in 0..<4 {
-            let (members, index, changeIndex) = try await queue.members()
-            guard let first = members.first else { return State(holder: nil, waiting: [], index: index, changeIndex: changeIndex) }
-            // The holder left between the two reads: list again.
-            guard let holder = try await queue.entry(first) else { continue }
-            return State(holder: holder, waiting: Array(members.dropFirst()), index: index, changeIndex: changeIndex)
-        }
-        throw .coordination(.unavailable("the queue of lock \(name) kept changing"))
+        let (holder, members, index, changeIndex) = try await queues.queue(name).head()
+        return State(holder: holder, waiting: Array(members.dropFirst()), index: index, changeIndex: changeIndex)
     }
 
     /// The paths whose changes move `state(name)`, for long-polls.
     public func watchedPaths(_ name: String) throws(RecipeError) -> Set<ZNodePath> {
-        [try queue(name).directory]
+        [try queues.queue(name).directory]
     }
 
     /// The check that makes a write conditional on `token` still holding `name`: the holder's
@@ -162,23 +150,19 @@ public final class Locks: Sendable {
     ///
     /// - Throws: `.staleFencingToken` when the token does not hold the lock now.
     public func fencingCheck(_ name: String, token: Int64) async throws(RecipeError) -> Operation {
-        let queue = try self.queue(name)
+        let queue = try queues.queue(name)
         guard let first = try await queue.members().queue.first else { throw .staleFencingToken(lock: name, token: token) }
         let read: ReadResult
-        do { read = try await backend.readAny(queue.path(of: first), children: false, atLeast: floor.index) } catch { throw error.recipe }
+        do { read = try await backend.readAny(queue.path(of: first), children: false, atLeast: queues.floor.index) } catch { throw error.recipe }
         guard let node = read.node, node.stat.czxid == token else { throw .staleFencingToken(lock: name, token: token) }
         return .check(path: node.path, version: node.stat.version)
     }
 
     /// Whether the node holding `token` still exists (for reporting lost locks).
     public func stillHeld(_ name: String, token: Int64) async throws(RecipeError) -> Bool {
-        try await queue(name).holder()?.token == token
+        try await queues.queue(name).holder()?.token == token
     }
 
-    func queue(_ name: String) throws(RecipeError) -> ContenderQueue {
-        ContenderQueue(backend: backend, waiters: waiters, directory: try RecipeName.path(name, under: root), marker: Self.marker,
-            name: name, floor: floor)
-    }
 
     private func confirmAlive(_ session: Int64) async throws(RecipeError) {
         do { _ = try await backend.session(session) } catch { throw error.recipe }

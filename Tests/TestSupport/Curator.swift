@@ -180,7 +180,10 @@ public enum Curator {
             let argv = Curator.jvmOptions + ["-cp", classpath, "CuratorPeer", connectString,
                                              "--stop-file", stopPath, "--watch-pid", String(getpid())] + arguments
             do {
-                pid = try spawnToFiles(Curator.java, argv, stdout: stdoutPath, stderr: stderrPath)
+                // Java decodes its arguments in the locale's charset, and under the C locale
+                // (usual for test runs) anything beyond ASCII in a payload or id would be "?".
+                pid = try spawnToFiles(Curator.java, argv, stdout: stdoutPath, stderr: stderrPath,
+                                       environment: ["LC_ALL": "C.UTF-8"])
             } catch {
                 try? FileManager.default.removeItem(atPath: directory)
                 throw error
@@ -294,61 +297,6 @@ public enum Curator {
             }
         }
     }
-}
-
-// MARK: Spawning
-
-/// glibc's `posix_spawn_file_actions_addclosefrom_np`, looked up at run time as in Spawn.swift:
-/// a JVM must not inherit other tests' sockets and pipes and keep them open.
-private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-private let addCloseFrom: AddCloseFrom? = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
-    else { return nil }
-    return unsafeBitCast(symbol, to: AddCloseFrom.self)
-}()
-
-/// Starts `path` with stdin from /dev/null, stdout and stderr appended to files (the same
-/// file for both is fine), default signal handling, a UTF-8 locale and no other inherited
-/// descriptors.
-private func spawnToFiles(_ path: String, _ arguments: [String], stdout: String, stderr: String) throws -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    if stderr == stdout {
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    } else {
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    }
-    _ = addCloseFrom?(&actions, 3)
-
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for s in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGXFSZ] { sigaddset(&defaults, s) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-    // Java decodes its arguments in the locale's charset, and under the C locale (usual for
-    // test runs) anything beyond ASCII in a payload or id would arrive as "?".
-    var environment = ProcessInfo.processInfo.environment
-    environment["LC_ALL"] = "C.UTF-8"
-    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-        argv.forEach { free($0) }
-        envp.forEach { free($0) }
-    }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-    guard rc == 0 else { throw ZKGateProcessError.spawnFailed(rc) }
-    return pid
 }
 
 /// Waits for `pid` to end; SIGKILLs it after `timeout`. nil only if it was not our child.

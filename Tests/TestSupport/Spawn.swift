@@ -27,12 +27,49 @@ private let addCloseFrom: AddCloseFrom? = {
 public func spawnChild(_ path: String, _ arguments: [String]) throws -> SpawnedChild {
     let (outRead, outWrite) = try makePipe()
     let (errRead, errWrite) = try makePipe()
+    defer {
+        close(outWrite)
+        close(errWrite)
+    }
+    do {
+        let pid = try spawnProcess(path, arguments) { actions in
+            posix_spawn_file_actions_adddup2(&actions, outWrite, 1)
+            posix_spawn_file_actions_adddup2(&actions, errWrite, 2)
+        }
+        return SpawnedChild(pid: pid, stdout: outRead, stderr: errRead)
+    } catch {
+        close(outRead)
+        close(errRead)
+        throw error
+    }
+}
+
+/// Starts `path` with stdin from /dev/null, stdout and stderr appended to files (the same
+/// file for both is fine), and `environment` over the test process's own.
+public func spawnToFiles(
+    _ path: String, _ arguments: [String], stdout: String, stderr: String, environment: [String: String] = [:]
+) throws -> pid_t {
+    try spawnProcess(path, arguments, environment: environment) { actions in
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        if stderr == stdout {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        }
+    }
+}
+
+/// posix_spawn with stdin from /dev/null, the outputs `redirect` sets up, default signal
+/// handling, an empty signal mask and no other inherited descriptors.
+private func spawnProcess(
+    _ path: String, _ arguments: [String], environment overrides: [String: String] = [:],
+    redirect: (inout posix_spawn_file_actions_t) -> Void
+) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, outWrite, 1)
-    posix_spawn_file_actions_adddup2(&actions, errWrite, 2)
+    redirect(&actions)
     _ = addCloseFrom?(&actions, 3)
 
     // The test runner may block or ignore signals; children must start with defaults (the
@@ -49,23 +86,17 @@ public func spawnChild(_ path: String, _ arguments: [String]) throws -> SpawnedC
     posix_spawnattr_setsigdefault(&attributes, &defaults)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
+    let environment = ProcessInfo.processInfo.environment.merging(overrides) { $1 }
     let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-    let envp: [UnsafeMutablePointer<CChar>?] =
-        ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
         argv.forEach { free($0) }
         envp.forEach { free($0) }
     }
     var pid: pid_t = 0
     let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-    close(outWrite)
-    close(errWrite)
-    guard rc == 0 else {
-        close(outRead)
-        close(errRead)
-        throw ZKGateProcessError.spawnFailed(rc)
-    }
-    return SpawnedChild(pid: pid, stdout: outRead, stderr: errRead)
+    guard rc == 0 else { throw ZKGateProcessError.spawnFailed(rc) }
+    return pid
 }
 
 private func makePipe() throws -> (read: Int32, write: Int32) {
