@@ -47,10 +47,13 @@ struct ContenderQueue: Sendable {
         try await head().first
     }
 
-    /// The session's contender, if it has one already (a retried request reuses it).
-    func existing(session: Int64) async throws(RecipeError) -> QueueEntry? {
-        guard let mine = try await members().queue.first(where: { $0.session == session }) else { return nil }
-        return try await entry(mine)
+    /// The session's contender: the one it has already (a retried request reuses it), or a
+    /// new one holding `data`.
+    func enter(session: Int64, data: [UInt8]) async throws(RecipeError) -> QueueEntry {
+        if let mine = try await members().queue.first(where: { $0.session == session }), let entry = try await entry(mine) {
+            return entry
+        }
+        return try await join(session: session, data: data)
     }
 
     /// Adds an ephemeral-sequential contender owned by `session`.

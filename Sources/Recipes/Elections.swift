@@ -39,12 +39,7 @@ public final class Elections: Sendable {
     public func campaign(_ name: String, session: Int64, value: [UInt8], waitMs: Int64) async throws(RecipeError) -> Standing {
         let queue = try queues.queue(name)
         let deadline = ContinuousClock.now + .milliseconds(waitMs)
-        let mine: QueueEntry
-        if let existing = try await queue.existing(session: session) {
-            mine = existing
-        } else {
-            mine = try await queue.join(session: session, data: value)
-        }
+        let mine = try await queue.enter(session: session, data: value)
         switch try await queue.waitForTurn(mine.node, until: deadline) {
         case .first:
             do { _ = try await queues.backend.session(session) } catch { throw error.recipe }

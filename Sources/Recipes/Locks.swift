@@ -62,12 +62,7 @@ public final class Locks: Sendable {
     public func acquire(_ name: String, session: Int64, waitMs: Int64) async throws(RecipeError) -> Grant {
         let queue = try queues.queue(name)
         let deadline = ContinuousClock.now + .milliseconds(waitMs)
-        let mine: QueueEntry
-        if let existing = try await queue.existing(session: session) {
-            mine = existing
-        } else {
-            mine = try await queue.join(session: session, data: Array("{\"session\":\"\(Self.hex(session))\"}".utf8))
-        }
+        let mine = try await queue.enter(session: session, data: Array("{\"session\":\"\(Self.hex(session))\"}".utf8))
         let turn: ContenderQueue.Turn
         do {
             turn = try await queue.waitForTurn(mine.node, until: deadline)
