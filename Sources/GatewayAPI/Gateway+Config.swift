@@ -17,9 +17,10 @@ extension Gateway {
     /// 10,000 devices waiting on one config cost one wake-up pass, not a task each.
     func getConfig(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
         let name = request.parameter("path") ?? ""
-        let layers: [ZNodePath]
+        let root = options.roots.config
+        let leaf: ZNodePath
         do {
-            layers = try ConfigLayers.paths(name, under: options.roots.config)
+            leaf = try ConfigLayers.leaf(name, under: root)
         } catch {
             return .response(error.problem())
         }
@@ -40,7 +41,6 @@ extension Gateway {
         } catch {
             return .response(error.response)
         }
-        let leaf = layers[layers.count - 1]
         let changed: @Sendable (LoopState.ConfigAnswer) -> Bool = { answer in
             if let index { return answer.changeIndex > index }
             if let etags { return !etags.contains(answer.etag) }
@@ -53,7 +53,8 @@ extension Gateway {
             return answer.response
         }
         let state = state(context)
-        guard let answer = configAnswer(name, layers: layers, state: state, atLeast: minIndex) else {
+        guard let answer = configAnswer(name, leaf: leaf, state: state, atLeast: minIndex) else {
+            let layers = ConfigLayers.paths(to: leaf, under: root)
             // Some layer is not cached (a remote backend's first read): read and wait in a task.
             let waitNs = UInt64(max(0, waitMs ?? 0)) * 1_000_000
             let floor = minIndex
@@ -89,7 +90,7 @@ extension Gateway {
         guard let parking = state.configParking else { return .response(render(answer, true)) }
         let deadline = context.loop.now + UInt64(Self.jittered(waitMs, state: state)) * 1_000_000
         let parked = parking.park(leaf, context: context, deadline: deadline) { [self] wake in
-            guard let now = configAnswer(name, layers: layers, state: state) else {
+            guard let now = configAnswer(name, leaf: leaf, state: state) else {
                 // A layer left the caches: answer from the last known state rather than guess.
                 if case .changed = wake { return nil }
                 return render(answer, false)
@@ -108,9 +109,10 @@ extension Gateway {
 
     /// The effective config from this loop's caches, or nil when a layer is not cached (or is
     /// cached older than `minIndex`, the client's read-your-writes floor).
-    func configAnswer(_ name: String, layers: [ZNodePath], state: LoopState, atLeast minIndex: Int64 = 0) -> LoopState.ConfigAnswer? {
-        let leaf = layers[layers.count - 1]
+    func configAnswer(_ name: String, leaf: ZNodePath, state: LoopState, atLeast minIndex: Int64 = 0) -> LoopState.ConfigAnswer? {
+        // The hot path: a cached answer, with no layer list built.
         if let cached = state.configCache[leaf], cached.index >= minIndex || state.appliedIndex >= minIndex { return cached }
+        let layers = ConfigLayers.paths(to: leaf, under: options.roots.config)
         var reads: [ReadResult] = []
         reads.reserveCapacity(layers.count)
         for layer in layers {

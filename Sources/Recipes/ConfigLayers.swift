@@ -9,7 +9,18 @@ public enum ConfigLayers {
     ///
     /// - Throws: `.invalidName` for a name that is not a path.
     public static func paths(_ name: String, under root: ZNodePath) throws(RecipeError) -> [ZNodePath] {
-        let leaf = name.isEmpty ? root : try RecipeName.path(name, under: root)
+        paths(to: try leaf(name, under: root), under: root)
+    }
+
+    /// The config path for `name`: the root itself for the empty name.
+    ///
+    /// - Throws: `.invalidName` for a name that is not a path.
+    public static func leaf(_ name: String, under root: ZNodePath) throws(RecipeError) -> ZNodePath {
+        name.isEmpty ? root : try RecipeName.path(name, under: root)
+    }
+
+    /// The layer paths from `root` down to `leaf` (which is `root` or below it).
+    public static func paths(to leaf: ZNodePath, under root: ZNodePath) -> [ZNodePath] {
         var paths: [ZNodePath] = []
         var current: ZNodePath? = leaf
         while let path = current {
