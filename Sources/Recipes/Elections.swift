@@ -49,12 +49,13 @@ public final class Elections: Sendable {
         }
     }
 
-    /// Withdraws the candidacy with `token`, leader or not.
+    /// Withdraws the candidacy with `token`, leader or not. Only device sessions' candidacies
+    /// can be withdrawn here: another client's (Curator's) latch would not learn of it.
     ///
-    /// - Throws: `.notHolder` when no candidate has that token.
+    /// - Throws: `.notHolder` when no device session's candidate has that token.
     public func resign(_ name: String, token: Int64) async throws(RecipeError) {
         let queue = try queues.queue(name)
-        for contender in try await queue.members().queue {
+        for contender in try await queue.members().queue where contender.session != nil {
             guard let entry = try await queue.entry(contender), entry.token == token else { continue }
             try await queue.leave(entry.node)
             return

@@ -91,12 +91,14 @@ public final class Locks: Sendable {
         }
     }
 
-    /// Releases the lock held with `token`.
+    /// Releases the lock held with `token`. Only a device session's hold can be released
+    /// here: another client's (Curator's) holder would go on believing it holds.
     ///
-    /// - Throws: `.notHolder` when the token does not hold the lock now.
+    /// - Throws: `.notHolder` when the token does not hold the lock now, or is not a device
+    ///   session's.
     public func release(_ name: String, token: Int64) async throws(RecipeError) {
         let queue = try queues.queue(name)
-        guard let holder = try await queue.holder(), holder.token == token else {
+        guard let holder = try await queue.holder(), holder.token == token, holder.session != nil else {
             throw .notHolder(name: name, token: token)
         }
         try await queue.leave(holder.node)

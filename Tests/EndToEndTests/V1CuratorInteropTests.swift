@@ -32,6 +32,7 @@ struct V1CuratorInteropTests {
         expectProblem(refused, status: 409, type: "lock-held")
         let shown = try client.request("GET", "/v1/locks/shared")
         #expect(intValue(shown.holder?["token"]) == curatorToken)
+        expectProblem(try client.request("DELETE", "/v1/locks/shared?token=\(curatorToken)"), status: 409, type: "not-holder")
         #expect(shown.holder?["session"] is NSNull, "a Curator holder has no zkgate session: \(shown.bodyText)")
         #expect(shown.holder?["node"] as? String == held[1])
 
