@@ -21,7 +21,7 @@ extension CoordinationBackend {
     /// ancestor created or removed by someone else meanwhile is retried, not reported.
     func createWithContainers(_ create: Operation, session: Int64?) async throws(CoordinationError) -> (ZNodePath, Stat) {
         var missing: [ZNodePath] = []
-        for _ in 0..<8 {
+        for _ in 0..<16 {
             let operations = missing.map { Operation.create(path: $0, data: [], mode: .container) } + [create]
             do throws(MultiFailure) {
                 let (results, _) = try await commit(operations, session: session)
@@ -32,10 +32,13 @@ extension CoordinationBackend {
             } catch {
                 switch error.error {
                 case .noNode:
-                    // A parent is missing (or a container was reaped meanwhile): list them again.
+                    // A parent is missing, or a container was reaped meanwhile. Reads can lag the
+                    // state the create failed against (the embedded store reads durable state),
+                    // so they cannot tell which: create every ancestor, and let the ones that
+                    // exist fail the multi one by one (`.nodeExists` below drops them).
                     missing = []
                     var ancestor = create.path.parent
-                    while let a = ancestor, !a.isRoot, (try? await readAny(a, children: false))?.node == nil {
+                    while let a = ancestor, !a.isRoot {
                         missing.insert(a, at: 0)
                         ancestor = a.parent
                     }

@@ -14,9 +14,15 @@ public final class Locks: Sendable {
     let queues: ContenderQueues
     public var root: ZNodePath { queues.root }
     var backend: any CoordinationBackend { queues.backend }
-    /// The locks granted through this process, by session, so that a renewal can say which
+    /// The locks granted through this process, by session, with their nodes: a retried
+    /// acquire and a release then need no listing of the queue, and a renewal can say which
     /// were lost (a replica that took a session over knows only its own grants).
-    private let granted = Mutex<[Int64: [LockToken]]>([:])
+    private let granted = Mutex<[Int64: [Held]]>([:])
+
+    private struct Held: Sendable {
+        var token: LockToken
+        var node: String
+    }
 
     /// A lock and the token of one acquisition of it.
     public struct LockToken: Hashable, Sendable {
@@ -53,8 +59,8 @@ public final class Locks: Sendable {
     /// Acquires `name` for `session`, waiting up to `waitMs` as a fair queue.
     ///
     /// The grant is answered only after the session is confirmed alive. A session that already
-    /// holds (or waits for) the lock continues with its contender, so a retried request gets
-    /// the same token.
+    /// holds the lock through this process gets the same grant again (a retried request whose
+    /// answer was lost); otherwise it joins the queue, which costs one create and one listing.
     ///
     /// - Throws: `.lockHeld` when the wait ends first (the contender is removed);
     ///   `.contenderLost` or `.coordination(.sessionExpired)` when the session ends meanwhile;
@@ -62,12 +68,19 @@ public final class Locks: Sendable {
     public func acquire(_ name: String, session: Int64, waitMs: Int64) async throws(RecipeError) -> Grant {
         let queue = try queues.queue(name)
         let deadline = ContinuousClock.now + .milliseconds(waitMs)
-        let mine = try await queue.enter(session: session, data: Array("{\"session\":\"\(Self.hex(session))\"}".utf8))
+        if let held = granted.withLock({ $0[session]?.first { $0.token.lock == name } }),
+            let entry = try await queue.entry(Contender(name: held.node, marker: "lock-", session: session))
+        {
+            try await confirmAlive(session)
+            return Grant(entry: entry, acquiredAt: Self.now())
+        }
+        let mine = try await queue.join(session: session, data: Array("{\"session\":\"\(Self.hex(session))\"}".utf8))
         let turn: ContenderQueue.Turn
         do {
             turn = try await queue.waitForTurn(mine.node, until: deadline)
         } catch {
-            if case .contenderLost = error { try? await confirmAlive(session) }
+            // A session that ended is the better answer than the node it took with it.
+            if case .contenderLost = error { try await confirmAlive(session) }
             throw error
         }
         switch turn {
@@ -78,10 +91,7 @@ public final class Locks: Sendable {
                 try? await queue.leave(mine.node)
                 throw error
             }
-            granted.withLock { grants in
-                let token = LockToken(lock: name, token: mine.token)
-                if !(grants[session] ?? []).contains(token) { grants[session, default: []].append(token) }
-            }
+            granted.withLock { $0[session, default: []].append(Held(token: LockToken(lock: name, token: mine.token), node: mine.node)) }
             return Grant(entry: mine, acquiredAt: Self.now())
         case .waiting(let position):
             // Leave the queue before answering, so no orphan stays behind; the holder is read
@@ -98,33 +108,61 @@ public final class Locks: Sendable {
     ///   session's.
     public func release(_ name: String, token: Int64) async throws(RecipeError) {
         let queue = try queues.queue(name)
+        let key = LockToken(lock: name, token: token)
+        let node: String
+        if let held = forget(key) {
+            // Granted here: a node this process granted holds until it is deleted, so it is
+            // deleted by name, with no listing. Gone already means the lock was lost.
+            node = held.node
+            do throws(MultiFailure) {
+                let (_, zxid) = try await backend.commit(
+                    [.delete(path: queue.path(named: node), version: Operation.anyVersion)], session: nil)
+                queues.floor.raise(to: zxid)
+            } catch {
+                if case .noNode = error.error { throw .notHolder(name: name, token: token) }
+                granted.withLock { $0[held.session, default: []].append(Held(token: key, node: node)) }
+                throw error.error.recipe
+            }
+            return
+        }
         guard let holder = try await queue.holder(), holder.token == token, holder.session != nil else {
             throw .notHolder(name: name, token: token)
         }
         try await queue.leave(holder.node)
+    }
+
+    /// Removes a grant from the ledger, returning it with its session.
+    private func forget(_ key: LockToken) -> (node: String, session: Int64)? {
         granted.withLock { grants in
-            for (session, tokens) in grants where tokens.contains(LockToken(lock: name, token: token)) {
-                grants[session] = tokens.filter { $0 != LockToken(lock: name, token: token) }
-                if grants[session]?.isEmpty == true { grants.removeValue(forKey: session) }
+            for (session, held) in grants {
+                guard let i = held.firstIndex(where: { $0.token == key }) else { continue }
+                let node = held[i].node
+                grants[session]!.remove(at: i)
+                if grants[session]!.isEmpty { grants.removeValue(forKey: session) }
+                return (node, session)
             }
+            return nil
         }
     }
 
     /// The locks granted to `session` through this process that it no longer holds; they are
     /// forgotten once reported. With `ended`, the session is gone and all of them are lost.
     public func lost(by session: Int64, ended: Bool = false) async -> [LockToken] {
-        guard let tokens = granted.withLock({ $0[session] }), !tokens.isEmpty else { return [] }
+        guard let held = granted.withLock({ $0[session] }), !held.isEmpty else { return [] }
         var lost: [LockToken] = []
-        for token in tokens {
+        for grant in held {
             // A read that fails says nothing: the lock is reported at a later renewal.
             if ended {
-                lost.append(token)
-            } else if let held = try? await stillHeld(token.lock, token: token.token), !held {
-                lost.append(token)
+                lost.append(grant.token)
+            } else if let queue = try? queues.queue(grant.token.lock),
+                let read = try? await backend.readAny(queue.path(named: grant.node), children: false, atLeast: queues.floor.index),
+                read.node?.stat.czxid != grant.token.token
+            {
+                lost.append(grant.token)
             }
         }
         granted.withLock { grants in
-            let left = (grants[session] ?? []).filter { !lost.contains($0) }
+            let left = (grants[session] ?? []).filter { !lost.contains($0.token) }
             grants[session] = left.isEmpty ? nil : left
         }
         return lost
@@ -153,11 +191,6 @@ public final class Locks: Sendable {
         do { read = try await backend.readAny(queue.path(of: first), children: false, atLeast: queues.floor.index) } catch { throw error.recipe }
         guard let node = read.node, node.stat.czxid == token else { throw .staleFencingToken(lock: name, token: token) }
         return .check(path: node.path, version: node.stat.version)
-    }
-
-    /// Whether the node holding `token` still exists (for reporting lost locks).
-    public func stillHeld(_ name: String, token: Int64) async throws(RecipeError) -> Bool {
-        try await queues.queue(name).holder()?.token == token
     }
 
 

@@ -41,6 +41,28 @@ struct RecipeConformanceTests {
         }
     }
 
+    @Test("acquire and release cycles keep working while the emptied lock node is swept as a container",
+          arguments: ConformanceBackends.all.filter { $0.capabilities.cleanupWithinSeconds != nil })
+    func cyclesAcrossContainerSweeps(_ factory: any BackendFactory) async throws {
+        try await withHarness(factory, "lock-sweep") { h in
+            let locks = try locks(h)
+            let session = try await h.openSession().id
+            // Each release empties the lock's container; a sweep may remove it between a
+            // release and the next acquire, and that create must make it again.
+            let until = ContinuousClock.now + .seconds(h.capabilities.cleanupWithinSeconds! + 1)
+            var cycles = 0
+            var last: Int64 = 0
+            while ContinuousClock.now < until {
+                let grant = try await locks.acquire("sweep", session: session, waitMs: 0)
+                #expect(grant.entry.token > last)
+                last = grant.entry.token
+                try await locks.release("sweep", token: grant.entry.token)
+                cycles += 1
+            }
+            #expect(cycles > 10)
+        }
+    }
+
     @Test("a wait that ends leaves the queue: 409 with the holder and position, no orphan", arguments: ConformanceBackends.all)
     func timeoutLeavesNoOrphan(_ factory: any BackendFactory) async throws {
         try await withHarness(factory, "lock-timeout") { h in
