@@ -11,15 +11,26 @@ extension EventLoop {
     ///
     /// Costs one lock round-trip and, only when the loop may be asleep, one eventfd write.
     public func execute(_ job: @escaping @Sendable () -> Void) {
+        if enqueue(job) { wake() }
+    }
+
+    /// Adds `job` to the inbox without waking the loop; returns whether the caller must then
+    /// call `wake()`. Lets a caller that enqueues under a lock of its own make the eventfd
+    /// write after releasing it, so other threads do not queue on that lock behind a syscall.
+    public func enqueue(_ job: @escaping @Sendable () -> Void) -> Bool {
         inbox.withLock { $0.append(job) }
-        wakeUp()
+        // Only the first producer after a drain pays for the write.
+        return !wakePending.exchange(true, ordering: .acquiringAndReleasing)
+    }
+
+    /// Wakes the loop after `enqueue` answered true.
+    public func wake() {
+        var one: UInt64 = 1
+        _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
     }
 
     func wakeUp() {
-        // Only the first producer after a drain pays for the write.
-        if wakePending.exchange(true, ordering: .acquiringAndReleasing) { return }
-        var one: UInt64 = 1
-        _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
+        if !wakePending.exchange(true, ordering: .acquiringAndReleasing) { wake() }
     }
 
     func drainWakeFD() {

@@ -183,12 +183,17 @@ public final class ZooKeeperClient: Sendable {
 
     /// Runs `job` on the loop, or `fallback` here when the loop has been stopped by `close()`.
     func onLoop(else fallback: () -> Void, _ job: @escaping @Sendable () -> Void) {
-        let queued = stopped.withLock { stopped -> Bool in
-            if stopped { return false }
-            loop.execute(job)
-            return true
+        // Enqueued under the lock, so no job lands after the loop's stop job; the wake-up
+        // write happens after it, so concurrent callers do not wait on a syscall.
+        let queued = stopped.withLock { stopped -> Bool? in
+            if stopped { return nil }
+            return loop.enqueue(job)
         }
-        if !queued { fallback() }
+        switch queued {
+        case nil: fallback()
+        case true?: loop.wake()
+        case false?: break
+        }
     }
 
     /// Sends one request and waits for its reply.
