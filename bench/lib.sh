@@ -5,7 +5,8 @@
 #   output       say, sayf, die
 #   processes    PIDS, is_running, wait_gone, stop_pid, forget_pid, cleanup (the EXIT trap)
 #   servers      need_tools, build_release, port_busy, curl_ok, stop_zkgate; nginx:
-#                write_nginx_conf, launch_nginx, stop_nginx
+#                write_nginx_conf, launch_nginx, stop_nginx; gateways on either backend:
+#                start_gateway, stop_gateway, wait_readyz
 #   ensemble     the ZooKeeper test ensemble of deploy/zk-ensemble.sh (ENSEMBLE): ensemble_up
 #                (start one or share a healthy one), ensemble_down (stop it if ensemble_up
 #                started it), ensemble_4lw (a member's answer to a four-letter word)
@@ -183,6 +184,55 @@ stop_zkgate() {
         say "warning: zkgate exited with status $STOP_STATUS on SIGTERM (expected 0)"
     fi
     ZK_PID=""
+}
+
+# --- gateways on either backend (bench/zk-gateway.sh, bench/recipes.sh) ------------------------
+# wait_readyz NAME PID PORT LOG SECONDS: until /readyz answers ready: a ZooKeeper-backed gateway
+# is alive (/healthz) before its backend serves.
+wait_readyz() {
+    local name="$1" pid="$2" port="$3" log="$4" secs="$5" i
+    for ((i = 0; i < secs * 10; i++)); do
+        is_running "$pid" || { tail -n 20 "$log" >&2; die "$name exited during startup (log: $log)"; }
+        [[ "$(curl -fsS --max-time 1 "http://$HOST:$port/readyz" 2>/dev/null || true)" == *ready* ]] && return 0
+        sleep 0.1
+    done
+    tail -n 20 "$log" >&2
+    die "$name did not become ready on port $port within $secs s (log: $log)"
+}
+
+# start_gateway TAG PORT BACKEND [PIN [THREADS]]: a zkgate (ZKGATE) with the access log off,
+# long-polls of up to 55 s and, when GATEWAY_MAX_PARKED is set, that many of them; its output in
+# OUT/zkgate-TAG.log; waited for until ready (GATEWAY_READY_SECONDS). BACKEND is
+# "zk:CONNECT/CHROOT" or "embedded" (a --data-dir in TMP). Sets GW_PID. A zk: backend's chroot
+# goes into CHROOTS before the gateway starts, so that a script deleting its chroots at the end
+# has it even when the start fails.
+GW_PID=""
+CHROOTS=()
+GATEWAY_MAX_PARKED=""
+GATEWAY_READY_SECONDS=20
+start_gateway() {
+    local tag="$1" port="$2" backend="$3" pin="${4:-}" threads="${5:-}" args cmd=()
+    port_busy "$port" && die "port $port is already in use"
+    args=(serve --listen "$HOST:$port" --access-log off --max-wait 55)
+    [[ -n "$GATEWAY_MAX_PARKED" ]] && args+=(--max-parked "$GATEWAY_MAX_PARKED")
+    [[ -n "$threads" ]] && args+=(--threads "$threads")
+    if [[ "$backend" == embedded ]]; then
+        args+=(--data-dir "$TMP/data-$tag")
+    else
+        args+=(--zookeeper "${backend#zk:}")
+        CHROOTS+=("/${backend#*/}")
+    fi
+    [[ -n "$pin" ]] && cmd=(taskset -c "$pin")
+    "${cmd[@]}" "$ZKGATE" "${args[@]}" >"$OUT/zkgate-$tag.log" 2>&1 &
+    GW_PID=$!
+    PIDS+=("$GW_PID")
+    wait_readyz "zkgate ($tag)" "$GW_PID" "$port" "$OUT/zkgate-$tag.log" "$GATEWAY_READY_SECONDS"
+}
+
+# stop_gateway PID: a gateway that start_gateway started; a clean stop exits 0.
+stop_gateway() {
+    stop_pid "$1" 20
+    [[ "$STOP_STATUS" -eq 0 ]] || say "warning: zkgate $1 exited with status $STOP_STATUS on SIGTERM (expected 0)"
 }
 
 # --- the ZooKeeper test ensemble (deploy/zk-ensemble.sh) --------------------------------------

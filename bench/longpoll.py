@@ -148,17 +148,338 @@ def percentile(sorted_values: list, p: float) -> float:
     return sorted_values[int(rank) - 1]
 
 
-# --- worker: holds its share of the long-polls -------------------------------------------------
-CONNECTING, HEAD, PARKED, ANSWER, DONE = range(5)
+# --- worker processes and their coordinator (bench/recipes/config_fanout.py uses them too) -----
+# OPENING: the request is sent but the connection is not parked yet (etcd: the watch's head is
+# still to come; config_fanout: the first GET's answer, which gives the index to wait on).
+CONNECTING, OPENING, PARKED, ANSWER, DONE = range(5)
 
 
-class Poller:
+class Conn:
+    """One connection of a worker; ts is the kernel's receive time of its answer's first bytes."""
     __slots__ = ("sock", "state", "buf", "ts")
 
     def __init__(self, sock):
         self.sock, self.state, self.buf, self.ts = sock, CONNECTING, b"", 0
 
 
+def kernel_ts(anc) -> int:
+    """The SO_TIMESTAMPNS time in recvmsg's ancillary data, ns since the epoch; 0 when absent."""
+    for level, kind, value in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+            sec, nsec = struct.unpack("qq", value[:16])
+            return sec * 1_000_000_000 + nsec
+    return 0
+
+
+def bound_socket(source: str) -> socket.socket:
+    """A non-blocking socket bound to source, its port left to connect() (IP_BIND_ADDRESS_NO_PORT:
+    the ephemeral ports are counted per destination), with receive timestamps on."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    s.setsockopt(socket.SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    s.bind((source, 0))
+    return s
+
+
+class WorkerConns:
+    """A worker's connections to host:port on one epoll selector, and the failures it reports."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.sel = selectors.EpollSelector()
+        self.conns = []
+        self.errors, self.first_error, self.early, self.wrong = 0, "", 0, 0
+
+    def fail(self, c, why: str):
+        self.errors += 1
+        self.first_error = self.first_error or why
+        try:
+            self.sel.unregister(c.sock)
+        except (KeyError, ValueError):
+            pass
+        c.sock.close()
+        c.state = DONE
+
+    def connect(self, c) -> bool:
+        """Starts c's connect; False when it failed at once."""
+        self.conns.append(c)
+        err = c.sock.connect_ex((self.host, self.port))
+        if err not in (0, 115):   # 115: EINPROGRESS
+            self.fail(c, f"connect: {os.strerror(err)}")
+            return False
+        self.sel.register(c.sock, selectors.EVENT_WRITE, c)
+        return True
+
+    def connected(self, c) -> bool:
+        """After c's connect completed: False when it failed."""
+        err = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            self.fail(c, f"connect: {os.strerror(err)}")
+        return not err
+
+    def recv(self, c, closed: str):
+        """What arrived on c before the write; None when c failed (closed: the reason if the
+        server closed it)."""
+        try:
+            data = c.sock.recv(65536)
+        except OSError as e:
+            self.fail(c, f"recv: {e}")
+            return None
+        if not data:
+            self.fail(c, closed)
+            return None
+        return data
+
+    def early_answer(self, c):
+        """c was answered while parked, before the write (the answer is in c.buf)."""
+        self.early += 1
+        self.fail(c, "answered before the write: " + c.buf.split(b"\r\n")[0].decode("latin-1"))
+
+    def park(self, count: int, timeout: float, open_conn, send_first, opening,
+             closed: str = "closed by the server while parking"):
+        """Phase 1: opens count connections (open_conn(k) makes the k-th, k from 0), with at most
+        MAX_CONNECTING not parked yet at a time. Once one is connected, send_first(c) sends its
+        request and gives its next state: PARKED, or OPENING while it awaits a first answer;
+        then opening(c) is called as bytes arrive in c.buf and gives True once c is parked, False
+        when it failed, None while it waits. Prints the parked line; returns how many were
+        parked, None when timeout passed first."""
+        opened = parked = busy = 0
+        deadline = time.monotonic() + timeout
+        while parked + self.errors < count:
+            while busy < MAX_CONNECTING and opened < count:
+                c = open_conn(opened)
+                opened += 1
+                if self.connect(c):
+                    busy += 1
+            if time.monotonic() > deadline:
+                print(f"worker: only {parked} of {count} parked in {timeout} s", file=sys.stderr)
+                return None
+            for key, _ in self.sel.select(timeout=1):
+                c = key.data
+                if c.state == CONNECTING:
+                    if not self.connected(c):
+                        busy -= 1
+                        continue
+                    state = send_first(c)
+                    self.sel.modify(c.sock, selectors.EVENT_READ, c)
+                    c.state = state
+                    if state == PARKED:
+                        busy -= 1
+                        parked += 1
+                    continue
+                was_opening = c.state == OPENING
+                data = self.recv(c, closed)
+                if data is None:
+                    busy -= was_opening
+                    continue
+                c.buf += data
+                if not was_opening:   # parked: an answer before the write
+                    self.early_answer(c)
+                    continue
+                done = opening(c)
+                if done is not None:
+                    busy -= 1
+                    parked += done
+        print(f"parked {parked} errors {self.errors} early {self.early}", flush=True)
+        if self.errors:
+            print(f"worker: first error: {self.first_error}", file=sys.stderr, flush=True)
+        return parked
+
+    def collect(self, parked: int, complete, correct):
+        """Phase 2: every parked connection's answer, the kernel's receive time of its first
+        bytes, whether correct(buf) holds for it once complete(buf) (or the server closed the
+        connection); then the result line. stdin says when to give up ("stop" or EOF)."""
+        sel = self.sel
+        sel.register(sys.stdin.fileno(), selectors.EVENT_READ, None)
+        answered = 0
+        waiting = parked
+        anc_size = socket.CMSG_SPACE(16)
+        kernel = 0
+        stop = False
+        while answered < waiting and not stop:
+            for key, _ in sel.select():
+                c = key.data
+                if c is None:
+                    os.read(sys.stdin.fileno(), 4096)
+                    stop = True
+                    continue
+                try:
+                    data, anc, _, _ = c.sock.recvmsg(65536, anc_size)
+                except OSError as e:
+                    waiting -= 1
+                    self.fail(c, f"recv: {e}")
+                    continue
+                if c.state == PARKED and data:
+                    ts = kernel_ts(anc)
+                    if ts:
+                        kernel += 1
+                    c.ts = ts or time.time_ns()
+                    c.state = ANSWER
+                c.buf += data
+                if not data or complete(c.buf):
+                    if not data and c.state == PARKED:
+                        waiting -= 1
+                        self.fail(c, "closed by the server without an answer")
+                        continue
+                    if not correct(c.buf):
+                        self.wrong += 1
+                        self.first_error = self.first_error or ("wrong answer: " + c.buf[:200].decode("latin-1"))
+                    answered += 1
+                    sel.unregister(c.sock)
+                    c.sock.close()
+                    c.state = DONE
+        stamps = [c.ts for c in self.conns if c.ts]
+        print("result " + json.dumps({
+            "answered": answered, "errors": self.errors, "early": self.early, "wrong": self.wrong,
+            "kernel_ts": kernel, "first_error": self.first_error, "ts": stamps,
+        }), flush=True)
+
+
+def add_worker_args(ap: argparse.ArgumentParser, timeout: float):
+    """The options Workers reads, and those its workers are started with."""
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--pid", type=int, help="server pid, for VmRSS")
+    ap.add_argument("--procs", type=int, default=4)
+    ap.add_argument("--sources", default="127.0.0.2-127.0.0.9")
+    ap.add_argument("--wait", default="55s", help="zkgate long-poll wait")
+    ap.add_argument("--settle", type=float, default=2.0, help="seconds before each RSS reading")
+    ap.add_argument("--timeout", type=float, default=timeout, help="seconds for each phase")
+    # worker-only
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--expect", help=argparse.SUPPRESS)
+
+
+class Workers:
+    """n connections shared by --procs worker processes (a script with --worker), on a server
+    whose parked-request gauge and RSS are measured around them. Each worker prints "parked ..."
+    once its share is parked and "result {...}" once the answers are in; "stop" on its stdin
+    makes it report what it has. name prefixes the error messages; args holds add_worker_args'
+    options."""
+
+    def __init__(self, name: str, args, n: int, gauge: str):
+        self.name, self.args, self.n, self.gauge = name, args, n, gauge
+        self.procs = []
+        hard = raise_nofile()
+        self.per_proc = -(-n // args.procs)
+        if self.per_proc + 64 > hard:
+            sys.exit(f"{name}: {self.per_proc} sockets per worker exceed the descriptor limit {hard}; raise --procs")
+
+    def measure_before(self) -> int:
+        """The gauge's start and, --settle seconds later, the server's RSS (KiB)."""
+        self.base = metric(self.args.host, self.args.port, self.gauge)
+        time.sleep(self.args.settle)
+        self.rss_before = rss_kb(self.args.pid)
+        return self.rss_before
+
+    def start(self, cmds: list):
+        self.started = time.monotonic()
+        self.procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE) for cmd in cmds]
+
+    def read_lines(self, prefix: str, timeout: float) -> list:
+        """One line starting with prefix from every worker (None for a worker that gave none)."""
+        sel = selectors.DefaultSelector()
+        bufs = {}
+        for w in self.procs:
+            sel.register(w.stdout, selectors.EVENT_READ, w)
+            bufs[w] = b""
+        lines = {}
+        end = time.monotonic() + timeout
+        while len(lines) < len(self.procs) and time.monotonic() < end:
+            for key, _ in sel.select(timeout=max(0.0, end - time.monotonic())):
+                w = key.data
+                data = os.read(w.stdout.fileno(), 1 << 20)
+                if not data:
+                    sel.unregister(w.stdout)
+                    lines.setdefault(w, None)
+                    continue
+                bufs[w] += data
+                while b"\n" in bufs[w] and w not in lines:
+                    line, _, bufs[w] = bufs[w].partition(b"\n")
+                    if line.startswith(prefix.encode()):
+                        lines[w] = line.decode()
+                        sel.unregister(w.stdout)
+        sel.close()
+        return [lines.get(w) for w in self.procs]
+
+    def stop(self):
+        for w in self.procs:
+            if w.poll() is None:
+                w.kill()
+            w.wait()
+
+    def fail(self, message: str):
+        self.stop()
+        sys.exit(f"{self.name}: {message}")
+
+    def await_parked(self, exact: bool = True):
+        """Until every worker has parked its share and the gauge is n above its start (at least n
+        unless exact), then --settle seconds; sets park_seconds, rss_after, gauge_after (above
+        the start) and per_parked (bytes of RSS per parked request). Exits when that fails."""
+        n, timeout = self.n, self.args.timeout
+        lines = self.read_lines("parked", timeout + 5)
+        if any(line is None for line in lines):
+            self.fail("a worker failed while parking (see its error above)")
+        counts = [tuple(int(x) for x in line.split()[1::2]) for line in lines]
+        parked = sum(c[0] for c in counts)
+        bad = sum(c[1] + c[2] for c in counts)
+        if bad or parked != n:
+            self.fail(f"{parked} of {n} parked, {bad} failed or answered early")
+        end = time.monotonic() + timeout
+        while True:
+            value = metric(self.args.host, self.args.port, self.gauge) - self.base
+            if value == n or (not exact and value >= n):
+                break
+            if time.monotonic() > end:
+                self.fail(f"{self.gauge} is {value:.0f} above its start, not {n}, after {timeout} s")
+            time.sleep(0.1)
+        self.park_seconds = time.monotonic() - self.started
+        time.sleep(self.args.settle)
+        self.rss_after = rss_kb(self.args.pid)
+        self.gauge_after = metric(self.args.host, self.args.port, self.gauge) - self.base
+        self.per_parked = (self.rss_after - self.rss_before) * 1024 / n
+
+    def results(self) -> dict:
+        """The workers' result lines merged (ts ascending, missing: never answered); the workers
+        are stopped after."""
+        lines = self.read_lines("result", self.args.timeout)
+        if any(line is None for line in lines):
+            for w in self.procs:     # give up: the workers report what they have
+                try:
+                    w.stdin.write(b"stop\n")
+                    w.stdin.flush()
+                except OSError:
+                    pass
+            late = self.read_lines("result", 10)
+            lines = [a or b for a, b in zip(lines, late)]
+        self.stop()
+        results = [json.loads(line.split(" ", 1)[1]) for line in lines if line]
+        got = {k: sum(r[k] for r in results) for k in ("answered", "wrong", "errors", "kernel_ts")}
+        got["ts"] = sorted(ts for r in results for ts in r["ts"])
+        got["first_error"] = next((r["first_error"] for r in results if r["first_error"]), "")
+        got["missing"] = self.n - got["answered"]
+        return got
+
+    def failed(self, got: dict) -> bool:
+        """Whether any answer was missing, wrong or failed (then says so on stderr)."""
+        if not (got["missing"] or got["wrong"] or got["errors"]):
+            return False
+        print(f"{self.name}: {got['missing']} missing, {got['wrong']} wrong, {got['errors']} failed; "
+              f"first: {got['first_error']}", file=sys.stderr, flush=True)
+        return True
+
+    def result_figures(self, got: dict, put_ms: float, lat: list) -> str:
+        """The RESULT line's figures both scripts report: memory, times, answers, fan-out."""
+        p50, p99, pmax = percentile(lat, 50), percentile(lat, 99), (lat[-1] if lat else float("nan"))
+        return (f"rss_before_kb={self.rss_before} rss_after_kb={self.rss_after} "
+                f"bytes_per_parked={self.per_parked:.0f} park_s={self.park_seconds:.1f} put_ms={put_ms:.2f} "
+                f"answered={got['answered']} missing={got['missing']} wrong={got['wrong']} errors={got['errors']} "
+                f"p50_ms={p50:.2f} p99_ms={p99:.2f} max_ms={pmax:.2f}")
+
+
+# --- worker: holds its share of the long-polls -------------------------------------------------
 def answer_complete(buf: bytes, chunked: bool) -> bool:
     if chunked:
         return buf.endswith(b"0\r\n\r\n")
@@ -175,147 +496,35 @@ def worker(args) -> int:
     request = request_bytes("GET", args.host, args.port, args.target)
     etcd = args.server == "etcd"
     expect = args.expect.encode()
-    sel = selectors.EpollSelector()
-    out = sys.stdout
-    errors, first_error = 0, ""
-    early = wrong = 0
-    pollers = []
+    wc = WorkerConns(args.host, args.port)
 
-    def fail(p, why):
-        nonlocal errors, first_error
-        errors += 1
-        first_error = first_error or why
-        try:
-            sel.unregister(p.sock)
-        except (KeyError, ValueError):
-            pass
-        p.sock.close()
-        p.state = DONE
+    def send_first(p):
+        p.sock.send(request)   # ~120 bytes: the socket buffer takes it whole
+        return OPENING if etcd else PARKED   # etcd: not parked until it answers the head
 
-    # Phase 1: connect, send, (etcd) read the watch's head. PARKED when done.
-    opened = parked = connecting = 0
-    deadline = time.monotonic() + args.timeout
-    while parked + errors < args.count:
-        while connecting < MAX_CONNECTING and opened < args.count:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setblocking(False)
-            s.setsockopt(socket.SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1)
-            s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-            s.bind((sources[(args.offset + opened) % len(sources)], 0))
-            p = Poller(s)
-            pollers.append(p)
-            opened += 1
-            connecting += 1
-            err = s.connect_ex((args.host, args.port))
-            if err not in (0, 115):   # 115: EINPROGRESS
-                connecting -= 1
-                fail(p, f"connect: {os.strerror(err)}")
-                continue
-            sel.register(s, selectors.EVENT_WRITE, p)
-        if time.monotonic() > deadline:
-            print(f"worker: only {parked} of {args.count} parked in {args.timeout} s", file=sys.stderr)
-            return 3
-        for key, _ in sel.select(timeout=1):
-            p = key.data
-            if p.state == CONNECTING:
-                err = p.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                connecting -= 1
-                if err:
-                    fail(p, f"connect: {os.strerror(err)}")
-                    continue
-                p.sock.send(request)   # ~120 bytes: the socket buffer takes it whole
-                sel.modify(p.sock, selectors.EVENT_READ, p)
-                if etcd:
-                    p.state = HEAD
-                    connecting += 1    # not parked until etcd answers the head
-                else:
-                    p.state = PARKED
-                    parked += 1
-                continue
-            try:
-                data = p.sock.recv(65536)
-            except OSError as e:
-                if p.state == HEAD:
-                    connecting -= 1
-                fail(p, f"recv: {e}")
-                continue
-            if not data:
-                if p.state == HEAD:
-                    connecting -= 1
-                fail(p, "closed by the server while parking")
-                continue
-            if p.state == HEAD:
-                p.buf += data
-                if b"\r\n\r\n" in p.buf:
-                    connecting -= 1
-                    head, _, p.buf = p.buf.partition(b"\r\n\r\n")
-                    if not head.startswith(b"HTTP/1.1 200"):
-                        fail(p, "watch head: " + head.split(b"\r\n")[0].decode("latin-1"))
-                        continue
-                    p.state = PARKED
-                    parked += 1
-                    if p.buf:   # an event before the write
-                        early += 1
-                        fail(p, "event before the write: " + p.buf[:80].decode("latin-1"))
-            else:   # PARKED: an answer before the write
-                early += 1
-                p.buf += data
-                fail(p, "answered before the write: " + p.buf.split(b"\r\n")[0].decode("latin-1"))
-    print(f"parked {parked} errors {errors} early {early}", file=out, flush=True)
-    if errors:
-        print(f"worker: first error: {first_error}", file=sys.stderr, flush=True)
+    def opening(p):   # etcd's watch head
+        if b"\r\n\r\n" not in p.buf:
+            return None
+        head, _, p.buf = p.buf.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            wc.fail(p, "watch head: " + head.split(b"\r\n")[0].decode("latin-1"))
+            return False
+        p.state = PARKED
+        if p.buf:   # an event before the write
+            wc.early += 1
+            wc.fail(p, "event before the write: " + p.buf[:80].decode("latin-1"))
+        return True
 
-    # Phase 2: wait for the answers; stdin says when to give up ("stop" or EOF).
-    sel.register(sys.stdin.fileno(), selectors.EVENT_READ, None)
-    answered = 0
-    waiting = parked
-    anc_size = socket.CMSG_SPACE(16)
-    kernel_ts = 0
-    stop = False
-    while answered < waiting and not stop:
-        for key, _ in sel.select():
-            p = key.data
-            if p is None:
-                os.read(sys.stdin.fileno(), 4096)   # "stop" or EOF: give up
-                stop = True
-                continue
-            try:
-                data, anc, _, _ = p.sock.recvmsg(65536, anc_size)
-            except OSError as e:
-                waiting -= 1
-                fail(p, f"recv: {e}")
-                continue
-            if p.state == PARKED and data:
-                ts = 0
-                for level, kind, value in anc:
-                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
-                        sec, nsec = struct.unpack("qq", value[:16])
-                        ts = sec * 1_000_000_000 + nsec
-                if ts:
-                    kernel_ts += 1
-                else:
-                    ts = time.time_ns()
-                p.ts = ts
-                p.state = ANSWER
-            p.buf += data
-            if not data or answer_complete(p.buf, etcd):
-                if not data and p.state == PARKED:
-                    waiting -= 1
-                    fail(p, "closed by the server without an answer")
-                    continue
-                ok = (p.buf.startswith(b"HTTP/1.1 200") if not etcd else True) and expect in p.buf
-                if not ok:
-                    wrong += 1
-                    first_error = first_error or ("wrong answer: " + p.buf[:200].decode("latin-1"))
-                answered += 1
-                sel.unregister(p.sock)
-                p.sock.close()
-                p.state = DONE
-    stamps = [p.ts for p in pollers if p.ts]
-    print("result " + json.dumps({
-        "answered": answered, "errors": errors, "early": early, "wrong": wrong,
-        "kernel_ts": kernel_ts, "first_error": first_error, "ts": stamps,
-    }), file=out, flush=True)
+    # Phase 1: connect, send, (etcd) read the watch's head.
+    parked = wc.park(args.count, args.timeout,
+                     lambda k: Conn(bound_socket(sources[(args.offset + k) % len(sources)])),
+                     send_first, opening)
+    if parked is None:
+        return 3
+
+    # Phase 2: the answers.
+    wc.collect(parked, lambda buf: answer_complete(buf, etcd),
+               lambda buf: (buf.startswith(b"HTTP/1.1 200") if not etcd else True) and expect in buf)
     return 0
 
 
@@ -323,35 +532,22 @@ def worker(args) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--server", choices=("zkgate", "etcd"), required=True)
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--pid", type=int, help="server pid, for VmRSS")
     ap.add_argument("--key", default="/bench/watched")
     ap.add_argument("--parked", type=int, default=15000)
-    ap.add_argument("--procs", type=int, default=4)
-    ap.add_argument("--sources", default="127.0.0.2-127.0.0.9")
-    ap.add_argument("--wait", default="55s", help="zkgate long-poll wait")
-    ap.add_argument("--settle", type=float, default=2.0, help="seconds before the second RSS reading")
-    ap.add_argument("--timeout", type=float, default=60.0, help="seconds for each phase")
-    # worker-only
-    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    add_worker_args(ap, timeout=60.0)
     ap.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--target", help=argparse.SUPPRESS)
-    ap.add_argument("--expect", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         return worker(args)
     if args.pid is None:
         ap.error("--pid is required")
 
-    hard = raise_nofile()
     sources = source_range(args.sources)
     host, port, n = args.host, args.port, args.parked
     new_value = f"v{time.time_ns() % 10**14:014d}"   # 15 bytes, unique to this run
-    per_proc = -(-n // args.procs)
-    if per_proc + 64 > hard:
-        sys.exit(f"longpoll: {per_proc} sockets per worker exceed the descriptor limit {hard}; raise --procs")
+    gauge = "zkgate_http_parked_requests" if args.server == "zkgate" else "etcd_debugging_store_watchers"
+    workers = Workers("longpoll", args, n, gauge)
 
     # 1. The node, its index, the server's RSS.
     if args.server == "zkgate":
@@ -360,7 +556,6 @@ def main() -> int:
             sys.exit(f"longpoll: GET /v1/nodes{args.key} answered {status}")
         index = int(headers["zkgate-index"])
         target = f"/v1/nodes{args.key}?index={index}&wait={args.wait}"
-        gauge = "zkgate_http_parked_requests"
         write = request_bytes("PUT", host, port, f"/v1/nodes{args.key}",
                               json.dumps({"data": new_value}).encode(), "application/json")
     else:
@@ -369,90 +564,30 @@ def main() -> int:
             sys.exit(f"longpoll: GET /v2/keys{args.key} answered {status}")
         index = json.loads(body)["node"]["modifiedIndex"] + 1
         target = f"/v2/keys{args.key}?wait=true&waitIndex={index}"
-        gauge = "etcd_debugging_store_watchers"
         write = request_bytes("PUT", host, port, f"/v2/keys{args.key}",
                               f"value={new_value}".encode(), "application/x-www-form-urlencoded")
-    before_gauge = metric(host, port, gauge)
-    time.sleep(args.settle)
-    rss_before = rss_kb(args.pid)
+    rss_before = workers.measure_before()
     print(f"{args.server}: {n} long-polls on {args.key} ({target}), {args.procs} client processes, "
           f"sources {sources[0]}..{sources[-1]}; RSS before {rss_before} KiB", flush=True)
 
     # 2. Workers.
-    started = time.monotonic()
-    workers = []
+    cmds = []
     remaining = n
     for i in range(args.procs):
-        count = min(per_proc, remaining)
+        count = min(workers.per_proc, remaining)
         remaining -= count
         if count <= 0:
             break
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--server", args.server,
-               "--host", host, "--port", str(port), "--count", str(count),
-               "--offset", str(i), "--target", target, "--expect", new_value,
-               "--sources", args.sources, "--timeout", str(args.timeout)]
-        workers.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE))
-
-    def read_lines(prefix: str, timeout: float) -> list:
-        """One line starting with prefix from every worker (None for a worker that gave none)."""
-        sel = selectors.DefaultSelector()
-        bufs = {}
-        for w in workers:
-            sel.register(w.stdout, selectors.EVENT_READ, w)
-            bufs[w] = b""
-        lines = {}
-        end = time.monotonic() + timeout
-        while len(lines) < len(workers) and time.monotonic() < end:
-            for key, _ in sel.select(timeout=max(0.0, end - time.monotonic())):
-                w = key.data
-                data = os.read(w.stdout.fileno(), 1 << 20)
-                if not data:
-                    sel.unregister(w.stdout)
-                    lines.setdefault(w, None)
-                    continue
-                bufs[w] += data
-                while b"\n" in bufs[w] and w not in lines:
-                    line, _, bufs[w] = bufs[w].partition(b"\n")
-                    if line.startswith(prefix.encode()):
-                        lines[w] = line.decode()
-                        sel.unregister(w.stdout)
-        sel.close()
-        return [lines.get(w) for w in workers]
-
-    def stop_workers():
-        for w in workers:
-            if w.poll() is None:
-                w.kill()
-            w.wait()
-
-    parked_lines = read_lines("parked", args.timeout + 5)
-    if any(line is None for line in parked_lines):
-        stop_workers()
-        sys.exit("longpoll: a worker failed while parking (see its error above)")
-    counts = [tuple(int(x) for x in line.split()[1::2]) for line in parked_lines]
-    parked = sum(c[0] for c in counts)
-    bad = sum(c[1] + c[2] for c in counts)
-    if bad or parked != n:
-        stop_workers()
-        sys.exit(f"longpoll: {parked} of {n} parked, {bad} failed or answered early")
-    end = time.monotonic() + args.timeout
-    while True:
-        value = metric(host, port, gauge) - before_gauge
-        if value == n:
-            break
-        if time.monotonic() > end:
-            stop_workers()
-            sys.exit(f"longpoll: {gauge} is {value:.0f} above its start, not {n}, after {args.timeout} s")
-        time.sleep(0.1)
-    park_seconds = time.monotonic() - started
-    time.sleep(args.settle)
-    rss_after = rss_kb(args.pid)
-    gauge_after = metric(host, port, gauge) - before_gauge
-    per_parked = (rss_after - rss_before) * 1024 / n
-    print(f"{args.server}: {n} parked in {park_seconds:.1f} s ({gauge} = {gauge_after:.0f}); "
-          f"RSS with them {rss_after} KiB: {per_parked:.0f} bytes per parked request", flush=True)
-    if gauge_after != n:
-        print(f"longpoll: warning: {gauge} fell to {gauge_after:.0f} before the write", file=sys.stderr)
+        cmds.append([sys.executable, os.path.abspath(__file__), "--worker", "--server", args.server,
+                     "--host", host, "--port", str(port), "--count", str(count),
+                     "--offset", str(i), "--target", target, "--expect", new_value,
+                     "--sources", args.sources, "--timeout", str(args.timeout)])
+    workers.start(cmds)
+    workers.await_parked()
+    print(f"{args.server}: {n} parked in {workers.park_seconds:.1f} s ({gauge} = {workers.gauge_after:.0f}); "
+          f"RSS with them {workers.rss_after} KiB: {workers.per_parked:.0f} bytes per parked request", flush=True)
+    if workers.gauge_after != n:
+        print(f"longpoll: warning: {gauge} fell to {workers.gauge_after:.0f} before the write", file=sys.stderr)
 
     # 3. One write; every poller's answer time from the moment it was sent.
     ws = socket.create_connection((host, port), timeout=30)
@@ -463,40 +598,16 @@ def main() -> int:
     put_ms = (time.time_ns() - t0) / 1e6
     ws.close()
     if status not in (200, 201, 204):
-        stop_workers()
-        sys.exit(f"longpoll: the write answered {status}")
-    result_lines = read_lines("result", args.timeout)
-    if any(line is None for line in result_lines):
-        for w in workers:     # give up: the workers report what they have
-            try:
-                w.stdin.write(b"stop\n")
-                w.stdin.flush()
-            except OSError:
-                pass
-        late = read_lines("result", 10)
-        result_lines = [a or b for a, b in zip(result_lines, late)]
-    stop_workers()
-    results = [json.loads(line.split(" ", 1)[1]) for line in result_lines if line]
-    stamps = sorted(ts for r in results for ts in r["ts"])
-    lat = [(ts - t0) / 1e6 for ts in stamps]
-    answered = sum(r["answered"] for r in results)
-    wrong = sum(r["wrong"] for r in results)
-    errors = sum(r["errors"] for r in results)
-    kernel = sum(r["kernel_ts"] for r in results)
-    first_error = next((r["first_error"] for r in results if r["first_error"]), "")
-    missing = n - answered
+        workers.fail(f"the write answered {status}")
+    got = workers.results()
+    lat = [(ts - t0) / 1e6 for ts in got["ts"]]
     p50, p99, pmax = percentile(lat, 50), percentile(lat, 99), (lat[-1] if lat else float("nan"))
-    print(f"{args.server}: write answered {status} in {put_ms:.2f} ms; {answered} of {n} answers "
+    print(f"{args.server}: write answered {status} in {put_ms:.2f} ms; {got['answered']} of {n} answers "
           f"(first {lat[0] if lat else float('nan'):.2f} ms, p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
-          f"max {pmax:.2f} ms after the write was sent; {kernel} kernel receive timestamps)", flush=True)
-    if missing or wrong or errors:
-        print(f"longpoll: {missing} missing, {wrong} wrong, {errors} failed; first: {first_error}",
-              file=sys.stderr, flush=True)
-    print(f"RESULT server={args.server} parked={n} rss_before_kb={rss_before} rss_after_kb={rss_after} "
-          f"bytes_per_parked={per_parked:.0f} park_s={park_seconds:.1f} put_ms={put_ms:.2f} "
-          f"answered={answered} missing={missing} wrong={wrong} errors={errors} "
-          f"p50_ms={p50:.2f} p99_ms={p99:.2f} max_ms={pmax:.2f}", flush=True)
-    return 1 if (missing or wrong or errors) else 0
+          f"max {pmax:.2f} ms after the write was sent; {got['kernel_ts']} kernel receive timestamps)", flush=True)
+    failed = workers.failed(got)
+    print(f"RESULT server={args.server} parked={n} {workers.result_figures(got, put_ms, lat)}", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -16,16 +16,8 @@
 -- connection has one request in flight (wrk -cC holds exactly C outstanding, as zk-bench).
 local phase, prefix, first, count, body = "get", "/v1/nodes/n", 1, 1, ""
 local k = 0
-local ffi = require("ffi")
-ffi.cdef [[
-typedef struct { long tv_sec; long tv_nsec; } zkgw_timespec;
-int clock_gettime(int clock, zkgw_timespec *tp);
-]]
-local timespec = ffi.new("zkgw_timespec")
-local function now() -- CLOCK_MONOTONIC, seconds
-    ffi.C.clock_gettime(1, timespec)
-    return tonumber(timespec.tv_sec) + tonumber(timespec.tv_nsec) * 1e-9
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local now = require("clock").now -- bench/clock.lua: CLOCK_MONOTONIC, seconds
 local started = nil
 local create_headers = { ["Content-Type"] = "application/octet-stream", ["If-None-Match"] = "*" }
 local set_headers = { ["Content-Type"] = "application/octet-stream" }

@@ -120,9 +120,10 @@ BENCH_NAME=zk-gateway.sh
 source "$ROOT/bench/lib.sh"
 CURL_MAX_TIME=20
 GOAL_MISSED="NOT MET"
+GATEWAY_MAX_PARKED=$((PARKED + 1000))
 
-# Chroots made by this run: deleted at the end however the script ends (and after each use).
-CHROOTS=()
+# However the script ends: the chroots it made (bench/lib.sh's CHROOTS, each also deleted after
+# its use), then the processes, then the ensemble if this run started it.
 finish() {
     local status=$?
     cleanup_chroots
@@ -166,44 +167,6 @@ cons_field() {
 }
 
 # --- processes ----------------------------------------------------------------------------------
-# wait_ready NAME PID PORT LOG: until /readyz answers ready.
-wait_ready() {
-    local name="$1" pid="$2" port="$3" log="$4" i
-    for ((i = 0; i < 200; i++)); do
-        is_running "$pid" || { tail -n 20 "$log" >&2; die "$name exited during startup (log: $log)"; }
-        [[ "$(curl -fsS --max-time 1 "http://$HOST:$port/readyz" 2>/dev/null || true)" == *ready* ]] && return 0
-        sleep 0.1
-    done
-    tail -n 20 "$log" >&2
-    die "$name did not become ready on port $port within 20 s (log: $log)"
-}
-
-# start_gateway TAG PORT BACKEND [PIN [THREADS]]: a zkgate; BACKEND is "zk:CONNECT/CHROOT" or
-# "embedded". Sets GW_PID.
-GW_PID=""
-start_gateway() {
-    local tag="$1" port="$2" backend="$3" pin="${4:-}" threads="${5:-}" args cmd=()
-    port_busy "$port" && die "port $port is already in use"
-    args=(serve --listen "$HOST:$port" --access-log off --max-parked "$((PARKED + 1000))" --max-wait 55)
-    [[ -n "$threads" ]] && args+=(--threads "$threads")
-    if [[ "$backend" == embedded ]]; then
-        args+=(--data-dir "$TMP/data-$tag")
-    else
-        args+=(--zookeeper "${backend#zk:}")
-        CHROOTS+=("/${backend#*/}")
-    fi
-    [[ -n "$pin" ]] && cmd=(taskset -c "$pin")
-    "${cmd[@]}" "$ZKGATE" "${args[@]}" >"$OUT/zkgate-$tag.log" 2>&1 &
-    GW_PID=$!
-    PIDS+=("$GW_PID")
-    wait_ready "zkgate ($tag)" "$GW_PID" "$port" "$OUT/zkgate-$tag.log"
-}
-
-stop_gateway() { # stop_gateway PID
-    stop_pid "$1" 20
-    [[ "$STOP_STATUS" -eq 0 ]] || say "warning: zkgate $1 exited with status $STOP_STATUS on SIGTERM (expected 0)"
-}
-
 # run_wrk LOG CONNS SECONDS URL [LUA_ARGS...]: wrk -t1 with bench/zk-gateway.lua (when LUA_ARGS
 # are given), unpinned unless WRK_PIN is set. Sets RPS REQUESTS P50 P99 (ms) NON2XX GW_CPU (the
 # gateway GW_MEASURE's CPU, % of one core; GW_CPU_PRECISE unrounded), ZK_DELTA (requests the gateway sent to ZooKeeper
