@@ -111,14 +111,16 @@ public final class Gateway: Sendable {
             _ = reason
             box.cancel()
         }
-        box.set(Task { deferred.respond(await work()) })
+        box.set(Task(executorPreference: context.loop) { deferred.respond(await work()) })
         return .deferred
     }
 
     /// Runs an asynchronous backend call for a parked request and answers with its result.
     func answerLater(_ context: RequestContext, _ work: @escaping @Sendable () async -> HTTPResponse) -> HandlerResult {
         let deferred = context.deferResponse()
-        Task { deferred.respond(await work()) }
+        // On the connection's own loop: the work resumes there after each await, and answers
+        // without a hop.
+        Task(executorPreference: context.loop) { deferred.respond(await work()) }
         return .deferred
     }
 }

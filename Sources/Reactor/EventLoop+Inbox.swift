@@ -11,6 +11,13 @@ extension EventLoop {
     ///
     /// Costs one lock round-trip and, only when the loop may be asleep, one eventfd write.
     public func execute(_ job: @escaping @Sendable () -> Void) {
+        if inEventLoop {
+            // The loop is awake: it runs the inbox before it next sleeps (`waitTimeout` sees
+            // `localJobs`), so no eventfd write to itself.
+            inbox.withLock { $0.append(job) }
+            localJobs = true
+            return
+        }
         if enqueue(job) { wake() }
     }
 
@@ -42,6 +49,7 @@ extension EventLoop {
         // Clear the flag before taking the jobs: a producer racing with us either lands in
         // this batch or sees the flag clear and writes the eventfd again.
         wakePending.store(false, ordering: .releasing)
+        localJobs = false
         inbox.withLock { swap(&$0, &draining) }
         guard !draining.isEmpty else { return }
         for job in draining { job() }

@@ -58,6 +58,8 @@ public final class EventLoop: @unchecked Sendable {
     let inbox = Mutex<[@Sendable () -> Void]>([])
     var draining: [@Sendable () -> Void] = []
     let wakePending = Atomic<Bool>(false)
+    /// Jobs the loop's own thread added since the inbox was last run (loop-confined).
+    var localJobs = false
     let threadID = Atomic<UInt>(0)
     let stopRequested = Atomic<Bool>(false)
 
@@ -128,6 +130,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func waitTimeout() -> Int32 {
+        if localJobs { return 0 }
         guard let tick = timers.nextTick() else { return -1 }
         let deadline = tick << Self.tickShift
         if deadline <= now { return 0 }

@@ -53,7 +53,7 @@ extension ZooKeeperStore {
         let events = client.events(zxidMarks: true)
         let hidden = [configuration.recordRoot, "/zookeeper"]
         try await client.addWatch("/", mode: .persistentRecursive)
-        let task = Task { [weak self] in
+        let task = Task(executorPreference: client.executor) { [weak self] in
             var sequencer = FeedSequencer(hidden: hidden)
             var disconnected = false
             for await event in events {
@@ -99,7 +99,7 @@ extension ZooKeeperStore {
             return !queue.draining
         }
         guard start else { return }
-        Task { await self.drainDeliveries() }
+        Task(executorPreference: client.executor) { await self.drainDeliveries() }
     }
 
     func drainDeliveries() async {

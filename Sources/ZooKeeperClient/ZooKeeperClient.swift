@@ -30,6 +30,11 @@ public final class ZooKeeperClient: Sendable {
 
     public let configuration: Configuration
     let loop: EventLoop
+
+    /// The client's own loop, as a task executor: work that consumes the client's events (a
+    /// change feed) runs there, next to the socket, instead of being handed to the global pool
+    /// for every notification.
+    public var executor: any TaskExecutor { loop }
     let thread: EventLoopThread?
     let driver: ClientDriver
     let published = PublishedState()
