@@ -1,0 +1,160 @@
+import COpenSSL
+
+/// One connection's TLS, sans I/O: the caller feeds the bytes its socket read and sends the
+/// bytes this returns. OpenSSL works on memory BIOs, so it never touches the socket, and the
+/// connection's own non-blocking reads and writes (and their EAGAIN handling) stay as they
+/// are for plain HTTP.
+///
+/// Confined to one thread (the connection's loop).
+public final class TLSSession {
+    /// What one call produced.
+    public struct Output: Equatable {
+        /// Decrypted application data, for the protocol above.
+        public var plaintext: [UInt8] = []
+        /// Records to send to the peer (handshake messages, alerts, close_notify).
+        public var ciphertext: [UInt8] = []
+        /// The handshake completed during this call.
+        public var handshakeCompleted = false
+        /// The peer sent close_notify: no more data will come.
+        public var peerClosed = false
+    }
+
+    public enum State: Equatable {
+        case handshaking
+        case established
+        case closed
+    }
+
+    let ssl: OpaquePointer
+    /// The peer's bytes go in here; OpenSSL reads them.
+    private let network: OpaquePointer
+    /// OpenSSL's records come out here.
+    private let records: OpaquePointer
+    public private(set) var state = State.handshaking
+    /// The context it was made from, kept alive with it.
+    public let context: TLSContext
+
+    /// - Throws: `TLSError.connection` when OpenSSL cannot allocate the session.
+    public init(context: TLSContext) throws(TLSError) {
+        self.context = context
+        guard let ssl = SSL_new(context.context) else { throw .connection("SSL_new: \(TLSError.drainQueue())") }
+        guard let network = BIO_new(BIO_s_mem()), let records = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw .connection("BIO_new: \(TLSError.drainQueue())")
+        }
+        // An empty memory BIO reads as "retry later", not as end of file.
+        zk_bio_set_mem_eof_return(network, -1)
+        SSL_set_bio(ssl, network, records)
+        SSL_set_accept_state(ssl)
+        self.ssl = ssl
+        self.network = network
+        self.records = records
+    }
+
+    deinit { SSL_free(ssl) }
+
+    /// Takes bytes the peer sent and advances the handshake or decrypts what it can.
+    ///
+    /// - Throws: `TLSError.handshake` when the peer fails the handshake (an unknown CA, an
+    ///   expired or missing client certificate where one is required, no shared version);
+    ///   `TLSError.connection` for a bad record later. The caller sends the output's
+    ///   ciphertext it got so far (an alert) and closes.
+    public func receive(_ bytes: UnsafeRawBufferPointer) throws(TLSError) -> Output {
+        var output = Output()
+        if bytes.count > 0, let base = bytes.baseAddress {
+            _ = BIO_write(network, base, Int32(bytes.count))
+        }
+        try advance(&output)
+        return output
+    }
+
+    /// Encrypts application data into records to send.
+    ///
+    /// - Throws: `TLSError.connection` before the handshake completed or after a failure.
+    public func seal(_ plaintext: UnsafeRawBufferPointer) throws(TLSError) -> [UInt8] {
+        guard state == .established else { throw .connection("no established session to write on") }
+        var offset = 0
+        while offset < plaintext.count {
+            ERR_clear_error()
+            var written = 0
+            // Memory BIOs grow, so a write completes unless the session failed.
+            guard SSL_write_ex(ssl, plaintext.baseAddress! + offset, plaintext.count - offset, &written) == 1 else {
+                throw .connection(TLSError.drainQueue())
+            }
+            offset += written
+        }
+        return drainRecords()
+    }
+
+    /// A close_notify to send before closing the socket.
+    public func close() -> [UInt8] {
+        guard state != .closed else { return [] }
+        state = .closed
+        ERR_clear_error()
+        _ = SSL_shutdown(ssl)
+        return drainRecords()
+    }
+
+    /// The protocol ALPN chose (`h2`, `http/1.1`), or nil without ALPN.
+    public var applicationProtocol: String? {
+        var name: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &name, &length)
+        guard let name, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: name, count: Int(length)), as: UTF8.self)
+    }
+
+    /// `TLSv1.2` or `TLSv1.3`.
+    public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
+
+    private func advance(_ output: inout Output) throws(TLSError) {
+        if state == .handshaking {
+            ERR_clear_error()
+            let result = SSL_do_handshake(ssl)
+            if result == 1 {
+                state = .established
+                output.handshakeCompleted = true
+            } else {
+                let error = SSL_get_error(ssl, result)
+                guard error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE else {
+                    let reason = TLSError.drainQueue()
+                    output.ciphertext = drainRecords()
+                    state = .closed
+                    throw .handshake(reason)
+                }
+            }
+        }
+        if state == .established {
+            // Everything decryptable now: OpenSSL may hold several records from one read.
+            var buffer = [UInt8](repeating: 0, count: 16_384)
+            while true {
+                ERR_clear_error()
+                var read = 0
+                let ok = buffer.withUnsafeMutableBytes { SSL_read_ex(ssl, $0.baseAddress, $0.count, &read) }
+                if ok == 1 {
+                    output.plaintext.append(contentsOf: buffer[0..<read])
+                    continue
+                }
+                let error = SSL_get_error(ssl, 0)
+                if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE { break }
+                if error == SSL_ERROR_ZERO_RETURN {
+                    output.peerClosed = true
+                    break
+                }
+                let reason = TLSError.drainQueue()
+                output.ciphertext.append(contentsOf: drainRecords())
+                state = .closed
+                throw .connection(reason)
+            }
+        }
+        output.ciphertext.append(contentsOf: drainRecords())
+    }
+
+    private func drainRecords() -> [UInt8] {
+        let pending = zk_bio_pending(records)
+        guard pending > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: pending)
+        let n = bytes.withUnsafeMutableBytes { BIO_read(records, $0.baseAddress, Int32($0.count)) }
+        return n > 0 ? Array(bytes[0..<Int(n)]) : []
+    }
+}

@@ -1,0 +1,155 @@
+import COpenSSL
+import Foundation
+import TestSupport
+import TLS
+
+/// Certificates made for one test run with the openssl command (never committed): a CA, a
+/// server certificate for localhost and 127.0.0.1, a client certificate from the CA, and a
+/// client certificate from another CA.
+final class TLSFixture: Sendable {
+    let directory: TemporaryDirectory
+
+    var ca: String { directory.path + "/ca.pem" }
+    var serverCertificate: String { directory.path + "/server.pem" }
+    var serverKey: String { directory.path + "/server.key" }
+    var clientCertificate: String { directory.path + "/client.pem" }
+    var clientKey: String { directory.path + "/client.key" }
+    var strangerCertificate: String { directory.path + "/stranger.pem" }
+    var strangerKey: String { directory.path + "/stranger.key" }
+
+    init() throws {
+        directory = try TemporaryDirectory(prefix: "zkgate-tls")
+        let d = directory.path
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/ca.key", "-out", ca, "-days", "2", "-subj", "/CN=zkgate test CA"])
+        try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/other-ca.key", "-out", "\(d)/other-ca.pem", "-days", "2",
+            "-subj", "/CN=another CA"])
+        try issue("server", by: "ca", subject: "/CN=localhost", san: "DNS:localhost,IP:127.0.0.1")
+        try issue("client", by: "ca", subject: "/CN=device-7", san: "DNS:device-7.fleet.example,IP:10.0.0.7")
+        try issue("stranger", by: "other-ca", subject: "/CN=stranger", san: "DNS:stranger.example")
+    }
+
+    private func issue(_ name: String, by issuer: String, subject: String, san: String) throws {
+        let d = directory.path
+        try openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", subject])
+        try "subjectAltName=\(san)\n".write(toFile: "\(d)/\(name).ext", atomically: true, encoding: .utf8)
+        try openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/\(issuer).pem", "-CAkey", "\(d)/\(issuer).key",
+            "-CAcreateserial", "-out", "\(d)/\(name).pem", "-days", "2", "-extfile", "\(d)/\(name).ext"])
+    }
+
+    private func openssl(_ arguments: [String]) throws {
+        let result = try runCommand("/usr/bin/openssl", arguments)
+        guard result.status == 0 else { throw TLSError.configuration("openssl \(arguments.first ?? ""): \(result.stderr)") }
+    }
+
+    func server(_ auth: TLSConfiguration.ClientAuthentication = .none, protocols: [String] = ["http/1.1"]) throws -> TLSContext {
+        try TLSContext(TLSConfiguration(certificateChainPath: serverCertificate, privateKeyPath: serverKey,
+            clientCAPath: auth == .none ? nil : ca, clientAuthentication: auth, applicationProtocols: protocols))
+    }
+}
+
+/// A TLS client on memory BIOs, driven by the test: it verifies the server against the
+/// fixture's CA and offers what the test asks.
+final class TestClient {
+    let context: OpaquePointer
+    let ssl: OpaquePointer
+    let network: OpaquePointer
+    let records: OpaquePointer
+
+    init(trusting ca: String, certificate: String? = nil, key: String? = nil, alpn: [String] = [],
+         maxVersion: Int32 = TLS1_3_VERSION) {
+        context = SSL_CTX_new(TLS_client_method())!
+        _ = SSL_CTX_load_verify_file(context, ca)
+        SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_VERSION), nil)
+        SSL_CTX_ctrl(context, SSL_CTRL_SET_MAX_PROTO_VERSION, Int(maxVersion), nil)
+        if maxVersion < TLS1_2_VERSION { _ = SSL_CTX_set_cipher_list(context, "DEFAULT:@SECLEVEL=0") }
+        if let certificate, let key {
+            _ = SSL_CTX_use_certificate_chain_file(context, certificate)
+            _ = SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM)
+        }
+        if !alpn.isEmpty {
+            var wire: [UInt8] = []
+            for name in alpn { wire.append(UInt8(name.utf8.count)); wire += Array(name.utf8) }
+            _ = SSL_CTX_set_alpn_protos(context, wire, UInt32(wire.count))
+        }
+        ssl = SSL_new(context)!
+        network = BIO_new(BIO_s_mem())!
+        records = BIO_new(BIO_s_mem())!
+        zk_bio_set_mem_eof_return(network, -1)
+        SSL_set_bio(ssl, network, records)
+        _ = SSL_set1_host(ssl, "localhost")
+        SSL_set_connect_state(ssl)
+    }
+
+    deinit {
+        SSL_free(ssl)
+        SSL_CTX_free(context)
+    }
+
+    /// Advances the handshake; true once it is done.
+    @discardableResult
+    func handshake() -> Bool { SSL_do_handshake(ssl) == 1 }
+
+    /// What the client has to send.
+    func outgoing() -> [UInt8] {
+        let pending = zk_bio_pending(records)
+        guard pending > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: pending)
+        let n = bytes.withUnsafeMutableBytes { BIO_read(records, $0.baseAddress, Int32($0.count)) }
+        return Array(bytes.prefix(Int(max(n, 0))))
+    }
+
+    func incoming(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        _ = bytes.withUnsafeBytes { BIO_write(network, $0.baseAddress, Int32($0.count)) }
+    }
+
+    func write(_ text: String) {
+        var written = 0
+        _ = Array(text.utf8).withUnsafeBytes { SSL_write_ex(ssl, $0.baseAddress, $0.count, &written) }
+    }
+
+    /// Everything decryptable now.
+    func read() -> String {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var n = 0
+            let ok = buffer.withUnsafeMutableBytes { SSL_read_ex(ssl, $0.baseAddress, $0.count, &n) }
+            guard ok == 1 else { break }
+            out += buffer[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    var alertedOrFailed: Bool { SSL_get_error(ssl, SSL_do_handshake(ssl)) == SSL_ERROR_SSL }
+}
+
+extension TLSSession {
+    func receive(_ bytes: [UInt8]) throws -> Output {
+        try bytes.withUnsafeBytes { try receive($0) }
+    }
+
+    func seal(_ text: String) throws -> [UInt8] {
+        try Array(text.utf8).withUnsafeBytes { try seal($0) }
+    }
+}
+
+/// Runs the handshake between a client and a session, passing bytes both ways until neither
+/// has anything to send. Returns the server's outputs.
+@discardableResult
+func pump(_ client: TestClient, _ server: TLSSession, rounds: Int = 10) throws -> [TLSSession.Output] {
+    var outputs: [TLSSession.Output] = []
+    for _ in 0..<rounds {
+        client.handshake()
+        let toServer = client.outgoing()
+        let output = try server.receive(toServer)
+        outputs.append(output)
+        client.incoming(output.ciphertext)
+        if toServer.isEmpty && output.ciphertext.isEmpty { break }
+    }
+    client.handshake()
+    return outputs
+}
