@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, each depending only on those below it (SystemCalls, the one syscall wrapper, is
 // below Reactor and Storage):
-//   zkgate → GatewayAPI → HTTPServer → (HTTPCore, Reactor) → CZKShims
+//   zkgate → GatewayAPI → HTTPServer → (HTTPCore, Reactor, TLS) → CZKShims
 //   zkgate → EmbeddedBackend → (Coordination, Storage)
 //   zkgate → ZooKeeperBackend → (Coordination, ZooKeeperClient)
 //   ZooKeeperClient → Reactor: the native ZooKeeper wire protocol (knows nothing of HTTP)
@@ -57,7 +57,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "HTTPServer",
-            dependencies: ["Reactor", "SystemCalls", "HTTPCore", "JSON", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Reactor", "SystemCalls", "HTTPCore", "JSON", "TLS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "GatewayAPI",
@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "zkgate",
             dependencies: [
-                "GatewayAPI", "Recipes", "HTTPServer", "EmbeddedBackend", "ZooKeeperBackend", "ZooKeeperClient",
+                "GatewayAPI", "Recipes", "HTTPServer", "TLS", "EmbeddedBackend", "ZooKeeperBackend", "ZooKeeperClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

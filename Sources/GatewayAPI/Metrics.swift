@@ -13,6 +13,7 @@ enum Metrics {
             ("zkgate_http_client_errors_total", "counter", "Answers with a 4xx status.", stats.clientErrors.load(ordering: .relaxed)),
             ("zkgate_http_server_errors_total", "counter", "Answers with a 5xx status.", stats.serverErrors.load(ordering: .relaxed)),
             ("zkgate_http_descriptor_exhaustion_total", "counter", "Connections shed for lack of descriptors.", stats.descriptorExhaustion.load(ordering: .relaxed)),
+            ("zkgate_tls_failures_total", "counter", "TLS connections closed by a failed handshake or a bad record.", stats.tlsFailures.load(ordering: .relaxed)),
         ]
         var text = ""
         for (name, type, help, value) in rows {

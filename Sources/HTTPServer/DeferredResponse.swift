@@ -1,5 +1,6 @@
 import HTTPCore
 import Reactor
+import TLS
 
 /// The way to answer a request later, from any thread or from a timer.
 ///
@@ -71,6 +72,13 @@ public struct RequestContext {
 
     /// The loop running this handler; timers scheduled on it fire on this thread.
     public var loop: EventLoop { connection.owner.loop }
+
+    /// Whether the request came over TLS.
+    public var isSecure: Bool { connection.tls != nil }
+
+    /// The verified client certificate's identity (subject CN and SANs), for access control;
+    /// nil on plain HTTP and for a TLS client that sent none (optional client authentication).
+    public var peerIdentity: PeerIdentity? { connection.peerIdentity }
 
     /// Parks the request: the handler then returns `.deferred` and answers through the handle.
     /// `onInterrupt` runs on the loop's thread if the client leaves or the server shuts down

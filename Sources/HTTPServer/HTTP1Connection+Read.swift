@@ -1,6 +1,7 @@
 import HTTPCore
 import SystemCalls
 import Reactor
+import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,31 @@ extension HTTP1Connection {
             return
         }
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+        guard let tls else {
+            consume(bytes)
+            return
+        }
+        let output: TLSSession.Output
+        do {
+            output = try tls.receive(bytes)
+        } catch {
+            // A failed handshake (no or a bad client certificate, no shared version) or a
+            // bad record: the alert goes out, and the connection closes.
+            owner.logger.debug("TLS failed", metadata: ["peer": "\(remoteText)", "error": "\(error)"])
+            owner.stats.add(owner.stats.tlsFailures)
+            tls.failureRecords.withUnsafeBytes { sendRaw($0) }
+            abort()
+            return
+        }
+        if output.handshakeCompleted { peerIdentity = tls.peerIdentity }
+        if !output.ciphertext.isEmpty { output.ciphertext.withUnsafeBytes { sendRaw($0) } }
+        if !output.plaintext.isEmpty, phase != .closed { output.plaintext.withUnsafeBytes { consume($0) } }
+        if output.peerClosed, phase != .closed { peerClosed() }
+    }
+
+    /// Bytes of HTTP (after TLS, when the connection has it), into the parser or the buffer.
+    func consume(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
         switch phase {
         case .reading:
             if parser.isIdle && inbound.isEmpty { headStartedAt = loop.now }
@@ -128,6 +154,15 @@ extension HTTP1Connection {
         let body = self.body
         self.body = []
         phase = .handling
+        if let tls, tls.context.configuration.clientAuthentication == .optional, peerIdentity == nil,
+            let anonymous = config.tls?.anonymousPaths, !anonymous.contains(String(head.path))
+        {
+            // Optional client authentication: the handshake let a client without a certificate
+            // in, so it can read why it is refused here.
+            respond(.problem(.unauthorized, type: "client-certificate-required",
+                detail: "This listener serves \(head.path) only to clients with a certificate from its client CA."))
+            return
+        }
         switch owner.router.match(method: head.method, path: head.path) {
         case .found(let handler, let parameters):
             let request = HTTPRequest(head: head, body: body, pathParameters: parameters, remoteAddress: remote)

@@ -68,8 +68,20 @@ extension HTTP1Connection {
         updateTimer()
     }
 
-    /// Writes now what the socket takes, and queues the rest for EPOLLOUT.
+    /// Writes HTTP bytes: sealed into TLS records first on a TLS connection.
     func send(_ bytes: UnsafeRawBufferPointer) {
+        guard phase != .closed, !bytes.isEmpty else { return }
+        guard let tls else { return sendRaw(bytes) }
+        let records: [UInt8]
+        do { records = try tls.seal(bytes) } catch {
+            abort()
+            return
+        }
+        records.withUnsafeBytes { sendRaw($0) }
+    }
+
+    /// Writes now what the socket takes, and queues the rest for EPOLLOUT.
+    func sendRaw(_ bytes: UnsafeRawBufferPointer) {
         guard phase != .closed, !bytes.isEmpty else { return }
         if outboundOffset < outbound.count {
             outbound.append(contentsOf: bytes)

@@ -1,6 +1,7 @@
 import HTTPCore
 import SystemCalls
 import Reactor
+import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -66,11 +67,18 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
     var timerSequence: UInt64 = 0
     var lazyDeadline: UInt64 = 0
 
+    /// TLS on this connection (a TLS listener's), sans I/O: reads go through it before the
+    /// parser, and answers through it before the socket.
+    let tls: TLSSession?
+    /// The client certificate's identity, once the handshake verified one.
+    var peerIdentity: PeerIdentity?
+
     static let baseInterest = Readiness.readable | Readiness.readHangup
 
-    init(fd: Int32, owner: ServerLoop, remote: SocketAddress?) throws(SystemError) {
+    init(fd: Int32, owner: ServerLoop, remote: SocketAddress?, tls: TLSSession? = nil) throws(SystemError) {
         self.fd = fd
         self.owner = owner
+        self.tls = tls
         self.remote = remote
         remoteText = remote?.description ?? "-"
         parser = HTTP1RequestParser(limits: owner.config.limits)
@@ -113,6 +121,14 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
         phase = .closed
         cancelTimer()
         if parked { unpark() }
+        if let tls, tls.state == .established {
+            // close_notify, best effort: the socket may not take it, and HTTP's own framing
+            // already tells a client whether the answer is whole.
+            let notify = tls.close()
+            if outboundOffset >= outbound.count, !notify.isEmpty {
+                _ = notify.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            }
+        }
         loop.deregister(registration)
         Glibc.close(fd)
         inbound = []

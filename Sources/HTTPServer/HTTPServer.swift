@@ -15,6 +15,8 @@ public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     /// The bound address (with the real port when port 0 was asked for).
     public let address: SocketAddress
+    /// The bound TLS address, when a TLS listener is configured.
+    public let tlsAddress: SocketAddress?
     public let stats: HTTPServerStats
     let loops: [ServerLoop]
     let threads: [EventLoopThread]
@@ -39,19 +41,28 @@ public final class HTTPServer: Sendable {
         self.logger = logger
         self.stats = stats
         var listeners: [Int32] = []
+        var tlsListeners: [Int32] = []
         var bound = configuration.address
+        var tlsBound = configuration.tls?.address
         try Socket.ensureAvailable(bound)
+        if let tlsBound { try Socket.ensureAvailable(tlsBound) }
         do {
             for _ in 0..<configuration.threads {
                 let (fd, address) = try Socket.listen(on: bound)
                 listeners.append(fd)
                 bound = address
+                if let tls = tlsBound {
+                    let (fd, address) = try Socket.listen(on: tls)
+                    tlsListeners.append(fd)
+                    tlsBound = address
+                }
             }
         } catch {
-            listeners.forEach { _ = Glibc.close($0) }
+            (listeners + tlsListeners).forEach { _ = Glibc.close($0) }
             throw error
         }
         address = bound
+        tlsAddress = tlsBound
         let accessLogFD: Int32?
         var ownedLogFD: Int32?
         switch configuration.accessLog {
@@ -60,7 +71,7 @@ public final class HTTPServer: Sendable {
         case .file(let path):
             let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
-                listeners.forEach { _ = Glibc.close($0) }
+                (listeners + tlsListeners).forEach { _ = Glibc.close($0) }
                 throw SystemError(code: errno, call: "open(\(path))")
             }
             accessLogFD = fd
@@ -78,7 +89,10 @@ public final class HTTPServer: Sendable {
                 loop: loop, config: configuration, router: router, logger: logger, stats: stats, accessLog: log,
                 onDrained: { drained.loops.wrappingAdd(1, ordering: .relaxed) })
             loops.append(serverLoop)
-            threads.append(try EventLoopThread(loop: loop, name: "zkgate-loop-\(i)") { _ in serverLoop.start(listenFD: fd) })
+            let tlsFD = tlsListeners.isEmpty ? nil : tlsListeners[i]
+            threads.append(try EventLoopThread(loop: loop, name: "zkgate-loop-\(i)") { _ in
+                serverLoop.start(listenFD: fd, tlsFD: tlsFD)
+            })
         }
         self.loops = loops
         self.threads = threads

@@ -1,5 +1,6 @@
 import HTTPCore
 import Reactor
+import TLS
 
 /// Everything the server needs to know; every limit has a documented default.
 public struct HTTPServerConfiguration: Sendable {
@@ -26,6 +27,23 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxOutboundBytes: Int
     /// Access log destination: nil for none.
     public var accessLog: AccessLogDestination?
+    /// A TLS listener beside the plain one, when set: same routes, same loops.
+    public var tls: TLSListener?
+
+    /// Where TLS connections are accepted, and with what certificate.
+    public struct TLSListener: Sendable {
+        public var address: SocketAddress
+        public var source: TLSContextSource
+        /// With optional client authentication, the paths served to a client without a
+        /// certificate (health probes); every other request then gets 401.
+        public var anonymousPaths: Set<String>
+
+        public init(address: SocketAddress, source: TLSContextSource, anonymousPaths: Set<String> = []) {
+            self.address = address
+            self.source = source
+            self.anonymousPaths = anonymousPaths
+        }
+    }
 
     public enum AccessLogDestination: Sendable, Equatable {
         case standardOutput
@@ -40,7 +58,7 @@ public struct HTTPServerConfiguration: Sendable {
         headerTimeout: UInt64 = 10 * second, bodyTimeout: UInt64 = 30 * second,
         writeTimeout: UInt64 = 60 * second, lingerTimeout: UInt64 = 2 * second,
         shutdownTimeout: UInt64 = 10 * second, maxOutboundBytes: Int = 4 << 20,
-        accessLog: AccessLogDestination? = .standardOutput
+        accessLog: AccessLogDestination? = .standardOutput, tls: TLSListener? = nil
     ) {
         self.address = address
         self.threads = max(1, threads)
@@ -53,6 +71,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.shutdownTimeout = shutdownTimeout
         self.maxOutboundBytes = maxOutboundBytes
         self.accessLog = accessLog
+        self.tls = tls
     }
 
     /// The number of online cores.

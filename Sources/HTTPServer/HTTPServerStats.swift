@@ -12,6 +12,8 @@ public final class HTTPServerStats: Sendable {
     public let serverErrors = Atomic<Int>(0)
     /// Accepts refused because the process ran out of descriptors.
     public let descriptorExhaustion = Atomic<Int>(0)
+    /// TLS connections closed by a failed handshake or a bad record.
+    public let tlsFailures = Atomic<Int>(0)
 
     public init() {}
 

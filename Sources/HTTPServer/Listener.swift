@@ -2,6 +2,7 @@ import CZKShims
 import SystemCalls
 import Logging
 import Reactor
+import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -21,9 +22,13 @@ final class Listener: EventHandler {
     /// How long accepting pauses when not even the reserve descriptor can be had.
     static let exhaustionBackoff: UInt64 = 100_000_000
 
-    init(fd: Int32, owner: ServerLoop) throws(SystemError) {
+    /// Where this listener's connections get their TLS context; nil for plain HTTP.
+    let tls: TLSContextSource?
+
+    init(fd: Int32, owner: ServerLoop, tls: TLSContextSource?) throws(SystemError) {
         self.fd = fd
         self.owner = owner
+        self.tls = tls
         reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
         registration = try owner.loop.register(fd: fd, interest: Readiness.readable, handler: self)
     }
@@ -37,7 +42,7 @@ final class Listener: EventHandler {
                     return
                 case .done(let client):
                     try? Socket.setOption(client, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-                    owner.adopt(fd: client, peer: SocketAddress(storage: peer))
+                    owner.adopt(fd: client, peer: SocketAddress(storage: peer), tls: tls)
                 }
             } catch {
                 switch error.code {

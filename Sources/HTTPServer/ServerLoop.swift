@@ -2,6 +2,7 @@ import CZKShims
 import HTTPCore
 import Logging
 import Reactor
+import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -17,6 +18,7 @@ final class ServerLoop: @unchecked Sendable {
     let stats: HTTPServerStats
     let onDrained: @Sendable () -> Void
     var listener: Listener?
+    var tlsListener: Listener?
     var connections: [ObjectIdentifier: HTTP1Connection] = [:]
     /// Every connection reads into this, so an idle connection holds no read buffer.
     let readBuffer: UnsafeMutableRawBufferPointer
@@ -47,14 +49,15 @@ final class ServerLoop: @unchecked Sendable {
 
     deinit { readBuffer.deallocate() }
 
-    /// Starts accepting on `listenFD`. Loop thread only.
-    func start(listenFD: Int32) {
+    /// Starts accepting on `listenFD`, and TLS connections on `tlsFD`. Loop thread only.
+    func start(listenFD: Int32, tlsFD: Int32?) {
         do {
-            let listener = try Listener(fd: listenFD, owner: self)
-            self.listener = listener
+            listener = try Listener(fd: listenFD, owner: self, tls: nil)
+            if let tlsFD { tlsListener = try Listener(fd: tlsFD, owner: self, tls: config.tls?.source) }
         } catch {
             logger.critical("cannot watch the listening socket", metadata: ["error": "\(error)"])
             close(listenFD)
+            if let tlsFD { close(tlsFD) }
         }
     }
 
@@ -69,13 +72,19 @@ final class ServerLoop: @unchecked Sendable {
         return date
     }
 
-    func adopt(fd: Int32, peer: SocketAddress?) {
+    func adopt(fd: Int32, peer: SocketAddress?, tls: TLSContextSource?) {
         if shuttingDown {
             close(fd)
             return
         }
         do {
-            let connection = try HTTP1Connection(fd: fd, owner: self, remote: peer)
+            let session: TLSSession?
+            do { session = try tls.map { try TLSSession(context: $0.context) } } catch {
+                logger.warning("cannot start TLS on a connection", metadata: ["error": "\(error)"])
+                close(fd)
+                return
+            }
+            let connection = try HTTP1Connection(fd: fd, owner: self, remote: peer, tls: session)
             connections[ObjectIdentifier(connection)] = connection
             stats.add(stats.openConnections)
             stats.add(stats.acceptedConnections)
@@ -98,6 +107,8 @@ final class ServerLoop: @unchecked Sendable {
         shuttingDown = true
         listener?.close()
         listener = nil
+        tlsListener?.close()
+        tlsListener = nil
         for connection in Array(connections.values) { connection.shutdownRequested() }
         if connections.isEmpty { onDrained() }
     }

@@ -31,6 +31,8 @@ public final class TLSSession {
     /// OpenSSL's records come out here.
     private let records: OpaquePointer
     public private(set) var state = State.handshaking
+    /// What to send the peer after `receive` threw (the alert), before closing.
+    public private(set) var failureRecords: [UInt8] = []
     /// The context it was made from, kept alive with it.
     public let context: TLSContext
 
@@ -57,8 +59,8 @@ public final class TLSSession {
     ///
     /// - Throws: `TLSError.handshake` when the peer fails the handshake (an unknown CA, an
     ///   expired or missing client certificate where one is required, no shared version);
-    ///   `TLSError.connection` for a bad record later. The caller sends the output's
-    ///   ciphertext it got so far (an alert) and closes.
+    ///   `TLSError.connection` for a bad record later. The caller then sends
+    ///   `failureRecords` (the alert) and closes.
     public func receive(_ bytes: UnsafeRawBufferPointer) throws(TLSError) -> Output {
         var output = Output()
         if bytes.count > 0, let base = bytes.baseAddress {
@@ -118,7 +120,7 @@ public final class TLSSession {
                 let error = SSL_get_error(ssl, result)
                 guard error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE else {
                     let reason = TLSError.drainQueue()
-                    output.ciphertext = drainRecords()
+                    failureRecords = output.ciphertext + drainRecords()
                     state = .closed
                     throw .handshake(reason)
                 }
@@ -142,7 +144,7 @@ public final class TLSSession {
                     break
                 }
                 let reason = TLSError.drainQueue()
-                output.ciphertext.append(contentsOf: drainRecords())
+                failureRecords = output.ciphertext + drainRecords()
                 state = .closed
                 throw .connection(reason)
             }

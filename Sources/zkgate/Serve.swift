@@ -11,6 +11,7 @@ import HTTPCore
 import HTTPServer
 import Logging
 import Reactor
+import TLS
 import Recipes
 
 /// `zkgate serve`: runs the gateway until SIGTERM or SIGINT, then shuts down gracefully.
@@ -69,6 +70,21 @@ struct Serve: ParsableCommand {
     @Option(help: "Change events the watch feed keeps for resuming (older cursors get 410).")
     var watchHistory = 16_384
 
+    @Option(help: "Also serve HTTPS on this address (host:port), beside --listen; needs --tls-cert and --tls-key.")
+    var tlsListen: String?
+
+    @Option(help: "PEM certificate chain for --tls-listen (reloaded on SIGHUP).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert (reloaded on SIGHUP).")
+    var tlsKey: String?
+
+    @Option(help: "PEM CA certificates that client certificates must chain to.")
+    var tlsClientCA: String?
+
+    @Option(help: "Client certificates: none; optional (a client without one gets 401 except on /healthz, /readyz, /metrics and /openapi.yaml); required (the handshake fails without a valid one).")
+    var tlsClientAuth = "none"
+
     @Option(help: "Where locks live (Curator InterProcessMutex paths <root>/<name>).")
     var lockRoot = "/locks"
 
@@ -124,6 +140,7 @@ struct Serve: ParsableCommand {
             throw ValidationError("--zookeeper-session-timeout must be from 1000 to 3600000 ms.")
         }
         _ = try recipeRoots()
+        try validateTLS()
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level.") }
         do { _ = try SocketAddress(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
     }
@@ -141,11 +158,18 @@ struct Serve: ParsableCommand {
         let logger = Logger(label: "zkgate")
         let descriptors = zk_raise_nofile_limit()
 
-        let configuration = try makeConfiguration()
+        let configuration: HTTPServerConfiguration
+        do {
+            configuration = try makeConfiguration()
+        } catch let error as TLSError {
+            logger.critical("cannot start TLS", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
         // The address first: a port that cannot be had stops us before the data folder (and
         // its lock) is touched.
         do {
             try Socket.ensureAvailable(configuration.address)
+            if let tls = configuration.tls { try Socket.ensureAvailable(tls.address) }
         } catch {
             logger.critical("cannot start", metadata: ["address": "\(configuration.address)", "error": "\(error)"])
             throw ExitCode(1)
@@ -182,15 +206,27 @@ struct Serve: ParsableCommand {
             logger.critical("cannot start", metadata: ["address": "\(configuration.address)", "error": "\(error)"])
             throw ExitCode(1)
         }
-        logger.info("listening", metadata: [
+        var listening: Logger.Metadata = [
             "address": "\(server.address)", "threads": "\(configuration.threads)",
             "descriptors": "\(descriptors)", "version": "\(ZKGate.version)",
-        ])
+        ]
+        if let tlsAddress = server.tlsAddress { listening["tlsAddress"] = "\(tlsAddress)" }
+        logger.info("listening", metadata: listening)
 
         while true {
             let signal = zk_wait_signal()
             if signal == SIGHUP {
-                logger.info("SIGHUP: nothing to reload yet")
+                // New connections get the reloaded certificate; open ones keep theirs.
+                guard let tls = configuration.tls else {
+                    logger.info("SIGHUP: nothing to reload (no TLS listener)")
+                    continue
+                }
+                do {
+                    try tls.source.reload()
+                    logger.info("SIGHUP: reloaded the TLS certificate and key")
+                } catch {
+                    logger.error("SIGHUP: kept the previous TLS certificate", metadata: ["error": "\(error)"])
+                }
                 continue
             }
             logger.info("shutting down", metadata: ["signal": "\(signal)"])
@@ -223,6 +259,39 @@ struct Serve: ParsableCommand {
         return try outcome.withLock { $0! }.get()
     }
 
+    /// The TLS options make sense together: a listener needs a certificate and key, client
+    /// authentication needs a CA, and none of them applies without a listener.
+    func validateTLS() throws {
+        guard let mode = TLSConfiguration.ClientAuthentication(rawValue: tlsClientAuth) else {
+            throw ValidationError("--tls-client-auth must be none, optional or required, not '\(tlsClientAuth)'.")
+        }
+        guard let tlsListen else {
+            if tlsCert != nil || tlsKey != nil || tlsClientCA != nil || mode != .none {
+                throw ValidationError("--tls-cert, --tls-key, --tls-client-ca and --tls-client-auth need --tls-listen.")
+            }
+            return
+        }
+        do { _ = try SocketAddress(parsing: tlsListen) } catch { throw ValidationError("--tls-listen: \(error)") }
+        guard tlsCert != nil, tlsKey != nil else { throw ValidationError("--tls-listen needs --tls-cert and --tls-key.") }
+        if mode != .none && tlsClientCA == nil {
+            throw ValidationError("--tls-client-auth \(tlsClientAuth) needs --tls-client-ca.")
+        }
+        if mode == .none && tlsClientCA != nil {
+            throw ValidationError("--tls-client-ca needs --tls-client-auth optional or required.")
+        }
+    }
+
+    /// The TLS listener from the options (files loaded now, so a bad one stops start-up).
+    func makeTLSListener() throws -> HTTPServerConfiguration.TLSListener? {
+        guard let tlsListen, let tlsCert, let tlsKey else { return nil }
+        let source = try TLSContextSource(TLSConfiguration(
+            certificateChainPath: tlsCert, privateKeyPath: tlsKey, clientCAPath: tlsClientCA,
+            clientAuthentication: TLSConfiguration.ClientAuthentication(rawValue: tlsClientAuth) ?? .none))
+        // Probes and scrapers rarely hold client certificates.
+        return .init(address: try SocketAddress(parsing: tlsListen), source: source,
+            anonymousPaths: ["/healthz", "/readyz", "/metrics", "/openapi.yaml"])
+    }
+
     func makeConfiguration() throws -> HTTPServerConfiguration {
         let second = Double(HTTPServerConfiguration.second)
         let log: HTTPServerConfiguration.AccessLogDestination? =
@@ -237,7 +306,7 @@ struct Serve: ParsableCommand {
             limits: .init(maxRequestLine: maxRequestLine, maxHeaderBytes: maxHeaderBytes, maxBody: maxBody),
             idleTimeout: UInt64(idleTimeout * second), headerTimeout: UInt64(headerTimeout * second),
             bodyTimeout: UInt64(bodyTimeout * second), writeTimeout: UInt64(writeTimeout * second),
-            shutdownTimeout: UInt64(shutdownTimeout * second), accessLog: log)
+            shutdownTimeout: UInt64(shutdownTimeout * second), accessLog: log, tls: try makeTLSListener())
     }
 }
 

@@ -3,46 +3,10 @@ import Foundation
 import TestSupport
 import TLS
 
-/// Certificates made for one test run with the openssl command (never committed): a CA, a
-/// server certificate for localhost and 127.0.0.1, a client certificate from the CA, and a
-/// client certificate from another CA.
-final class TLSFixture: Sendable {
-    let directory: TemporaryDirectory
+/// The run's certificates, and server contexts made from them.
+typealias TLSFixture = TestCertificates
 
-    var ca: String { directory.path + "/ca.pem" }
-    var serverCertificate: String { directory.path + "/server.pem" }
-    var serverKey: String { directory.path + "/server.key" }
-    var clientCertificate: String { directory.path + "/client.pem" }
-    var clientKey: String { directory.path + "/client.key" }
-    var strangerCertificate: String { directory.path + "/stranger.pem" }
-    var strangerKey: String { directory.path + "/stranger.key" }
-
-    init() throws {
-        directory = try TemporaryDirectory(prefix: "zkgate-tls")
-        let d = directory.path
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/ca.key", "-out", ca, "-days", "2", "-subj", "/CN=zkgate test CA"])
-        try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/other-ca.key", "-out", "\(d)/other-ca.pem", "-days", "2",
-            "-subj", "/CN=another CA"])
-        try issue("server", by: "ca", subject: "/CN=localhost", san: "DNS:localhost,IP:127.0.0.1")
-        try issue("client", by: "ca", subject: "/CN=device-7", san: "DNS:device-7.fleet.example,IP:10.0.0.7")
-        try issue("stranger", by: "other-ca", subject: "/CN=stranger", san: "DNS:stranger.example")
-    }
-
-    private func issue(_ name: String, by issuer: String, subject: String, san: String) throws {
-        let d = directory.path
-        try openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", subject])
-        try "subjectAltName=\(san)\n".write(toFile: "\(d)/\(name).ext", atomically: true, encoding: .utf8)
-        try openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/\(issuer).pem", "-CAkey", "\(d)/\(issuer).key",
-            "-CAcreateserial", "-out", "\(d)/\(name).pem", "-days", "2", "-extfile", "\(d)/\(name).ext"])
-    }
-
-    private func openssl(_ arguments: [String]) throws {
-        let result = try runCommand("/usr/bin/openssl", arguments)
-        guard result.status == 0 else { throw TLSError.configuration("openssl \(arguments.first ?? ""): \(result.stderr)") }
-    }
-
+extension TestCertificates {
     func server(_ auth: TLSConfiguration.ClientAuthentication = .none, protocols: [String] = ["http/1.1"]) throws -> TLSContext {
         try TLSContext(TLSConfiguration(certificateChainPath: serverCertificate, privateKeyPath: serverKey,
             clientCAPath: auth == .none ? nil : ca, clientAuthentication: auth, applicationProtocols: protocols))

@@ -1,0 +1,152 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// HTTPS beside plain HTTP on the real binary, checked with curl and `openssl s_client`.
+@Suite(.enabled(if: curlPath != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"),
+                "needs curl and openssl"))
+struct TLSListenerTests {
+    static let certificates = Result { try TestCertificates() }
+
+    /// zkgate with a TLS listener on a free port, and that port.
+    static func server(_ certs: TestCertificates, _ extra: [String] = []) throws -> (V1Server, UInt16) {
+        let server = try V1Server(["--tls-listen", "127.0.0.1:0", "--tls-cert", certs.serverCertificate,
+            "--tls-key", certs.serverKey] + extra)
+        let log = server.process.stderr.text
+        let port = try #require(log.firstMatch(of: /tlsAddress=127\.0\.0\.1:(\d+)/).flatMap { UInt16($0.1) }, "\(log)")
+        return (server, port)
+    }
+
+    static func curl(_ arguments: [String]) throws -> CommandResult {
+        try runCommand(curlPath!, ["-s", "--max-time", "10"] + arguments)
+    }
+
+    static func sClient(_ port: UInt16, _ arguments: [String]) throws -> String {
+        let result = try runCommand("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(port)"] + arguments)
+        return result.stdoutText + result.stderr
+    }
+
+    @Test func plainAndTLSServeTheSameRoutesSideBySide() throws {
+        let certs = try Self.certificates.get()
+        let (server, port) = try Self.server(certs)
+        defer { server.stop() }
+        let put = try Self.curl(["--cacert", certs.ca, "-X", "PUT", "-H", "Content-Type: application/json",
+            "--data", #"{"data":"over tls"}"#, "-w", "\n%{http_code} %{http_version} %{ssl_verify_result}",
+            "https://localhost:\(port)/v1/nodes/secure?parents=true"])
+        #expect(put.status == 0, "\(put.stderr)")
+        #expect(put.stdoutText.hasSuffix("201 1.1 0"), "\(put.stdoutText)")
+        let plain = try server.connect().get("/secure")
+        #expect(plain.dataText == "over tls")
+        // A plain request to the TLS port is not TLS: the handshake fails and the connection closes.
+        let wrong = try Self.curl(["http://127.0.0.1:\(port)/healthz"])
+        #expect(wrong.status != 0)
+        #expect(try server.connect().metric("zkgate_tls_failures_total") >= 1)
+    }
+
+    @Test func onlyTLS12And13WithALPNHTTP11() throws {
+        let certs = try Self.certificates.get()
+        let (server, port) = try Self.server(certs)
+        defer { server.stop() }
+        let old = try Self.sClient(port, ["-tls1_1", "-CAfile", certs.ca])
+        #expect(old.contains("alert protocol version"), "\(old)")
+        for version in ["tls1_2", "tls1_3"] {
+            let out = try Self.sClient(port, ["-\(version)", "-CAfile", certs.ca, "-alpn", "h2,http/1.1"])
+            #expect(out.contains("Verify return code: 0 (ok)"), "\(version): \(out)")
+            #expect(out.contains("ALPN protocol: http/1.1"), "\(version): \(out)")
+        }
+        let unknownCA = try Self.curl(["https://localhost:\(port)/healthz"])
+        #expect(unknownCA.status == 60, "curl refuses the server without its CA: \(unknownCA.stderr)")
+    }
+
+    @Test func requiredClientCertificatesRefuseTheHandshakeWithoutOne() throws {
+        let certs = try Self.certificates.get()
+        let (server, port) = try Self.server(certs, ["--tls-client-ca", certs.ca, "--tls-client-auth", "required"])
+        defer { server.stop() }
+        let anonymous = try Self.curl(["--cacert", certs.ca, "https://localhost:\(port)/healthz"])
+        #expect(anonymous.status != 0, "no certificate, no handshake: \(anonymous.stdoutText)")
+        let stranger = try Self.curl(["--cacert", certs.ca, "--cert", certs.strangerCertificate, "--key", certs.strangerKey,
+            "https://localhost:\(port)/healthz"])
+        #expect(stranger.status != 0, "a certificate from another CA: \(stranger.stdoutText)")
+        let device = try Self.curl(["--cacert", certs.ca, "--cert", certs.clientCertificate, "--key", certs.clientKey,
+            "https://localhost:\(port)/healthz"])
+        #expect(device.status == 0 && device.stdoutText == #"{"status":"ok"}"#, "\(device.stderr)")
+    }
+
+    @Test func optionalClientCertificatesAnswer401WithoutOneExceptToProbes() throws {
+        let certs = try Self.certificates.get()
+        let (server, port) = try Self.server(certs, ["--tls-client-ca", certs.ca, "--tls-client-auth", "optional"])
+        defer { server.stop() }
+        let refused = try Self.curl(["--cacert", certs.ca, "-w", "\n%{http_code}", "https://localhost:\(port)/v1/nodes/"])
+        #expect(refused.stdoutText.hasSuffix("401"), "\(refused.stdoutText)")
+        #expect(refused.stdoutText.contains("urn:zkgate:problem:client-certificate-required"))
+        let probe = try Self.curl(["--cacert", certs.ca, "-w", "\n%{http_code}", "https://localhost:\(port)/readyz"])
+        #expect(probe.stdoutText.hasSuffix("200"), "\(probe.stdoutText)")
+        let device = try Self.curl(["--cacert", certs.ca, "--cert", certs.clientCertificate, "--key", certs.clientKey,
+            "-w", "\n%{http_code}", "https://localhost:\(port)/v1/nodes/"])
+        #expect(device.stdoutText.hasSuffix("200"), "\(device.stdoutText)")
+    }
+
+    @Test func sighupReloadsTheCertificateForNewConnectionsAndKeepsOpenOnes() throws {
+        let certs = try Self.certificates.get()
+        let folder = try TemporaryDirectory(prefix: "zkgate-tls-reload")
+        let cert = folder.path + "/server.pem"
+        let key = folder.path + "/server.key"
+        try FileManager.default.copyItem(atPath: certs.serverCertificate, toPath: cert)
+        try FileManager.default.copyItem(atPath: certs.serverKey, toPath: key)
+        let server = try V1Server(["--tls-listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key])
+        defer { server.stop() }
+        let log = server.process.stderr.text
+        let port = try #require(log.firstMatch(of: /tlsAddress=127\.0\.0\.1:(\d+)/).flatMap { UInt16($0.1) })
+        let before = try Self.sClient(port, ["-CAfile", certs.ca])
+        #expect(before.contains("CN = localhost"), "\(before)")
+        // A long-poll on a TLS connection made before the reload, answered after it.
+        let index = try #require(try server.connect().put("/watched?parents=true", "before").zkIndex)
+        let curl = curlPath!
+        let ca = certs.ca
+        let poll = Background("tls-long-poll") {
+            try runCommand(curl, ["-s", "--max-time", "20", "--cacert", ca,
+                "https://localhost:\(port)/v1/nodes/watched?index=\(index)&wait=15s"], timeout: 25)
+        }
+        #expect(eventually(timeout: 5) { ((try? server.connect().parked()) ?? 0) >= 1 }, "the long-poll is parked")
+        // A new certificate (another serial) for the same name, swapped in and reloaded.
+        try certs.issue("renewed", by: "ca", subject: "/CN=localhost/O=renewed", san: "DNS:localhost,IP:127.0.0.1")
+        try FileManager.default.removeItem(atPath: cert)
+        try FileManager.default.removeItem(atPath: key)
+        try FileManager.default.copyItem(atPath: certs.directory.path + "/renewed.pem", toPath: cert)
+        try FileManager.default.copyItem(atPath: certs.directory.path + "/renewed.key", toPath: key)
+        server.process.signal(SIGHUP)
+        #expect(eventually(timeout: 5) { server.process.stderr.text.contains("reloaded the TLS certificate") })
+        let after = try Self.sClient(port, ["-CAfile", certs.ca])
+        #expect(after.contains("O = renewed"), "\(after)")
+        #expect(try server.connect().put("/watched", "after").status == 200)
+        let answered = try #require(poll.wait(timeout: 20)).result.get()
+        #expect(answered.stdoutText.contains(#""data":"after""#), "the older connection outlived the reload: \(answered.stdoutText)")
+        // A broken file on reload keeps the previous certificate.
+        try "not a certificate".write(toFile: cert, atomically: true, encoding: .utf8)
+        server.process.signal(SIGHUP)
+        #expect(eventually(timeout: 5) { server.process.stderr.text.contains("kept the previous TLS certificate") })
+        let kept = try Self.sClient(port, ["-CAfile", certs.ca])
+        #expect(kept.contains("O = renewed"), "\(kept)")
+    }
+
+    @Test func badTLSOptionsStopStartUpWithAClearMessage() throws {
+        let certs = try Self.certificates.get()
+        for (arguments, expected) in [
+            (["--tls-listen", "127.0.0.1:0"], "--tls-listen needs --tls-cert and --tls-key"),
+            (["--tls-cert", certs.serverCertificate], "need --tls-listen"),
+            (["--tls-listen", "127.0.0.1:0", "--tls-cert", certs.serverCertificate, "--tls-key", certs.serverKey,
+              "--tls-client-auth", "required"], "needs --tls-client-ca"),
+            (["--tls-listen", "127.0.0.1:0", "--tls-cert", certs.serverCertificate, "--tls-key", certs.serverKey,
+              "--tls-client-auth", "sometimes"], "must be none, optional or required"),
+            (["--tls-listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem", "--tls-key", certs.serverKey],
+             "/nonexistent.pem"),
+            (["--tls-listen", "127.0.0.1:0", "--tls-cert", certs.serverCertificate, "--tls-key", certs.clientKey],
+             certs.clientKey),
+        ] {
+            let result = try runCommand(try ZKGateProcess.binaryPath(), ["serve", "--listen", "127.0.0.1:0", "--data-dir",
+                try TemporaryDirectory(prefix: "zkgate-tls-bad").path] + arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect((result.stderr + result.stdoutText).contains(expected), "\(arguments): \(result.stderr)")
+        }
+    }
+}
