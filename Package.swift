@@ -10,6 +10,7 @@ import PackageDescription
 //   GatewayAPI → Recipes → (Coordination, JSON): locks, elections, registration, layered config
 //   over any backend
 //   TLS → COpenSSL: sans-IO TLS sessions on memory BIOs
+//   HTTP2 → CNGHTTP2: sans-IO HTTP/2 server sessions
 // HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
 // Release builds drop the runtime exclusivity checks (measured: a few percent of the loop's
 // CPU at 100k req/s); debug builds and the test suite keep them, so violations still surface.
@@ -40,6 +41,7 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]),
         .target(name: "SystemCalls", swiftSettings: strict),
         .target(name: "TLS", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "HTTP2", dependencies: ["CNGHTTP2"], swiftSettings: strict),
         .target(name: "Reactor", dependencies: ["CZKShims", "SystemCalls"], swiftSettings: strict),
         .target(name: "HTTPCore", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
@@ -79,6 +81,7 @@ let package = Package(
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2"], swiftSettings: strict),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RecipesTests", dependencies: ["Recipes", "JSON", "Coordination"], swiftSettings: strict),
         .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "TestSupport"], swiftSettings: strict),
