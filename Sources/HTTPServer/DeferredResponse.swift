@@ -19,17 +19,17 @@ public struct DeferredResponse: Sendable {
     /// Called on the loop's thread when a parked request is interrupted.
     public typealias InterruptHandler = @Sendable (Interruption, DeferredResponse) -> Void
 
-    let connection: HTTP1Connection
+    let target: any ResponseTarget
     let token: UInt64
 
     /// The loop that owns the connection; answering on it costs no thread hop.
-    public var loop: EventLoop { connection.owner.loop }
+    public var loop: EventLoop { target.loop }
 
     /// Sends the whole response. On the loop's own thread (a wake-up) this writes at once and
     /// allocates nothing; from another thread it hops through the loop's inbox.
     public func respond(_ response: HTTPResponse) {
-        if connection.owner.loop.inEventLoop {
-            connection.completeDeferred(token, response)
+        if target.loop.inEventLoop {
+            target.completeDeferred(token, response)
         } else {
             run { $0.completeDeferred(token, response) }
         }
@@ -43,8 +43,8 @@ public struct DeferredResponse: Sendable {
     /// Sends part of a streamed response. A client that lets more than
     /// `HTTPServerConfiguration.maxOutboundBytes` pile up is dropped (`.clientGone`).
     public func send(_ bytes: [UInt8]) {
-        if connection.owner.loop.inEventLoop {
-            connection.streamChunk(token, bytes)
+        if target.loop.inEventLoop {
+            target.streamChunk(token, bytes)
         } else {
             run { $0.streamChunk(token, bytes) }
         }
@@ -55,36 +55,54 @@ public struct DeferredResponse: Sendable {
         run { $0.finishStream(token) }
     }
 
-    private func run(_ body: @escaping @Sendable (HTTP1Connection) -> Void) {
-        let connection = self.connection
-        if connection.owner.loop.inEventLoop {
-            body(connection)
+    private func run(_ body: @escaping @Sendable (any ResponseTarget) -> Void) {
+        let target = self.target
+        if target.loop.inEventLoop {
+            body(target)
         } else {
-            connection.owner.loop.execute { body(connection) }
+            target.loop.execute { body(target) }
         }
     }
+}
+
+/// Where a deferred answer goes: an HTTP/1.1 connection, or one HTTP/2 stream. Called on its
+/// loop only; `token` tells a current request from one already finished.
+protocol ResponseTarget: AnyObject, Sendable {
+    var loop: EventLoop { get }
+    func completeDeferred(_ token: UInt64, _ response: HTTPResponse)
+    func startStream(_ token: UInt64, _ status: HTTPStatus, _ headers: HTTPHeaders)
+    func streamChunk(_ token: UInt64, _ bytes: [UInt8])
+    func finishStream(_ token: UInt64)
+}
+
+/// Where a request came from, as its handler sees it.
+protocol RequestSource: AnyObject {
+    var loop: EventLoop { get }
+    var isSecure: Bool { get }
+    var peerIdentity: PeerIdentity? { get }
+    func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse
 }
 
 /// What a handler may do with its request besides answering at once. Valid only during the
 /// handler call, on the loop's thread.
 public struct RequestContext {
-    unowned(unsafe) let connection: HTTP1Connection
+    unowned(unsafe) let source: any RequestSource
 
     /// The loop running this handler; timers scheduled on it fire on this thread.
-    public var loop: EventLoop { connection.owner.loop }
+    public var loop: EventLoop { source.loop }
 
     /// Whether the request came over TLS.
-    public var isSecure: Bool { connection.tls != nil }
+    public var isSecure: Bool { source.isSecure }
 
     /// The verified client certificate's identity (subject CN and SANs), for access control;
     /// nil on plain HTTP and for a TLS client that sent none (optional client authentication).
-    public var peerIdentity: PeerIdentity? { connection.peerIdentity }
+    public var peerIdentity: PeerIdentity? { source.peerIdentity }
 
     /// Parks the request: the handler then returns `.deferred` and answers through the handle.
     /// `onInterrupt` runs on the loop's thread if the client leaves or the server shuts down
     /// first; it gets the same handle, so a shutdown can be answered at once.
     public func deferResponse(onInterrupt: DeferredResponse.InterruptHandler? = nil) -> DeferredResponse
     {
-        connection.park(onInterrupt: onInterrupt)
+        source.park(onInterrupt: onInterrupt)
     }
 }

@@ -1,13 +1,15 @@
 import HTTPCore
 import Reactor
 
-extension HTTP1Connection {
+extension HTTP1Connection: ResponseTarget, RequestSource {
+    var isSecure: Bool { tls != nil }
+
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {
         precondition(phase == .handling && !parked, "deferResponse() is for the handler of the current request, once")
         parked = true
         self.onInterrupt = onInterrupt
         owner.stats.add(owner.stats.parkedRequests)
-        return DeferredResponse(connection: self, token: token)
+        return DeferredResponse(target: self, token: token)
     }
 
     func unpark() {

@@ -166,7 +166,7 @@ extension HTTP1Connection {
         switch owner.router.match(method: head.method, path: head.path) {
         case .found(let handler, let parameters):
             let request = HTTPRequest(head: head, body: body, pathParameters: parameters, remoteAddress: remote)
-            let result = handler(request, RequestContext(connection: self))
+            let result = handler(request, RequestContext(source: self))
             switch result {
             case .response(let response):
                 if phase == .handling {

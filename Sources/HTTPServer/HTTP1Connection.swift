@@ -108,7 +108,7 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
 
     func interrupt(_ reason: DeferredResponse.Interruption) {
         let callback = onInterrupt
-        let handle = DeferredResponse(connection: self, token: token)
+        let handle = DeferredResponse(target: self, token: token)
         if reason == .clientGone {
             if parked { owner.stats.add(owner.stats.abandonedParkedRequests) }
             unpark()
