@@ -48,7 +48,8 @@ struct TaggedRouter {
     /// A RequestContext can only be made by a live connection. These handlers never touch it,
     /// so a non-null bit pattern of the right size stands in (it is never dereferenced).
     static var unusedContext: RequestContext {
-        precondition(MemoryLayout<RequestContext>.size == MemoryLayout<UInt>.size)
-        return unsafeBitCast(UInt(0x1000), to: RequestContext.self)
+        let words = MemoryLayout<RequestContext>.size / MemoryLayout<UInt>.size
+        precondition(words * MemoryLayout<UInt>.size == MemoryLayout<RequestContext>.size)
+        return [UInt](repeating: 0x1000, count: words).withUnsafeBytes { $0.load(as: RequestContext.self) }
     }
 }
