@@ -73,7 +73,7 @@ extension HTTP1Connection: ResponseTarget, RequestSource {
     func shutdownRequested() {
         switch phase {
         case .reading:
-            if parser.isIdle && inbound.isEmpty && outboundOffset >= outbound.count {
+            if parser.isIdle && inbound.isEmpty && out.isEmpty {
                 close()
             } else {
                 closeAfterResponse = true

@@ -86,7 +86,7 @@ extension HTTP1Connection {
         case .reading, .lingering:
             // A half-closing client may still read: an answer still queued goes out first.
             // Reading stops (end of file stays readable, which would wake the loop forever).
-            if outboundOffset < outbound.count {
+            if !out.isEmpty {
                 peerHalfClosed = true
                 readPaused = true
                 updateInterest()
@@ -202,10 +202,10 @@ extension HTTP1Connection {
         guard phase != .closed else { return }
         if peerHalfClosed {
             // Nothing more will arrive: close once every answer is out.
-            if phase == .reading && outboundOffset >= outbound.count { close() }
+            if phase == .reading && out.isEmpty { close() }
             return
         }
-        if readPaused && outboundOffset >= outbound.count && inbound.count <= Self.maxBufferedWhileBusy {
+        if readPaused && out.isEmpty && inbound.count <= Self.maxBufferedWhileBusy {
             readPaused = false
             updateInterest()
         }

@@ -20,7 +20,7 @@ extension HTTP1Connection {
     /// Sets the timer for what the connection waits on now.
     func updateTimer() {
         let now = loop.now
-        let writing = outboundOffset < outbound.count
+        let writing = !out.isEmpty
         switch phase {
         case .reading:
             if writing {

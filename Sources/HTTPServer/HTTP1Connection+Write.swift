@@ -54,7 +54,7 @@ extension HTTP1Connection {
     func beginClosing() {
         phase = .lingering
         inbound = []
-        if outboundOffset >= outbound.count {
+        if out.isEmpty {
             if peerHalfClosed {
                 close()
                 return
@@ -83,52 +83,28 @@ extension HTTP1Connection {
     /// Writes now what the socket takes, and queues the rest for EPOLLOUT.
     func sendRaw(_ bytes: UnsafeRawBufferPointer) {
         guard phase != .closed, !bytes.isEmpty else { return }
-        if outboundOffset < outbound.count {
-            outbound.append(contentsOf: bytes)
-            if outbound.count - outboundOffset > config.maxOutboundBytes { abort() }
-            return
-        }
-        var written = 0
-        while written < bytes.count {
-            do {
-                let r = try syscall("send") {
-                    Glibc.send(fd, bytes.baseAddress! + written, bytes.count - written, Int32(MSG_NOSIGNAL))
-                }
-                guard case .done(let n) = r else { break }
-                written += n
-            } catch {
-                abort()
-                return
-            }
-        }
-        if written < bytes.count {
-            outbound = Array(bytes[written...])
-            outboundOffset = 0
+        switch out.write(fd, bytes, limit: config.maxOutboundBytes) {
+        case .written, .queued(started: false):
+            break
+        case .queued(started: true):
             updateInterest()
             updateTimer()
+        case .overLimit, .failed:
+            abort()
         }
     }
 
     func writable() {
-        while outboundOffset < outbound.count {
-            do {
-                let r = try outbound.withUnsafeBytes { raw throws(SystemError) in
-                    try syscall("send") {
-                        Glibc.send(fd, raw.baseAddress! + outboundOffset, raw.count - outboundOffset, Int32(MSG_NOSIGNAL))
-                    }
-                }
-                guard case .done(let n) = r else {
-                    lazyDeadline = loop.now + config.writeTimeout
-                    return
-                }
-                outboundOffset += n
-            } catch {
-                abort()
-                return
-            }
+        switch out.flush(fd) {
+        case .blocked:
+            lazyDeadline = loop.now + config.writeTimeout
+            return
+        case .failed:
+            abort()
+            return
+        case .drained:
+            break
         }
-        outbound = []
-        outboundOffset = 0
         if peerHalfClosed {
             close()
             return

@@ -38,8 +38,7 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
     /// Unparsed bytes that arrived with or after a request still being read or handled.
     var inbound: [UInt8] = []
     /// Response bytes the socket did not take yet.
-    var outbound: [UInt8] = []
-    var outboundOffset = 0
+    var out = SocketOutbound()
     /// Reading is paused while too much is buffered either way.
     var readPaused = false
     /// The client sent its FIN; once what is queued is written, the connection closes.
@@ -125,14 +124,14 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
             // close_notify, best effort: the socket may not take it, and HTTP's own framing
             // already tells a client whether the answer is whole.
             let notify = tls.close()
-            if outboundOffset >= outbound.count, !notify.isEmpty {
+            if out.isEmpty, !notify.isEmpty {
                 _ = notify.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
             }
         }
         loop.deregister(registration)
         Glibc.close(fd)
         inbound = []
-        outbound = []
+        out.discard()
         body = []
         owner.connectionClosed(self)
     }
@@ -140,7 +139,7 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
     func updateInterest() {
         var wanted = Self.baseInterest
         if readPaused { wanted = peerHalfClosed ? 0 : Readiness.readHangup }
-        if outboundOffset < outbound.count { wanted |= Readiness.writable }
+        if !out.isEmpty { wanted |= Readiness.writable }
         guard wanted != interest else { return }
         interest = wanted
         do {
