@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, each depending only on those below it (SystemCalls, the one syscall wrapper, is
 // below Reactor and Storage):
-//   zkgate → GatewayAPI → HTTPServer → (HTTPCore, Reactor, TLS) → CZKShims
+//   zkgate → GatewayAPI → HTTPServer → (HTTPCore, Reactor, TLS, HTTP2) → CZKShims
 //   zkgate → EmbeddedBackend → (Coordination, Storage)
 //   zkgate → ZooKeeperBackend → (Coordination, ZooKeeperClient)
 //   ZooKeeperClient → Reactor: the native ZooKeeper wire protocol (knows nothing of HTTP)
@@ -59,7 +59,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "HTTPServer",
-            dependencies: ["Reactor", "SystemCalls", "HTTPCore", "JSON", "TLS", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Reactor", "SystemCalls", "HTTPCore", "JSON", "TLS", "HTTP2", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "GatewayAPI",
@@ -76,12 +76,12 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "zk-bench", dependencies: ["ZooKeeperClient"], path: "bench/ZooKeeperBench", swiftSettings: strict),
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["CNGHTTP2"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2"], swiftSettings: strict),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RecipesTests", dependencies: ["Recipes", "JSON", "Coordination"], swiftSettings: strict),
         .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "TestSupport"], swiftSettings: strict),
@@ -96,6 +96,6 @@ let package = Package(
         .testTarget(
             name: "SystemLibraryTests", dependencies: ["CNGHTTP2", "COpenSSL"], swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["TestSupport", "zkgate"], swiftSettings: strict),
+            name: "EndToEndTests", dependencies: ["TestSupport", "zkgate", "CNGHTTP2"], swiftSettings: strict),
     ]
 )

@@ -14,6 +14,8 @@ enum Metrics {
             ("zkgate_http_server_errors_total", "counter", "Answers with a 5xx status.", stats.serverErrors.load(ordering: .relaxed)),
             ("zkgate_http_descriptor_exhaustion_total", "counter", "Connections shed for lack of descriptors.", stats.descriptorExhaustion.load(ordering: .relaxed)),
             ("zkgate_tls_failures_total", "counter", "TLS connections closed by a failed handshake or a bad record.", stats.tlsFailures.load(ordering: .relaxed)),
+            ("zkgate_http2_connections_total", "counter", "Connections that switched to HTTP/2.", stats.http2Connections.load(ordering: .relaxed)),
+            ("zkgate_http2_reset_floods_total", "counter", "HTTP/2 connections closed for resetting streams too fast.", stats.http2ResetFloods.load(ordering: .relaxed)),
         ]
         var text = ""
         for (name, type, help, value) in rows {

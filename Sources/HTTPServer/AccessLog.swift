@@ -39,7 +39,11 @@ final class AccessLog {
                 if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { buffer.append(UInt8(ascii: "\\")) }
                 buffer.append(b)
             }
-            buffer.append(contentsOf: head.version == .http1_0 ? " HTTP/1.0".utf8 : " HTTP/1.1".utf8)
+            switch head.version {
+            case .http1_0: buffer.append(contentsOf: " HTTP/1.0".utf8)
+            case .http2: buffer.append(contentsOf: " HTTP/2.0".utf8)
+            default: buffer.append(contentsOf: " HTTP/1.1".utf8)
+            }
         } else {
             buffer.append(UInt8(ascii: "-"))
         }

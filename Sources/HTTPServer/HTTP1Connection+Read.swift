@@ -46,12 +46,22 @@ extension HTTP1Connection {
         }
         if output.handshakeCompleted { peerIdentity = tls.peerIdentity }
         if !output.ciphertext.isEmpty { output.ciphertext.withUnsafeBytes { sendRaw($0) } }
+        if output.handshakeCompleted, tls.applicationProtocol == "h2", phase != .closed {
+            // The client chose HTTP/2 by ALPN: the rest of the connection is HTTP/2's.
+            owner.upgradeToHTTP2(self, initial: output.plaintext)
+            return
+        }
         if !output.plaintext.isEmpty, phase != .closed { output.plaintext.withUnsafeBytes { consume($0) } }
         if output.peerClosed, phase != .closed { peerClosed() }
     }
 
     /// Bytes of HTTP (after TLS, when the connection has it), into the parser or the buffer.
     func consume(_ bytes: UnsafeRawBufferPointer) {
+        if !servedAny, phase == .reading, parser.isIdle, inbound.isEmpty, Self.startsHTTP2Preface(bytes) {
+            // h2c with prior knowledge: a client that opens with HTTP/2's preface.
+            owner.upgradeToHTTP2(self, initial: Array(bytes))
+            return
+        }
         let n = bytes.count
         switch phase {
         case .reading:
@@ -150,20 +160,17 @@ extension HTTP1Connection {
     /// Routes the complete request and runs its handler.
     func dispatch() {
         guard let head else { return }
+        servedAny = true
         owner.stats.add(owner.stats.requests)
         let body = self.body
         self.body = []
         phase = .handling
-        if let tls, tls.context.configuration.clientAuthentication == .optional, peerIdentity == nil,
-            let anonymous = config.tls?.anonymousPaths, !anonymous.contains(String(head.path))
-        {
-            // Optional client authentication: the handshake let a client without a certificate
-            // in, so it can read why it is refused here.
-            respond(.problem(.unauthorized, type: "client-certificate-required",
-                detail: "This listener serves \(head.path) only to clients with a certificate from its client CA."))
+        if let refusal = owner.refusal(for: head, tls: tls, peerIdentity: peerIdentity) {
+            respond(refusal)
             return
         }
-        switch owner.router.match(method: head.method, path: head.path) {
+        let match = owner.router.match(method: head.method, path: head.path)
+        switch match {
         case .found(let handler, let parameters):
             let request = HTTPRequest(head: head, body: body, pathParameters: parameters, remoteAddress: remote)
             let result = handler(request, RequestContext(source: self))
@@ -179,19 +186,8 @@ extension HTTP1Connection {
                     respond(.problem(.internalServerError, type: "internal", detail: "The handler did not answer."))
                 }
             }
-        case .notFound:
-            respond(.problem(.notFound, type: "not-found", detail: "No route for \(head.path)."))
-        case .methodNotAllowed(let allow):
-            let allowed = allow.map(\.rawValue).joined(separator: ", ")
-            if head.method == .options {
-                respond(HTTPResponse(status: .noContent, headers: ["Allow": allowed]))
-            } else {
-                respond(.problem(.methodNotAllowed, type: "method-not-allowed",
-                    detail: "\(head.method) is not allowed here; allowed: \(allowed).", headers: ["Allow": allowed]))
-            }
-        case .badPath:
-            respond(.problem(.badRequest, type: "bad-path",
-                detail: "The path has invalid percent-encoding, an encoded '/', or a NUL."))
+        case .notFound, .methodNotAllowed, .badPath:
+            respond(ServerLoop.routingProblem(match, head: head))
         }
     }
 
@@ -213,5 +209,15 @@ extension HTTP1Connection {
             if parser.isIdle && inbound.isEmpty { headStartedAt = loop.now }
             updateTimer()
         }
+    }
+
+    /// The HTTP/2 connection preface (RFC 9113 §3.4), which no HTTP/1.1 request can start with.
+    static let http2Preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+
+    /// Whether the first bytes of a connection are (the start of) the HTTP/2 preface; three
+    /// bytes already rule out every HTTP/1.1 method.
+    static func startsHTTP2Preface(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let n = min(bytes.count, http2Preface.count)
+        return n >= 3 && bytes.prefix(n).elementsEqual(http2Preface.prefix(n))
     }
 }

@@ -71,6 +71,9 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
     let tls: TLSSession?
     /// The client certificate's identity, once the handshake verified one.
     var peerIdentity: PeerIdentity?
+    /// Whether a request has been dispatched on this connection (only a fresh connection may
+    /// switch to HTTP/2 by its preface).
+    var servedAny = false
 
     static let baseInterest = Readiness.readable | Readiness.readHangup
 
@@ -134,6 +137,17 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
         out.discard()
         body = []
         owner.connectionClosed(self)
+    }
+
+    /// Gives up the socket without closing it (it goes on as HTTP/2): no more events, timers
+    /// or answers here.
+    func detach() -> Int32 {
+        phase = .closed
+        cancelTimer()
+        loop.deregister(registration)
+        inbound = []
+        out.discard()
+        return fd
     }
 
     func updateInterest() {

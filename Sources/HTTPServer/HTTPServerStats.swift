@@ -14,6 +14,10 @@ public final class HTTPServerStats: Sendable {
     public let descriptorExhaustion = Atomic<Int>(0)
     /// TLS connections closed by a failed handshake or a bad record.
     public let tlsFailures = Atomic<Int>(0)
+    /// HTTP/2 connections closed for resetting streams too fast (rapid reset).
+    public let http2ResetFloods = Atomic<Int>(0)
+    /// Connections that switched to HTTP/2 (h2 by ALPN, or h2c with prior knowledge).
+    public let http2Connections = Atomic<Int>(0)
 
     public init() {}
 

@@ -3,6 +3,7 @@ import HTTPCore
 import Logging
 import Reactor
 import TLS
+import HTTP2
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ final class ServerLoop: @unchecked Sendable {
     let onDrained: @Sendable () -> Void
     var listener: Listener?
     var tlsListener: Listener?
-    var connections: [ObjectIdentifier: HTTP1Connection] = [:]
+    var connections: [ObjectIdentifier: any ServerConnection] = [:]
     /// Every connection reads into this, so an idle connection holds no read buffer.
     let readBuffer: UnsafeMutableRawBufferPointer
     /// Responses are serialized here and written straight away.
@@ -94,7 +95,26 @@ final class ServerLoop: @unchecked Sendable {
         }
     }
 
-    func connectionClosed(_ connection: HTTP1Connection) {
+    /// Hands an HTTP/1.1 connection's socket to HTTP/2 (a client that opened with the HTTP/2
+    /// preface, or chose h2 by ALPN): `initial` is what was read past the handshake.
+    func upgradeToHTTP2(_ connection: HTTP1Connection, initial: [UInt8]) {
+        connections.removeValue(forKey: ObjectIdentifier(connection))
+        let fd = connection.detach()
+        do {
+            let h2 = try HTTP2Connection(
+                fd: fd, owner: self, remote: connection.remote, tls: connection.tls, peerIdentity: connection.peerIdentity)
+            connections[ObjectIdentifier(h2)] = h2
+            stats.add(stats.http2Connections)
+            h2.start(initial)
+        } catch {
+            logger.warning("cannot start HTTP/2 on a connection", metadata: ["error": "\(error)"])
+            close(fd)
+            stats.add(stats.openConnections, -1)
+            if shuttingDown && connections.isEmpty { onDrained() }
+        }
+    }
+
+    func connectionClosed(_ connection: any ServerConnection) {
         guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
         stats.add(stats.openConnections, -1)
         if shuttingDown && connections.isEmpty { onDrained() }
@@ -116,5 +136,32 @@ final class ServerLoop: @unchecked Sendable {
     /// At the shutdown deadline: answers what is still parked with 503 and closes everything.
     func forceClose() {
         for connection in Array(connections.values) { connection.forceClose() }
+    }
+
+    /// A request refused before routing: with optional client authentication, a TLS client
+    /// without a certificate may reach only the listener's anonymous paths.
+    func refusal(for head: HTTPRequestHead, tls: TLSSession?, peerIdentity: PeerIdentity?) -> HTTPResponse? {
+        guard let tls, tls.context.configuration.clientAuthentication == .optional, peerIdentity == nil,
+            let anonymous = config.tls?.anonymousPaths, !anonymous.contains(String(head.path))
+        else { return nil }
+        // The handshake let a client without a certificate in, so it can read why it is
+        // refused here.
+        return .problem(.unauthorized, type: "client-certificate-required",
+            detail: "This listener serves \(head.path) only to clients with a certificate from its client CA.")
+    }
+
+    /// The answer for a request no route takes.
+    static func routingProblem(_ match: Router.Match, head: HTTPRequestHead) -> HTTPResponse {
+        switch match {
+        case .notFound, .found:
+            return .problem(.notFound, type: "not-found", detail: "No route for \(head.path).")
+        case .methodNotAllowed(let allow):
+            let allowed = allow.map(\.rawValue).joined(separator: ", ")
+            if head.method == .options { return HTTPResponse(status: .noContent, headers: ["Allow": allowed]) }
+            return .problem(.methodNotAllowed, type: "method-not-allowed",
+                detail: "\(head.method) is not allowed here; allowed: \(allowed).", headers: ["Allow": allowed])
+        case .badPath:
+            return .problem(.badRequest, type: "bad-path", detail: "The path has invalid percent-encoding, an encoded '/', or a NUL.")
+        }
     }
 }

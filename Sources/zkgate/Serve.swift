@@ -286,7 +286,8 @@ struct Serve: ParsableCommand {
         guard let tlsListen, let tlsCert, let tlsKey else { return nil }
         let source = try TLSContextSource(TLSConfiguration(
             certificateChainPath: tlsCert, privateKeyPath: tlsKey, clientCAPath: tlsClientCA,
-            clientAuthentication: TLSConfiguration.ClientAuthentication(rawValue: tlsClientAuth) ?? .none))
+            clientAuthentication: TLSConfiguration.ClientAuthentication(rawValue: tlsClientAuth) ?? .none,
+            applicationProtocols: ["h2", "http/1.1"]))
         // Probes and scrapers rarely hold client certificates.
         return .init(address: try SocketAddress(parsing: tlsListen), source: source,
             anonymousPaths: ["/healthz", "/readyz", "/metrics", "/openapi.yaml"])

@@ -34,7 +34,7 @@ struct TLSListenerTests {
             "--data", #"{"data":"over tls"}"#, "-w", "\n%{http_code} %{http_version} %{ssl_verify_result}",
             "https://localhost:\(port)/v1/nodes/secure?parents=true"])
         #expect(put.status == 0, "\(put.stderr)")
-        #expect(put.stdoutText.hasSuffix("201 1.1 0"), "\(put.stdoutText)")
+        #expect(put.stdoutText.hasSuffix("201 2 0"), "curl chose HTTP/2 by ALPN: \(put.stdoutText)")
         let plain = try server.connect().get("/secure")
         #expect(plain.dataText == "over tls")
         // A plain request to the TLS port is not TLS: the handshake fails and the connection closes.
@@ -43,7 +43,7 @@ struct TLSListenerTests {
         #expect(try server.connect().metric("zkgate_tls_failures_total") >= 1)
     }
 
-    @Test func onlyTLS12And13WithALPNHTTP11() throws {
+    @Test func onlyTLS12And13WithALPNH2ThenHTTP11() throws {
         let certs = try Self.certificates.get()
         let (server, port) = try Self.server(certs)
         defer { server.stop() }
@@ -52,7 +52,9 @@ struct TLSListenerTests {
         for version in ["tls1_2", "tls1_3"] {
             let out = try Self.sClient(port, ["-\(version)", "-CAfile", certs.ca, "-alpn", "h2,http/1.1"])
             #expect(out.contains("Verify return code: 0 (ok)"), "\(version): \(out)")
-            #expect(out.contains("ALPN protocol: http/1.1"), "\(version): \(out)")
+            #expect(out.contains("ALPN protocol: h2"), "\(version): \(out)")
+            let h1 = try Self.sClient(port, ["-\(version)", "-CAfile", certs.ca, "-alpn", "http/1.1"])
+            #expect(h1.contains("ALPN protocol: http/1.1"), "\(version): \(h1)")
         }
         let unknownCA = try Self.curl(["https://localhost:\(port)/healthz"])
         #expect(unknownCA.status == 60, "curl refuses the server without its CA: \(unknownCA.stderr)")

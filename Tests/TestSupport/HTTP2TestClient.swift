@@ -1,22 +1,23 @@
 import CNGHTTP2
-import HTTP2
 
-/// An nghttp2 client session on memory, driven by the test: it records what the server sent.
-final class TestClient {
+/// An nghttp2 client session on memory, driven by a test (through a socket or straight into
+/// a server session): it records what the server sent.
+public final class HTTP2TestClient {
     var session: OpaquePointer?
-    var statuses: [Int32: String] = [:]
-    var bodies: [Int32: [UInt8]] = [:]
-    var ended: Set<Int32> = []
-    var goAwayCode: UInt32?
-    var goAwayLastStream: Int32?
-    var resets: [Int32: UInt32] = [:]
+    public var statuses: [Int32: String] = [:]
+    public var bodies: [Int32: [UInt8]] = [:]
+    public var ended: Set<Int32> = []
+    public var goAwayCode: UInt32?
+    public var goAwayLastStream: Int32?
+    public var resets: [Int32: UInt32] = [:]
 
-    init() {
+    /// - Parameter initialWindowSize: the stream flow-control window to announce.
+    public init(initialWindowSize: UInt32? = nil) {
         var callbacks: OpaquePointer?
         nghttp2_session_callbacks_new(&callbacks)
         defer { nghttp2_session_callbacks_del(callbacks) }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, user in
-            let c = Unmanaged<TestClient>.fromOpaque(user!).takeUnretainedValue()
+            let c = Unmanaged<HTTP2TestClient>.fromOpaque(user!).takeUnretainedValue()
             let n = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)
             if n == ":status" {
                 c.statuses[frame!.pointee.hd.stream_id] = String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
@@ -24,12 +25,12 @@ final class TestClient {
             return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, id, data, length, user in
-            let c = Unmanaged<TestClient>.fromOpaque(user!).takeUnretainedValue()
+            let c = Unmanaged<HTTP2TestClient>.fromOpaque(user!).takeUnretainedValue()
             c.bodies[id, default: []] += Array(UnsafeBufferPointer(start: data, count: length))
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, user in
-            let c = Unmanaged<TestClient>.fromOpaque(user!).takeUnretainedValue()
+            let c = Unmanaged<HTTP2TestClient>.fromOpaque(user!).takeUnretainedValue()
             let hd = frame!.pointee.hd
             if hd.type == UInt8(NGHTTP2_GOAWAY.rawValue) {
                 c.goAwayCode = frame!.pointee.goaway.error_code
@@ -40,15 +41,19 @@ final class TestClient {
             return 0
         }
         nghttp2_session_client_new(&session, callbacks, Unmanaged.passUnretained(self).toOpaque())
-        var none: [nghttp2_settings_entry] = []
-        nghttp2_submit_settings(session, 0, &none, 0)
+        var entries: [nghttp2_settings_entry] = []
+        if let initialWindowSize {
+            entries.append(nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: initialWindowSize))
+        }
+        nghttp2_submit_settings(session, 0, &entries, entries.count)
     }
 
     deinit { nghttp2_session_del(session) }
 
     /// Submits a request; returns its stream id.
     @discardableResult
-    func request(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) -> Int32 {
+    public func request(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) -> Int32 {
         let fields = [(":method", method), (":path", path), (":scheme", "http"), (":authority", "localhost")] + headers
         let total = fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
@@ -65,7 +70,7 @@ final class TestClient {
         guard let body else { return nghttp2_submit_request(session, nil, nva, nva.count, nil, nil) }
         pendingBody = body
         var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil)) { _, _, buffer, length, flags, _, user in
-            let c = Unmanaged<TestClient>.fromOpaque(user!).takeUnretainedValue()
+            let c = Unmanaged<HTTP2TestClient>.fromOpaque(user!).takeUnretainedValue()
             let n = min(length, c.pendingBody.count)
             c.pendingBody.withUnsafeBufferPointer { buffer!.update(from: $0.baseAddress!, count: n) }
             c.pendingBody.removeFirst(n)
@@ -77,11 +82,11 @@ final class TestClient {
 
     var pendingBody: [UInt8] = []
 
-    func reset(_ stream: Int32) {
+    public func reset(_ stream: Int32) {
         nghttp2_submit_rst_stream(session, 0, stream, UInt32(NGHTTP2_CANCEL.rawValue))
     }
 
-    func outgoing() -> [UInt8] {
+    public func outgoing() -> [UInt8] {
         var bytes: [UInt8] = []
         while true {
             var chunk: UnsafePointer<UInt8>?
@@ -92,30 +97,12 @@ final class TestClient {
         return bytes
     }
 
-    func incoming(_ bytes: [UInt8]) {
+    public func incoming(_ bytes: [UInt8]) {
         _ = bytes.withUnsafeBufferPointer { nghttp2_session_mem_recv(session, $0.baseAddress, $0.count) }
     }
 
-    var serverMaxConcurrentStreams: UInt32 {
+    public var serverMaxConcurrentStreams: UInt32 {
         nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
     }
 }
 
-extension HTTP2Session {
-    func receive(_ bytes: [UInt8], now: UInt64 = 0) throws -> [Event] {
-        try bytes.withUnsafeBytes { try receive($0, now: now) }
-    }
-}
-
-/// Moves bytes both ways until neither side has anything to send; returns the server's events.
-func exchange(_ client: TestClient, _ server: HTTP2Session, now: UInt64 = 0) throws -> [HTTP2Session.Event] {
-    var events: [HTTP2Session.Event] = []
-    for _ in 0..<20 {
-        let up = client.outgoing()
-        events += try server.receive(up, now: now)
-        let down = server.outbound()
-        client.incoming(down)
-        if up.isEmpty && down.isEmpty { break }
-    }
-    return events
-}

@@ -1,0 +1,166 @@
+import HTTP2
+import HTTPCore
+import Reactor
+import TLS
+
+extension HTTP2Connection {
+    /// Routes one request, as an HTTP/1.1 connection does, and answers it on its stream.
+    func dispatch(_ request: HTTP2Session.Request) {
+        owner.stats.add(owner.stats.requests)
+        var headers = HTTPHeaders(request.headers.map { ($0.name, $0.value) })
+        if let authority = request.authority, !headers.contains("host") { headers.add(name: "host", value: authority) }
+        let head = HTTPRequestHead(method: HTTPMethod(rawValue: request.method), target: request.path, version: .http2,
+            headers: headers, framing: request.body.isEmpty ? .none : .length(request.body.count))
+        let startedAt = loop.now
+        if let refusal = owner.refusal(for: head, tls: tls, peerIdentity: peerIdentity) {
+            return respondWhole(request.streamID, head: head, startedAt: startedAt, refusal)
+        }
+        let match = owner.router.match(method: head.method, path: head.path)
+        switch match {
+        case .found(let handler, let parameters):
+            let stream = HTTP2Stream(id: request.streamID, connection: self, head: head, startedAt: startedAt)
+            let httpRequest = HTTPRequest(head: head, body: request.body, pathParameters: parameters, remoteAddress: remote)
+            switch handler(httpRequest, RequestContext(source: stream)) {
+            case .response(let response):
+                if stream.parked { stream.unpark() }
+                respondWhole(request.streamID, head: head, startedAt: startedAt, response)
+            case .deferred:
+                if stream.parked {
+                    streams[request.streamID] = stream
+                } else {
+                    owner.logger.error("handler returned .deferred without deferResponse()", metadata: ["path": "\(head.path)"])
+                    respondWhole(request.streamID, head: head, startedAt: startedAt,
+                        .problem(.internalServerError, type: "internal", detail: "The handler did not answer."))
+                }
+            }
+        case .notFound, .methodNotAllowed, .badPath:
+            respondWhole(request.streamID, head: head, startedAt: startedAt, ServerLoop.routingProblem(match, head: head))
+        }
+    }
+
+    /// Sends a whole answer on a stream, without the fields HTTP/2 forbids.
+    func respondWhole(_ id: Int32, head: HTTPRequestHead?, startedAt: UInt64, _ response: HTTPResponse) {
+        guard !closed else { return }
+        let bodyAllowed = !response.status.forbidsBody && head?.method != .head
+        var fields = Self.fields(response.headers)
+        fields.append(HTTP2Session.Field("date", String(decoding: owner.currentDate(), as: UTF8.self)))
+        if !response.status.forbidsBody {
+            fields.append(HTTP2Session.Field("content-length", String(response.body.count)))
+        }
+        session.respond(streamID: id, status: response.status.code, headers: fields, body: bodyAllowed ? response.body : [])
+        log(head: head, status: response.status.code, bytes: bodyAllowed ? response.body.count : 0, startedAt: startedAt)
+        flush()
+    }
+
+    /// Response fields for HTTP/2: connection-specific ones are not allowed there (RFC 9113
+    /// §8.2.2), and names are lowercase.
+    static func fields(_ headers: HTTPHeaders) -> [HTTP2Session.Field] {
+        var fields: [HTTP2Session.Field] = []
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            switch lower {
+            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length": continue
+            default: fields.append(HTTP2Session.Field(lower, value))
+            }
+        }
+        return fields
+    }
+
+    func log(head: HTTPRequestHead?, status: Int, bytes: Int, startedAt: UInt64) {
+        if status >= 500 {
+            owner.stats.add(owner.stats.serverErrors)
+        } else if status >= 400 {
+            owner.stats.add(owner.stats.clientErrors)
+        }
+        owner.accessLog?.record(date: owner.currentDate(), remote: remoteText, head: head, status: status, bytes: bytes,
+            micros: (loop.now &- startedAt) / 1000)
+    }
+}
+
+/// One request on an HTTP/2 connection, while its handler has not answered: the target of
+/// its deferred answer. Loop-confined, like its connection.
+final class HTTP2Stream: ResponseTarget, RequestSource, @unchecked Sendable {
+    let id: Int32
+    unowned(unsafe) let connection: HTTP2Connection
+    let head: HTTPRequestHead
+    let startedAt: UInt64
+    var token: UInt64 = 0
+    var parked = false
+    var streaming = false
+    var streamStatus = 0
+    var streamBytes = 0
+    var onInterrupt: DeferredResponse.InterruptHandler?
+
+    init(id: Int32, connection: HTTP2Connection, head: HTTPRequestHead, startedAt: UInt64) {
+        self.id = id
+        self.connection = connection
+        self.head = head
+        self.startedAt = startedAt
+    }
+
+    var loop: EventLoop { connection.owner.loop }
+    var isSecure: Bool { connection.tls != nil }
+    var peerIdentity: PeerIdentity? { connection.peerIdentity }
+
+    func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {
+        precondition(!parked, "deferResponse() is for the handler of the current request, once")
+        parked = true
+        self.onInterrupt = onInterrupt
+        connection.owner.stats.add(connection.owner.stats.parkedRequests)
+        return DeferredResponse(target: self, token: token)
+    }
+
+    func unpark() {
+        guard parked else { return }
+        parked = false
+        onInterrupt = nil
+        token &+= 1
+        connection.owner.stats.add(connection.owner.stats.parkedRequests, -1)
+    }
+
+    func interrupt(_ reason: DeferredResponse.Interruption) {
+        let callback = onInterrupt
+        let handle = DeferredResponse(target: self, token: token)
+        if reason == .clientGone {
+            if parked { connection.owner.stats.add(connection.owner.stats.abandonedParkedRequests) }
+            unpark()
+        }
+        callback?(reason, handle)
+    }
+
+    private func isCurrent(_ t: UInt64) -> Bool { parked && t == token && !connection.closed }
+
+    func completeDeferred(_ t: UInt64, _ response: HTTPResponse) {
+        guard isCurrent(t), !streaming else { return }
+        unpark()
+        connection.streams.removeValue(forKey: id)
+        connection.respondWhole(id, head: head, startedAt: startedAt, response)
+    }
+
+    func startStream(_ t: UInt64, _ status: HTTPStatus, _ headers: HTTPHeaders) {
+        guard isCurrent(t), !streaming else { return }
+        streaming = true
+        streamStatus = status.code
+        var fields = HTTP2Connection.fields(headers)
+        fields.append(HTTP2Session.Field("date", String(decoding: connection.owner.currentDate(), as: UTF8.self)))
+        connection.session.startStream(streamID: id, status: status.code, headers: fields)
+        if head.method == .head { return finishStream(t) }
+        connection.flush()
+    }
+
+    func streamChunk(_ t: UInt64, _ bytes: [UInt8]) {
+        guard isCurrent(t), streaming, !bytes.isEmpty, head.method != .head else { return }
+        streamBytes += bytes.count
+        connection.session.send(streamID: id, bytes)
+        connection.flush()
+    }
+
+    func finishStream(_ t: UInt64) {
+        guard isCurrent(t), streaming else { return }
+        connection.session.finish(streamID: id)
+        unpark()
+        connection.streams.removeValue(forKey: id)
+        connection.log(head: head, status: streamStatus, bytes: streamBytes, startedAt: startedAt)
+        connection.flush()
+    }
+}

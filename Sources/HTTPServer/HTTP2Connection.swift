@@ -1,0 +1,244 @@
+import HTTP2
+import HTTPCore
+import Reactor
+import SystemCalls
+import TLS
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP/2 connection on its loop: h2 chosen by ALPN on a TLS listener, or h2c with prior
+/// knowledge on a plain one. `HTTP2Session` decodes the frames; each request is routed as an
+/// HTTP/1.1 one is and answered on its stream, at once or later: a parked stream (a long-poll)
+/// is an `HTTP2Stream`, and holds no buffer until it is answered.
+final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unchecked Sendable {
+    let fd: Int32
+    unowned(unsafe) let owner: ServerLoop
+    var registration: EventLoop.RegistrationID!
+    let remote: SocketAddress?
+    let remoteText: String
+    let tls: TLSSession?
+    let peerIdentity: PeerIdentity?
+    let session: HTTP2Session
+    var out = SocketOutbound()
+    /// Requests handled and not yet answered (parked, or streaming).
+    var streams: [Int32: HTTP2Stream] = [:]
+    var closed = false
+    var interest = Readiness.readable | Readiness.readHangup
+    var timer = TimerID.none
+    var timerDeadline: UInt64 = 0
+    var goingAway = false
+
+    init(fd: Int32, owner: ServerLoop, remote: SocketAddress?, tls: TLSSession?, peerIdentity: PeerIdentity?) throws {
+        self.fd = fd
+        self.owner = owner
+        self.remote = remote
+        remoteText = remote?.description ?? "-"
+        self.tls = tls
+        self.peerIdentity = peerIdentity
+        session = try HTTP2Session(settings: HTTP2Settings(maxBody: owner.config.limits.maxBody))
+        registration = try owner.loop.register(fd: fd, interest: interest, handler: self)
+    }
+
+    var loop: EventLoop { owner.loop }
+    var config: HTTPServerConfiguration { owner.config }
+
+    /// Processes what arrived before the switch to HTTP/2, and sends the server's SETTINGS.
+    func start(_ initial: [UInt8]) {
+        initial.withUnsafeBytes { receive($0) }
+        if !closed { flush() }
+        armIdleTimer()
+    }
+
+    func handleEvents(_ events: UInt32) {
+        if events & Readiness.error != 0 { return abort() }
+        if events & (Readiness.readable | Readiness.readHangup | Readiness.hangup) != 0 { readable() }
+        if !closed && events & Readiness.writable != 0 { writable() }
+    }
+
+    func readable() {
+        let buffer = owner.readBuffer
+        let n: Int
+        do {
+            switch try syscall("read", { read(fd, buffer.baseAddress, buffer.count) }) {
+            case .wouldBlock: return
+            case .done(let count): n = count
+            }
+        } catch {
+            return abort()
+        }
+        guard n > 0 else { return abort() }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+        guard let tls else {
+            receive(bytes)
+            return flush()
+        }
+        do {
+            let output = try tls.receive(bytes)
+            if !output.ciphertext.isEmpty { output.ciphertext.withUnsafeBytes { sendRaw($0) } }
+            if !output.plaintext.isEmpty { output.plaintext.withUnsafeBytes { receive($0) } }
+            if output.peerClosed { return abort() }
+        } catch {
+            owner.stats.add(owner.stats.tlsFailures)
+            tls.failureRecords.withUnsafeBytes { sendRaw($0) }
+            return abort()
+        }
+        flush()
+    }
+
+    /// Frames in: requests out, handled now.
+    func receive(_ bytes: UnsafeRawBufferPointer) {
+        guard !closed, !bytes.isEmpty else { return }
+        let events: [HTTP2Session.Event]
+        do {
+            events = try session.receive(bytes, now: loop.now)
+        } catch {
+            owner.logger.debug("HTTP/2 connection ended", metadata: ["peer": "\(remoteText)", "error": "\(error)"])
+            if case .tooManyResets = error { owner.stats.add(owner.stats.http2ResetFloods) }
+            flush()
+            return abort()
+        }
+        handle(events)
+    }
+
+    func handle(_ events: [HTTP2Session.Event]) {
+        for event in events {
+            guard !closed else { return }
+            switch event {
+            case .request(let request):
+                dispatch(request)
+            case .bodyTooLarge(let id):
+                respondWhole(id, head: nil, startedAt: loop.now, .problem(.contentTooLarge, type: "body-too-large",
+                    detail: "The request body is over the limit of \(config.limits.maxBody) bytes."))
+            case .streamClosed(let id, let errorCode):
+                // A client that resets a parked stream has gone, as a closed HTTP/1.1
+                // connection has.
+                if let stream = streams.removeValue(forKey: id), errorCode != 0 { stream.interrupt(.clientGone) }
+            }
+        }
+        armIdleTimer()
+    }
+
+    /// Frames out: what the session has, sealed when on TLS, while the socket takes it.
+    func flush() {
+        while !closed && out.isEmpty {
+            let frames = session.outbound()
+            guard !frames.isEmpty else { break }
+            frames.withUnsafeBytes { send($0) }
+        }
+        if !closed && out.isEmpty && session.isFinished { close() }
+    }
+
+    func send(_ bytes: UnsafeRawBufferPointer) {
+        guard let tls else { return sendRaw(bytes) }
+        do {
+            try tls.seal(bytes).withUnsafeBytes { sendRaw($0) }
+        } catch {
+            abort()
+        }
+    }
+
+    func sendRaw(_ bytes: UnsafeRawBufferPointer) {
+        guard !closed else { return }
+        switch out.write(fd, bytes, limit: config.maxOutboundBytes) {
+        case .written, .queued(started: false): break
+        case .queued(started: true):
+            updateInterest()
+            setTimer(loop.now + config.writeTimeout)
+        case .overLimit, .failed: abort()
+        }
+    }
+
+    func writable() {
+        switch out.flush(fd) {
+        case .blocked: return
+        case .failed: return abort()
+        case .drained: break
+        }
+        updateInterest()
+        armIdleTimer()
+        flush()
+    }
+
+    func updateInterest() {
+        var wanted = Readiness.readable | Readiness.readHangup
+        if !out.isEmpty { wanted |= Readiness.writable }
+        guard wanted != interest else { return }
+        interest = wanted
+        do { try loop.modify(registration, interest: wanted) } catch { abort() }
+    }
+
+    /// The connection failed or the peer left: parked requests learn it, and it closes.
+    func abort() {
+        guard !closed else { return }
+        let parked = Array(streams.values)
+        streams.removeAll()
+        for stream in parked { stream.interrupt(.clientGone) }
+        close()
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if timer != .none { loop.cancelTimer(timer) }
+        timer = .none
+        for stream in streams.values { stream.unpark() }
+        streams.removeAll()
+        loop.deregister(registration)
+        Glibc.close(fd)
+        out.discard()
+        owner.connectionClosed(self)
+    }
+
+    // MARK: Timers
+
+    /// Idle (no stream open, nothing to write) for `idleTimeout`: GOAWAY and close. A write
+    /// the peer does not take within `writeTimeout` ends the connection too.
+    func armIdleTimer() {
+        guard !closed, out.isEmpty else { return }
+        if streams.isEmpty && session.openStreams == 0 {
+            setTimer(loop.now + config.idleTimeout)
+        } else if timer != .none {
+            loop.cancelTimer(timer)
+            timer = .none
+        }
+    }
+
+    func setTimer(_ deadline: UInt64) {
+        if timer != .none { loop.cancelTimer(timer) }
+        timerDeadline = deadline
+        timer = loop.scheduleTimer(at: deadline, target: self, token: 0)
+    }
+
+    func timerFired(_ token: UInt64) {
+        timer = .none
+        guard !closed else { return }
+        if !out.isEmpty { return abort() }  // the peer stopped reading
+        if streams.isEmpty && session.openStreams == 0 {
+            session.goAway()
+            flush()
+            close()
+        }
+    }
+
+    // MARK: Shutdown
+
+    func shutdownRequested() {
+        guard !goingAway else { return }
+        goingAway = true
+        session.goAway()
+        for stream in Array(streams.values) where stream.parked { stream.interrupt(.shutdown) }
+        flush()
+        if streams.isEmpty && out.isEmpty { close() }
+    }
+
+    func forceClose() {
+        for stream in Array(streams.values) {
+            stream.completeDeferred(stream.token, .problem(.serviceUnavailable, type: "shutting-down",
+                detail: "The server is shutting down; retry on another replica.", headers: ["Retry-After": "1"]))
+        }
+        flush()
+        close()
+    }
+}

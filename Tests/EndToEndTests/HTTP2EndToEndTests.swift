@@ -1,0 +1,135 @@
+import CNGHTTP2
+import Foundation
+import TestSupport
+import Testing
+
+/// HTTP/2 on the real binary: curl over h2c and h2 (ALPN), and an nghttp2 client on a socket
+/// for stream-level cases (many parked long-polls on one connection, a reset parked stream,
+/// a 1-byte flow-control window, and a rapid-reset client cut off while others are served).
+@Suite struct HTTP2EndToEndTests {
+    static let preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+    /// Moves bytes between the client and the socket until `done` or `timeout`.
+    @discardableResult
+    static func pump(_ client: HTTP2TestClient, _ socket: RawHTTPClient, timeout: Double = 10, until done: () -> Bool) throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let up = client.outgoing()
+            if !up.isEmpty { try socket.send(up) }
+            let down = try socket.readAvailable(timeout: 0.005)
+            if !down.isEmpty { client.incoming(down) }
+            if done() { return true }
+            if socket.peerHasClosed && down.isEmpty && up.isEmpty { return done() }
+        }
+        return done()
+    }
+
+    @Test func curlSpeaksH2CWithPriorKnowledge() throws {
+        guard let curl = curlPath else { return }
+        let server = try V1Server()
+        defer { server.stop() }
+        let put = try runCommand(curl, ["-s", "--http2-prior-knowledge", "-X", "PUT", "-H", "Content-Type: application/json",
+            "--data", #"{"data":"h2"}"#, "-w", "\n%{http_version} %{http_code}", "\(server.base)/v1/nodes/h2?parents=true"])
+        #expect(put.stdoutText.hasSuffix("\n2 201"), "\(put.stdoutText) \(put.stderr)")
+        let get = try runCommand(curl, ["-s", "--http2-prior-knowledge", "-w", "\n%{http_version} %{http_code}",
+            "\(server.base)/v1/nodes/h2"])
+        #expect(get.stdoutText.contains(#""data":"h2""#) && get.stdoutText.hasSuffix("\n2 200"), "\(get.stdoutText)")
+        let missing = try runCommand(curl, ["-s", "--http2-prior-knowledge", "-w", "\n%{http_code}", "\(server.base)/nope"])
+        #expect(missing.stdoutText.hasSuffix("\n404") && missing.stdoutText.contains("urn:zkgate:problem:not-found"))
+        // HTTP/1.1 on the same port is unchanged.
+        #expect(try server.connect().get("/h2").dataText == "h2")
+    }
+
+    @Test func curlChoosesH2ByALPNOverTLS() throws {
+        guard let curl = curlPath else { return }
+        let certs = try TestCertificates()
+        let (server, port) = try TLSListenerTests.server(certs)
+        defer { server.stop() }
+        let h2 = try runCommand(curl, ["-s", "--http2", "--cacert", certs.ca, "-w", "\n%{http_version} %{http_code}",
+            "https://localhost:\(port)/healthz"])
+        #expect(h2.stdoutText == "{\"status\":\"ok\"}\n2 200", "\(h2.stdoutText) \(h2.stderr)")
+        let h1 = try runCommand(curl, ["-s", "--http1.1", "--cacert", certs.ca, "-w", "\n%{http_version} %{http_code}",
+            "https://localhost:\(port)/healthz"])
+        #expect(h1.stdoutText.hasSuffix("\n1.1 200"), "\(h1.stdoutText)")
+    }
+
+    @Test func manyParkedLongPollsOnOneConnectionAreWokenByOneWrite() throws {
+        let server = try V1Server()
+        defer { server.stop() }
+        let writer = try server.connect()
+        let index = try #require(try writer.put("/fleet?parents=true", "v1").zkIndex)
+        let socket = try server.connect()
+        let client = HTTP2TestClient()
+        let streams = (0..<100).map { _ in client.request("GET", "/v1/nodes/fleet?index=\(index)&wait=30s") }
+        #expect(try Self.pump(client, socket, timeout: 5) { ((try? writer.parked()) ?? 0) >= 100 }, "100 streams parked")
+        #expect(client.statuses.isEmpty)
+        #expect(try writer.put("/fleet", "v2").status == 200)
+        #expect(try Self.pump(client, socket) { streams.allSatisfy { client.ended.contains($0) } })
+        for stream in streams {
+            #expect(client.statuses[stream] == "200")
+            #expect(String(decoding: client.bodies[stream] ?? [], as: UTF8.self).contains(#""data":"v2""#))
+        }
+        #expect(try writer.metric("zkgate_http2_connections_total") == 1)
+        #expect(try writer.parked() == 0)
+    }
+
+    @Test func aResetParkedStreamIsUnparkedAndTheConnectionGoesOn() throws {
+        let server = try V1Server()
+        defer { server.stop() }
+        let writer = try server.connect()
+        let index = try #require(try writer.put("/r?parents=true", "v1").zkIndex)
+        let socket = try server.connect()
+        let client = HTTP2TestClient()
+        let parked = client.request("GET", "/v1/nodes/r?index=\(index)&wait=30s")
+        #expect(try Self.pump(client, socket, timeout: 5) { ((try? writer.parked()) ?? 0) == 1 })
+        client.reset(parked)
+        #expect(try Self.pump(client, socket, timeout: 5) { ((try? writer.parked()) ?? 1) == 0 }, "the reset unparked it")
+        let next = client.request("GET", "/healthz")
+        #expect(try Self.pump(client, socket) { client.ended.contains(next) })
+        #expect(client.statuses[next] == "200")
+    }
+
+    @Test func aOneByteFlowControlWindowStillDeliversTheWholeAnswer() throws {
+        let server = try V1Server()
+        defer { server.stop() }
+        let value = String(repeating: "z", count: 100)
+        #expect(try server.connect().put("/big?parents=true", value).status == 201)
+        let socket = try server.connect()
+        let client = HTTP2TestClient(initialWindowSize: 1)
+        let stream = client.request("GET", "/v1/nodes/big")
+        // Every byte of the answer waits for a WINDOW_UPDATE from the client.
+        #expect(try Self.pump(client, socket, timeout: 30) { client.ended.contains(stream) })
+        #expect(String(decoding: client.bodies[stream] ?? [], as: UTF8.self).contains(value))
+    }
+
+    @Test func aRapidResetClientIsCutOffWhileOthersAreServed() throws {
+        let server = try V1Server()
+        defer { server.stop() }
+        let attacker = try server.connect()
+        let evil = HTTP2TestClient()
+        try attacker.send(evil.outgoing())
+        var cutOff = false
+        for _ in 0..<2_000 {
+            let stream = evil.request("GET", "/healthz")
+            let headers = evil.outgoing()
+            evil.reset(stream)
+            do { try attacker.send(headers + evil.outgoing()) } catch {
+                cutOff = true
+                break
+            }
+            if attacker.peerHasClosed {
+                cutOff = true
+                break
+            }
+        }
+        _ = try? Self.pump(evil, attacker, timeout: 2) { evil.goAwayCode != nil }
+        #expect(cutOff || evil.goAwayCode != nil, "the flood was stopped")
+        #expect(evil.goAwayCode == UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue))
+        let socket = try server.connect()
+        let polite = HTTP2TestClient()
+        let stream = polite.request("GET", "/healthz")
+        #expect(try Self.pump(polite, socket) { polite.ended.contains(stream) })
+        #expect(polite.statuses[stream] == "200")
+        #expect(try server.connect().metric("zkgate_http2_reset_floods_total") == 1)
+    }
+}
