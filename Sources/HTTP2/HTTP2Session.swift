@@ -18,6 +18,18 @@ public final class HTTP2Session {
         /// Regular header fields, in order, with lowercase names (HTTP/2 requires them).
         public var headers: [Field]
         public var body: [UInt8]
+
+        public init(
+            streamID: Int32, method: String, path: String, authority: String?, scheme: String?, headers: [Field], body: [UInt8]
+        ) {
+            self.streamID = streamID
+            self.method = method
+            self.path = path
+            self.authority = authority
+            self.scheme = scheme
+            self.headers = headers
+            self.body = body
+        }
     }
 
     public struct Field: Sendable, Hashable {
@@ -116,6 +128,18 @@ public final class HTTP2Session {
         let out = events
         events.removeAll(keepingCapacity: true)
         return out
+    }
+
+    /// Takes over an HTTP/1.1 request that asked for `Upgrade: h2c`: the client's SETTINGS
+    /// come from its `HTTP2-Settings` field, and the request becomes stream 1, half-closed by
+    /// the client, which the caller then answers.
+    ///
+    /// - Throws: `HTTP2Error.protocolViolation` when the settings payload is malformed.
+    public func upgrade(settingsPayload: [UInt8], headRequest: Bool) throws(HTTP2Error) {
+        let rv = settingsPayload.withUnsafeBufferPointer {
+            nghttp2_session_upgrade2(session, $0.baseAddress, $0.count, headRequest ? 1 : 0, nil)
+        }
+        guard rv == 0 else { throw .protocolViolation(String(cString: nghttp2_strerror(rv))) }
     }
 
     /// What to send the peer now (frames nghttp2 has queued, within flow control).

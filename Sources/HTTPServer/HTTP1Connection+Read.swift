@@ -2,6 +2,8 @@ import HTTPCore
 import SystemCalls
 import Reactor
 import TLS
+import HTTP2
+import JSON
 
 #if canImport(Glibc)
 import Glibc
@@ -165,6 +167,15 @@ extension HTTP1Connection {
         let body = self.body
         self.body = []
         phase = .handling
+        if let upgrade = h2cUpgrade(head, body: body) {
+            // 101, then the same request is answered as HTTP/2's stream 1.
+            owner.scratch.removeAll(keepingCapacity: true)
+            owner.scratch.append(contentsOf: "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8)
+            owner.scratch.withUnsafeBytes { send($0) }
+            let rest = inbound
+            owner.upgradeToHTTP2(self, initial: rest, upgrade: upgrade)
+            return
+        }
         if let refusal = owner.refusal(for: head, tls: tls, peerIdentity: peerIdentity) {
             respond(refusal)
             return
@@ -219,5 +230,36 @@ extension HTTP1Connection {
     static func startsHTTP2Preface(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let n = min(bytes.count, http2Preface.count)
         return n >= 3 && bytes.prefix(n).elementsEqual(http2Preface.prefix(n))
+    }
+
+    /// The request as HTTP/2's stream 1, when it asks for `Upgrade: h2c` (RFC 7540 §3.2) on a
+    /// plain connection, with one valid `HTTP2-Settings` field and no body; otherwise nil, and
+    /// the request is served as HTTP/1.1 (a server may ignore an upgrade).
+    func h2cUpgrade(_ head: HTTPRequestHead, body: [UInt8]) -> HTTP2Connection.Upgrade? {
+        guard tls == nil, body.isEmpty, head.version == .http1_1,
+            let upgrade = head.headers["Upgrade"],
+            upgrade.split(separator: ",").contains(where: { $0.filter { $0 != " " && $0 != "\t" }.lowercased() == "h2c" }),
+            head.headers.values("HTTP2-Settings").count == 1, let encoded = head.headers["HTTP2-Settings"],
+            let settings = Self.base64URL(encoded)
+        else { return nil }
+        var fields: [HTTP2Session.Field] = []
+        var authority: String?
+        for (name, value) in head.headers {
+            switch name.lowercased() {
+            case "host": authority = value
+            case "connection", "upgrade", "http2-settings", "keep-alive", "transfer-encoding", "proxy-connection": continue
+            default: fields.append(HTTP2Session.Field(name.lowercased(), value))
+            }
+        }
+        let request = HTTP2Session.Request(streamID: 1, method: head.method.rawValue, path: head.target, authority: authority,
+            scheme: "http", headers: fields, body: [])
+        return HTTP2Connection.Upgrade(request: request, settings: settings)
+    }
+
+    /// base64url without padding, as HTTP2-Settings carries it.
+    static func base64URL(_ text: String) -> [UInt8]? {
+        var standard = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+        while standard.utf8.count % 4 != 0 { standard.append("=") }
+        return Base64.decode(standard)
     }
 }

@@ -44,8 +44,24 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     var loop: EventLoop { owner.loop }
     var config: HTTPServerConfiguration { owner.config }
 
-    /// Processes what arrived before the switch to HTTP/2, and sends the server's SETTINGS.
-    func start(_ initial: [UInt8]) {
+    /// An HTTP/1.1 request that asked for `Upgrade: h2c`, answered as stream 1.
+    struct Upgrade {
+        var request: HTTP2Session.Request
+        var settings: [UInt8]
+    }
+
+    /// Processes what arrived before the switch to HTTP/2 (and the request that asked for it),
+    /// and sends the server's SETTINGS.
+    func start(_ initial: [UInt8], upgrade: Upgrade? = nil) {
+        if let upgrade {
+            do {
+                try session.upgrade(settingsPayload: upgrade.settings, headRequest: upgrade.request.method == "HEAD")
+            } catch {
+                flush()
+                return abort()
+            }
+            dispatch(upgrade.request)
+        }
         initial.withUnsafeBytes { receive($0) }
         if !closed { flush() }
         armIdleTimer()

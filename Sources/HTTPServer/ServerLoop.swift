@@ -97,7 +97,7 @@ final class ServerLoop: @unchecked Sendable {
 
     /// Hands an HTTP/1.1 connection's socket to HTTP/2 (a client that opened with the HTTP/2
     /// preface, or chose h2 by ALPN): `initial` is what was read past the handshake.
-    func upgradeToHTTP2(_ connection: HTTP1Connection, initial: [UInt8]) {
+    func upgradeToHTTP2(_ connection: HTTP1Connection, initial: [UInt8], upgrade: HTTP2Connection.Upgrade? = nil) {
         connections.removeValue(forKey: ObjectIdentifier(connection))
         let fd = connection.detach()
         do {
@@ -105,7 +105,7 @@ final class ServerLoop: @unchecked Sendable {
                 fd: fd, owner: self, remote: connection.remote, tls: connection.tls, peerIdentity: connection.peerIdentity)
             connections[ObjectIdentifier(h2)] = h2
             stats.add(stats.http2Connections)
-            h2.start(initial)
+            h2.start(initial, upgrade: upgrade)
         } catch {
             logger.warning("cannot start HTTP/2 on a connection", metadata: ["error": "\(error)"])
             close(fd)

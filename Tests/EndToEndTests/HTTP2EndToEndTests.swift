@@ -40,6 +40,25 @@ import Testing
         #expect(try server.connect().get("/h2").dataText == "h2")
     }
 
+    @Test func curlUpgradesToH2CAndABodyStaysOnHTTP11() throws {
+        guard let curl = curlPath else { return }
+        let server = try V1Server()
+        defer { server.stop() }
+        let upgraded = try runCommand(curl, ["-s", "-v", "--http2", "-w", "\n%{http_version} %{http_code}", "\(server.base)/healthz"])
+        #expect(upgraded.stderr.contains("101 Switching Protocols"), "\(upgraded.stderr)")
+        #expect(upgraded.stdoutText == "{\"status\":\"ok\"}\n2 200", "\(upgraded.stdoutText)")
+        // A request with a body is served on HTTP/1.1: the server may ignore an upgrade, and
+        // one with a body would need the body replayed as stream 1's.
+        let posted = try runCommand(curl, ["-s", "--http2", "-X", "POST", "-H", "Content-Type: application/json", "--data", "{}",
+            "-w", "\n%{http_version} %{http_code}", "\(server.base)/v1/sessions"])
+        #expect(posted.stdoutText.hasSuffix("\n1.1 201"), "\(posted.stdoutText)")
+        // A malformed HTTP2-Settings is no upgrade either.
+        let client = try server.connect()
+        let plain = try client.request("GET", "/healthz", headers: [("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", "h2c"),
+            ("HTTP2-Settings", "!!!")])
+        #expect(plain.status == 200)
+    }
+
     @Test func curlChoosesH2ByALPNOverTLS() throws {
         guard let curl = curlPath else { return }
         let certs = try TestCertificates()
