@@ -13,7 +13,9 @@ extension HTTP2Session {
                 frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
             else { return 0 }
             let id = frame.pointee.hd.stream_id
-            HTTP2Session.of(user).receiving[id] = Request(streamID: id, method: "", path: "", authority: nil, scheme: nil, headers: [], body: [])
+            let s = HTTP2Session.of(user)
+            s.receiving[id] = Request(streamID: id, method: "", path: "", authority: nil, scheme: nil, headers: [], body: [])
+            s.receivingSince[id] = s.now
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, user in
@@ -65,6 +67,7 @@ extension HTTP2Session {
             guard endStream, type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue),
                 let request = s.receiving.removeValue(forKey: id)
             else { return 0 }
+            s.receivingSince.removeValue(forKey: id)
             if s.oversized.remove(id) != nil {
                 s.events.append(.bodyTooLarge(streamID: id))
             } else {
@@ -75,6 +78,7 @@ extension HTTP2Session {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, id, errorCode, user in
             let s = HTTP2Session.of(user)
             s.receiving.removeValue(forKey: id)
+            s.receivingSince.removeValue(forKey: id)
             s.headerBytes.removeValue(forKey: id)
             s.oversized.remove(id)
             s.responses.removeValue(forKey: id)

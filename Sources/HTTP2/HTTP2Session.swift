@@ -66,6 +66,8 @@ public final class HTTP2Session {
     let settings: HTTP2Settings
     var receiving: [Int32: Request] = [:]
     var oversized: Set<Int32> = []
+    /// When each stream still arriving began (ns), for `expireIncomplete`.
+    var receivingSince: [Int32: UInt64] = [:]
     /// Header bytes received so far per stream, against `maxHeaderListSize`.
     var headerBytes: [Int32: Int] = [:]
     var responses: [Int32: Outgoing] = [:]
@@ -188,6 +190,22 @@ public final class HTTP2Session {
     public func goAway() {
         let last = nghttp2_session_get_last_proc_stream_id(session)
         _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, UInt32(NGHTTP2_NO_ERROR.rawValue), nil, 0)
+    }
+
+    /// When the oldest request still arriving began (ns), or nil when none is.
+    public var oldestIncomplete: UInt64? { receivingSince.values.min() }
+
+    /// Streams whose request began before `deadline` and has not ended (a client that sent
+    /// headers and stalls): they are dropped here, and the caller answers them (408).
+    public func expireIncomplete(before deadline: UInt64) -> [Int32] {
+        let stale = receivingSince.filter { $0.value < deadline }.map(\.key).sorted()
+        for id in stale {
+            receiving.removeValue(forKey: id)
+            receivingSince.removeValue(forKey: id)
+            headerBytes.removeValue(forKey: id)
+            oversized.remove(id)
+        }
+        return stale
     }
 
     /// Whether the connection has nothing more to do (after GOAWAY, or a fatal error).

@@ -209,11 +209,14 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
 
     // MARK: Timers
 
-    /// Idle (no stream open, nothing to write) for `idleTimeout`: GOAWAY and close. A write
-    /// the peer does not take within `writeTimeout` ends the connection too.
+    /// Idle (no stream open, nothing to write) for `idleTimeout`: GOAWAY and close. A request
+    /// still arriving after `bodyTimeout` is answered 408. A write the peer does not take
+    /// within `writeTimeout` ends the connection.
     func armIdleTimer() {
         guard !closed, out.isEmpty else { return }
-        if streams.isEmpty && session.openStreams == 0 {
+        if let oldest = session.oldestIncomplete {
+            setTimer(oldest + config.bodyTimeout)
+        } else if streams.isEmpty && session.openStreams == 0 {
             setTimer(loop.now + config.idleTimeout)
         } else if timer != .none {
             loop.cancelTimer(timer)
@@ -231,11 +234,17 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         timer = .none
         guard !closed else { return }
         if !out.isEmpty { return abort() }  // the peer stopped reading
-        if streams.isEmpty && session.openStreams == 0 {
+        let stalled = session.expireIncomplete(before: loop.now &- config.bodyTimeout + 1)
+        for id in stalled {
+            respondWhole(id, head: nil, startedAt: loop.now, .problem(.requestTimeout, type: "request-timeout",
+                detail: "The request did not arrive in time."))
+        }
+        if stalled.isEmpty && streams.isEmpty && session.openStreams == 0 {
             session.goAway()
             flush()
-            close()
+            return close()
         }
+        armIdleTimer()
     }
 
     // MARK: Shutdown

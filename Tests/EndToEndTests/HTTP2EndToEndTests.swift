@@ -108,6 +108,20 @@ import Testing
         #expect(client.statuses[next] == "200")
     }
 
+    @Test func aStreamLeftIncompletePastTheBodyTimeoutIsAnswered408() throws {
+        let server = try V1Server(["--body-timeout", "1"])
+        defer { server.stop() }
+        let socket = try server.connect()
+        let client = HTTP2TestClient()
+        let stalled = client.requestStalled("PUT", "/v1/nodes/stalled")
+        let fine = client.request("GET", "/healthz")
+        #expect(try Self.pump(client, socket) { client.ended.contains(fine) })
+        #expect(!client.ended.contains(stalled))
+        #expect(try Self.pump(client, socket, timeout: 5) { client.statuses[stalled] != nil })
+        #expect(client.statuses[stalled] == "408")
+        #expect(try server.connect().get("/stalled").status == 404, "nothing was written")
+    }
+
     @Test func aOneByteFlowControlWindowStillDeliversTheWholeAnswer() throws {
         let server = try V1Server()
         defer { server.stop() }

@@ -82,6 +82,28 @@ public final class HTTP2TestClient {
 
     var pendingBody: [UInt8] = []
 
+    /// Sends a request's headers and then nothing: a body that never comes.
+    @discardableResult
+    public func requestStalled(_ method: String, _ path: String) -> Int32 {
+        let fields = [(":method", method), (":path", path), (":scheme", "http"), (":authority", "localhost")]
+        let total = fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: total)
+        defer { buffer.deallocate() }
+        var nva: [nghttp2_nv] = []
+        var offset = 0
+        for (name, value) in fields {
+            let n = buffer + offset
+            for byte in name.utf8 { buffer[offset] = byte; offset += 1 }
+            let v = buffer + offset
+            for byte in value.utf8 { buffer[offset] = byte; offset += 1 }
+            nva.append(nghttp2_nv(name: n, value: v, namelen: name.utf8.count, valuelen: value.utf8.count, flags: 0))
+        }
+        var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil)) { _, _, _, _, _, _, _ in
+            Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        }
+        return nghttp2_submit_request(session, nil, nva, nva.count, &provider, nil)
+    }
+
     public func reset(_ stream: Int32) {
         nghttp2_submit_rst_stream(session, 0, stream, UInt32(NGHTTP2_CANCEL.rawValue))
     }
