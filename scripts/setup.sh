@@ -43,8 +43,8 @@ BASE_PACKAGES=(
     libcurator-recipes-java   # InterProcessMutex, LeaderLatch (pulls curator-framework/client, guava)
     libcurator-discovery-java # ServiceDiscovery (pulls jackson-databind)
     libslf4j-java             # slf4j-nop.jar: keeps Curator's log off the peer's stdout protocol
+    nghttp2-client            # nghttp and h2load: HTTP/2 clients of the end-to-end tests
 )
-# Later: nghttp2-client (h2 checks). Append it to BASE_PACKAGES.
 
 # Python packages for the tests, installed with pip into the project's venv (.build-py, the
 # one openapi/check.sh uses for schemathesis), pinned so every machine gets the same code.
@@ -59,6 +59,7 @@ BENCH_PACKAGES=(
     wrk
     nginx-light
     etcd-server   # bench/v1.sh: etcd's v2 HTTP API, the long-poll and GET peer
+    nghttp2-server # nghttpd: the HTTP/2 peer
 )
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -40,6 +40,22 @@ import Testing
         #expect(try server.connect().get("/h2").dataText == "h2")
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/nghttp"), "needs nghttp (nghttp2-client)"))
+    func nghttpAndH2loadAreServed() throws {
+        let certs = try TestCertificates()
+        let (server, tlsPort) = try TLSListenerTests.server(certs)
+        defer { server.stop() }
+        let nghttp = try runCommand("/usr/bin/nghttp", ["-nv", "\(server.base)/healthz"])
+        #expect(nghttp.status == 0, "\(nghttp.stderr)")
+        #expect(nghttp.stdoutText.contains(":status: 200"), "\(nghttp.stdoutText)")
+        #expect(nghttp.stdoutText.contains("SETTINGS_MAX_CONCURRENT_STREAMS(0x03):256"), "\(nghttp.stdoutText)")
+        let overTLS = try runCommand("/usr/bin/nghttp", ["-nv", "https://localhost:\(tlsPort)/healthz"])
+        #expect(overTLS.stdoutText.contains(":status: 200"), "\(overTLS.stdoutText) \(overTLS.stderr)")
+        let load = try runCommand("/usr/bin/h2load", ["-n", "2000", "-c", "4", "-m", "10", "\(server.base)/healthz"], timeout: 60)
+        #expect(load.stdoutText.contains("2000 succeeded, 0 failed, 0 errored"), "\(load.stdoutText)")
+        #expect(load.stdoutText.contains("2000 2xx"), "\(load.stdoutText)")
+    }
+
     @Test func curlUpgradesToH2CAndABodyStaysOnHTTP11() throws {
         guard let curl = curlPath else { return }
         let server = try V1Server()
