@@ -54,6 +54,11 @@ extension HTTP1Connection {
     func beginClosing() {
         phase = .lingering
         inbound = []
+        if let tls, tls.state == .established {
+            // close_notify goes out behind the answer, before the half-close: a TLS client
+            // then sees a clean end, not a truncation.
+            tls.close().withUnsafeBytes { sendRaw($0) }
+        }
         if out.isEmpty {
             if peerHalfClosed {
                 close()

@@ -60,6 +60,20 @@ struct TLSListenerTests {
         #expect(unknownCA.status == 60, "curl refuses the server without its CA: \(unknownCA.stderr)")
     }
 
+    @Test func aClosingConnectionSendsCloseNotify() throws {
+        let certs = try Self.certificates.get()
+        let (server, port) = try Self.server(certs)
+        defer { server.stop() }
+        let request = try TemporaryDirectory(prefix: "zkgate-tls-close")
+        let file = request.path + "/request"
+        try "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".write(toFile: file, atomically: true, encoding: .utf8)
+        // s_client reads the request from stdin: run it through a shell for the redirection.
+        let out = try runCommand("/bin/sh", ["-c",
+            "/usr/bin/openssl s_client -connect 127.0.0.1:\(port) -CAfile \(certs.ca) -quiet -ign_eof < \(file)"])
+        #expect(out.stdoutText.contains(#"{"status":"ok"}"#), "\(out.stdoutText)")
+        #expect(!out.stderr.contains("unexpected eof"), "the server ended TLS cleanly: \(out.stderr)")
+    }
+
     @Test func requiredClientCertificatesRefuseTheHandshakeWithoutOne() throws {
         let certs = try Self.certificates.get()
         let (server, port) = try Self.server(certs, ["--tls-client-ca", certs.ca, "--tls-client-auth", "required"])
