@@ -127,16 +127,17 @@ public final class TLSSession {
             }
         }
         if state == .established {
-            // Everything decryptable now: OpenSSL may hold several records from one read.
-            var buffer = [UInt8](repeating: 0, count: 16_384)
+            // Everything decryptable now: OpenSSL may hold several records from one read. The
+            // record-sized buffer is on the stack: no allocation or zero-fill per read.
             while true {
                 ERR_clear_error()
                 var read = 0
-                let ok = buffer.withUnsafeMutableBytes { SSL_read_ex(ssl, $0.baseAddress, $0.count, &read) }
-                if ok == 1 {
-                    output.plaintext.append(contentsOf: buffer[0..<read])
-                    continue
+                let ok = withUnsafeTemporaryAllocation(byteCount: 16_384, alignment: 1) { buffer -> Int32 in
+                    let ok = SSL_read_ex(ssl, buffer.baseAddress, buffer.count, &read)
+                    if ok == 1 { output.plaintext.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<read])) }
+                    return ok
                 }
+                if ok == 1 { continue }
                 let error = SSL_get_error(ssl, 0)
                 if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE { break }
                 if error == SSL_ERROR_ZERO_RETURN {
@@ -155,8 +156,9 @@ public final class TLSSession {
     private func drainRecords() -> [UInt8] {
         let pending = zk_bio_pending(records)
         guard pending > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: pending)
-        let n = bytes.withUnsafeMutableBytes { BIO_read(records, $0.baseAddress, Int32($0.count)) }
-        return n > 0 ? Array(bytes[0..<Int(n)]) : []
+        // One allocation, filled by OpenSSL directly.
+        return [UInt8](unsafeUninitializedCapacity: pending) { buffer, count in
+            count = max(0, Int(BIO_read(records, buffer.baseAddress, Int32(buffer.count))))
+        }
     }
 }
