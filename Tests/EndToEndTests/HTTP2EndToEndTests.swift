@@ -108,6 +108,39 @@ import Testing
         #expect(try writer.parked() == 0)
     }
 
+    @Test func serverSentEventsStreamOverHTTP2() throws {
+        let server = try V1Server()
+        defer { server.stop() }
+        let writer = try server.connect()
+        #expect(try writer.put("/app?parents=true", "v1").status == 201)
+        let socket = try server.connect()
+        let client = HTTP2TestClient()
+        let feed = client.request("GET", "/v1/watch/app?recursive=true", headers: [("accept", "text/event-stream")])
+        #expect(try Self.pump(client, socket, timeout: 5) { client.statuses[feed] != nil })
+        #expect(client.statuses[feed] == "200")
+        #expect(try writer.put("/app/child?parents=true", "x").status == 201)
+        #expect(try Self.pump(client, socket, timeout: 5) {
+            String(decoding: client.bodies[feed] ?? [], as: UTF8.self).contains("/app/child")
+        }, "the event arrived on the open stream: \(String(decoding: client.bodies[feed] ?? [], as: UTF8.self))")
+        #expect(!client.ended.contains(feed), "the stream stays open")
+    }
+
+    @Test func gracefulShutdownAnswersParkedStreamsAndSendsGoAway() throws {
+        let server = try V1Server()
+        defer { server.stop() }
+        let writer = try server.connect()
+        let index = try #require(try writer.put("/g?parents=true", "v1").zkIndex)
+        let socket = try server.connect()
+        let client = HTTP2TestClient()
+        let parked = client.request("GET", "/v1/nodes/g?index=\(index)&wait=30s")
+        #expect(try Self.pump(client, socket, timeout: 5) { ((try? writer.parked()) ?? 0) == 1 })
+        server.process.signal(SIGTERM)
+        #expect(try Self.pump(client, socket, timeout: 10) { client.ended.contains(parked) && client.goAwayCode != nil })
+        #expect(client.statuses[parked] == "200", "answered with the unchanged state")
+        #expect(client.goAwayCode == 0 && client.goAwayLastStream == parked)
+        #expect(server.process.waitForExit(timeout: 10) == .exited(0))
+    }
+
     @Test func aResetParkedStreamIsUnparkedAndTheConnectionGoesOn() throws {
         let server = try V1Server()
         defer { server.stop() }

@@ -83,6 +83,11 @@ struct TLSListenerTests {
         let stranger = try Self.curl(["--cacert", certs.ca, "--cert", certs.strangerCertificate, "--key", certs.strangerKey,
             "https://localhost:\(port)/healthz"])
         #expect(stranger.status != 0, "a certificate from another CA: \(stranger.stdoutText)")
+        let expired = try Self.curl(["--cacert", certs.ca, "--cert", certs.expiredCertificate, "--key", certs.expiredKey,
+            "https://localhost:\(port)/healthz"])
+        #expect(expired.status != 0, "an expired certificate: \(expired.stdoutText)")
+        let sClient = try Self.sClient(port, ["-CAfile", certs.ca, "-cert", certs.expiredCertificate, "-key", certs.expiredKey])
+        #expect(sClient.contains("certificate expired"), "\(sClient)")
         let device = try Self.curl(["--cacert", certs.ca, "--cert", certs.clientCertificate, "--key", certs.clientKey,
             "https://localhost:\(port)/healthz"])
         #expect(device.status == 0 && device.stdoutText == #"{"status":"ok"}"#, "\(device.stderr)")

@@ -103,6 +103,11 @@ struct TLSSessionTests {
             let server = try TLSSession(context: context)
             try pump(stranger, server)
         }
+        let expired = TestClient(trusting: f.ca, certificate: f.expiredCertificate, key: f.expiredKey)
+        #expect(throws: TLSError.self) {
+            let server = try TLSSession(context: context)
+            try pump(expired, server)
+        }
         let device = TestClient(trusting: f.ca, certificate: f.clientCertificate, key: f.clientKey)
         let server = try TLSSession(context: context)
         try pump(device, server)

@@ -13,6 +13,9 @@ public final class TestCertificates: Sendable {
     public var clientKey: String { directory.path + "/client.key" }
     public var strangerCertificate: String { directory.path + "/stranger.pem" }
     public var strangerKey: String { directory.path + "/stranger.key" }
+    /// From the CA, but expired yesterday.
+    public var expiredCertificate: String { directory.path + "/expired.pem" }
+    public var expiredKey: String { directory.path + "/expired.key" }
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -28,16 +31,18 @@ public final class TestCertificates: Sendable {
         try issue("server", by: "ca", subject: "/CN=localhost", san: "DNS:localhost,IP:127.0.0.1")
         try issue("client", by: "ca", subject: "/CN=device-7", san: "DNS:device-7.fleet.example,IP:10.0.0.7")
         try issue("stranger", by: "other-ca", subject: "/CN=stranger", san: "DNS:stranger.example")
+        try issue("expired", by: "ca", subject: "/CN=expired", san: "DNS:expired.example", days: -1)
     }
 
     /// Issues `<name>.pem` and `<name>.key` from the CA `<issuer>`.
-    public func issue(_ name: String, by issuer: String, subject: String, san: String) throws {
+    /// `days` below 0 makes a certificate that has already expired.
+    public func issue(_ name: String, by issuer: String, subject: String, san: String, days: Int = 2) throws {
         let d = directory.path
         try Self.openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", subject])
         try "subjectAltName=\(san)\n".write(toFile: "\(d)/\(name).ext", atomically: true, encoding: .utf8)
         try Self.openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/\(issuer).pem", "-CAkey", "\(d)/\(issuer).key",
-            "-CAcreateserial", "-out", "\(d)/\(name).pem", "-days", "2", "-extfile", "\(d)/\(name).ext"])
+            "-CAcreateserial", "-out", "\(d)/\(name).pem", "-days", String(days), "-extfile", "\(d)/\(name).ext"])
     }
 
     static func openssl(_ arguments: [String]) throws {
