@@ -18,16 +18,19 @@ extension HTTP2Connection {
         let match = owner.router.match(method: head.method, path: head.path)
         switch match {
         case .found(let handler, let parameters):
-            let stream = HTTP2Stream(id: request.streamID, connection: self, head: head, startedAt: startedAt)
             let httpRequest = HTTPRequest(head: head, body: request.body, pathParameters: parameters, remoteAddress: remote)
-            switch handler(httpRequest, RequestContext(source: stream)) {
+            // The connection is the handler's source; a stream object is made only if it parks.
+            current = (request.streamID, head, startedAt)
+            currentAnswered = false
+            let result = handler(httpRequest, RequestContext(source: self))
+            current = nil
+            switch result {
             case .response(let response):
-                if stream.parked { stream.unpark() }
+                if let stream = streams.removeValue(forKey: request.streamID) { stream.unpark() }
                 respondWhole(request.streamID, head: head, startedAt: startedAt, response)
             case .deferred:
-                if stream.parked {
-                    streams[request.streamID] = stream
-                } else {
+                // Parked (its stream waits), or parked and already answered within the handler.
+                if streams[request.streamID] == nil && !currentAnswered {
                     owner.logger.error("handler returned .deferred without deferResponse()", metadata: ["path": "\(head.path)"])
                     respondWhole(request.streamID, head: head, startedAt: startedAt,
                         .problem(.internalServerError, type: "internal", detail: "The handler did not answer."))
@@ -41,6 +44,7 @@ extension HTTP2Connection {
     /// Sends a whole answer on a stream, without the fields HTTP/2 forbids.
     func respondWhole(_ id: Int32, head: HTTPRequestHead?, startedAt: UInt64, _ response: HTTPResponse) {
         guard !closed else { return }
+        if current?.id == id { currentAnswered = true }
         let bodyAllowed = !response.status.forbidsBody && head?.method != .head
         var fields = Self.fields(response.headers)
         fields.append(HTTP2Session.Field("date", String(decoding: owner.currentDate(), as: UTF8.self)))
@@ -49,7 +53,7 @@ extension HTTP2Connection {
         }
         session.respond(streamID: id, status: response.status.code, headers: fields, body: bodyAllowed ? response.body : [])
         log(head: head, status: response.status.code, bytes: bodyAllowed ? response.body.count : 0, startedAt: startedAt)
-        flush()
+        scheduleFlush()
     }
 
     /// Response fields for HTTP/2: connection-specific ones are not allowed there (RFC 9113
@@ -57,7 +61,8 @@ extension HTTP2Connection {
     static func fields(_ headers: HTTPHeaders) -> [HTTP2Session.Field] {
         var fields: [HTTP2Session.Field] = []
         for (name, value) in headers {
-            let lower = name.lowercased()
+            // Most names are written lowercase already; lowercasing allocates.
+            let lower = name.utf8.contains(where: { (0x41...0x5A).contains($0) }) ? name.lowercased() : name
             switch lower {
             case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length": continue
             default: fields.append(HTTP2Session.Field(lower, value))
@@ -74,6 +79,18 @@ extension HTTP2Connection {
         }
         owner.accessLog?.record(date: owner.currentDate(), remote: remoteText, head: head, status: status, bytes: bytes,
             micros: (loop.now &- startedAt) / 1000)
+    }
+}
+
+extension HTTP2Connection: RequestSource {
+    var isSecure: Bool { tls != nil }
+
+    /// Parks the request whose handler is running: it gets a stream object of its own.
+    func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {
+        guard let current else { preconditionFailure("deferResponse() is for the handler of the current request") }
+        let stream = HTTP2Stream(id: current.id, connection: self, head: current.head, startedAt: current.startedAt)
+        streams[current.id] = stream
+        return stream.park(onInterrupt: onInterrupt)
     }
 }
 
@@ -145,14 +162,14 @@ final class HTTP2Stream: ResponseTarget, RequestSource, @unchecked Sendable {
         fields.append(HTTP2Session.Field("date", String(decoding: connection.owner.currentDate(), as: UTF8.self)))
         connection.session.startStream(streamID: id, status: status.code, headers: fields)
         if head.method == .head { return finishStream(t) }
-        connection.flush()
+        connection.scheduleFlush()
     }
 
     func streamChunk(_ t: UInt64, _ bytes: [UInt8]) {
         guard isCurrent(t), streaming, !bytes.isEmpty, head.method != .head else { return }
         streamBytes += bytes.count
         connection.session.send(streamID: id, bytes)
-        connection.flush()
+        connection.scheduleFlush()
     }
 
     func finishStream(_ t: UInt64) {
@@ -161,6 +178,6 @@ final class HTTP2Stream: ResponseTarget, RequestSource, @unchecked Sendable {
         unpark()
         connection.streams.removeValue(forKey: id)
         connection.log(head: head, status: streamStatus, bytes: streamBytes, startedAt: startedAt)
-        connection.flush()
+        connection.scheduleFlush()
     }
 }

@@ -29,6 +29,12 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     var timer = TimerID.none
     var timerDeadline: UInt64 = 0
     var goingAway = false
+    /// Queued in the loop's `http2Pending` for the end of this iteration.
+    var flushScheduled = false
+    /// The request a handler is running for, while it runs (so parking can name its stream).
+    var current: (id: Int32, head: HTTPRequestHead, startedAt: UInt64)?
+    /// Whether the current request was answered while its handler ran.
+    var currentAnswered = false
 
     init(fd: Int32, owner: ServerLoop, remote: SocketAddress?, tls: TLSSession?, peerIdentity: PeerIdentity?) throws {
         self.fd = fd
@@ -134,6 +140,13 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
             }
         }
         armIdleTimer()
+    }
+
+    /// Frames out at the end of this loop iteration, with whatever else is answered meanwhile.
+    func scheduleFlush() {
+        guard !flushScheduled, !closed else { return }
+        flushScheduled = true
+        owner.http2Pending.append(self)
     }
 
     /// Frames out: what the session has, sealed when on TLS, while the socket takes it.

@@ -27,6 +27,9 @@ final class ServerLoop: @unchecked Sendable {
     var scratch: [UInt8] = []
     var accessLog: AccessLog?
     var shuttingDown = false
+    /// HTTP/2 connections with frames to send, written once per loop iteration: a fan-out
+    /// that answers 200 streams of one connection makes one send, not 200.
+    var http2Pending: [HTTP2Connection] = []
     private var dateSecond: Int64 = -1
     private(set) var date: [UInt8] = []
 
@@ -46,6 +49,7 @@ final class ServerLoop: @unchecked Sendable {
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         scratch.reserveCapacity(Self.readBufferSize)
         if let accessLog { loop.addIterationHook { accessLog.flush() } }
+        loop.addIterationHook { [unowned(unsafe) self] in self.flushHTTP2() }
     }
 
     deinit { readBuffer.deallocate() }
@@ -162,6 +166,17 @@ final class ServerLoop: @unchecked Sendable {
                 detail: "\(head.method) is not allowed here; allowed: \(allowed).", headers: ["Allow": allowed])
         case .badPath:
             return .problem(.badRequest, type: "bad-path", detail: "The path has invalid percent-encoding, an encoded '/', or a NUL.")
+        }
+    }
+
+    /// Writes what each HTTP/2 connection queued during this iteration.
+    func flushHTTP2() {
+        guard !http2Pending.isEmpty else { return }
+        let pending = http2Pending
+        http2Pending.removeAll(keepingCapacity: true)
+        for connection in pending {
+            connection.flushScheduled = false
+            connection.flush()
         }
     }
 }
