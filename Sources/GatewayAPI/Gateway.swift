@@ -111,16 +111,17 @@ public final class Gateway: Sendable {
             _ = reason
             box.cancel()
         }
-        box.set(Task(executorPreference: context.loop) { deferred.respond(await work()) })
+        box.set(Task { deferred.respond(await work()) })
         return .deferred
     }
 
     /// Runs an asynchronous backend call for a parked request and answers with its result.
     func answerLater(_ context: RequestContext, _ work: @escaping @Sendable () async -> HTTPResponse) -> HandlerResult {
         let deferred = context.deferResponse()
-        // On the connection's own loop: the work resumes there after each await, and answers
-        // without a hop.
-        Task(executorPreference: context.loop) { deferred.respond(await work()) }
+        // On the global pool, not the connection's loop: answering from the loop inside the
+        // resumed task could overtake the change batch the write itself queued for that loop,
+        // and the client's next request then read the loop's stale cache.
+        Task { deferred.respond(await work()) }
         return .deferred
     }
 }
