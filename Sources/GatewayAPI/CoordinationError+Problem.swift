@@ -48,10 +48,7 @@ extension MultiFailure {
 
 /// Session ids travel as 16 lowercase hex digits: JSON numbers lose precision past 2^53.
 enum SessionID {
-    static func format(_ id: Int64) -> String {
-        let hex = String(UInt64(bitPattern: id), radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
+    static func format(_ id: Int64) -> String { SessionText.format(id) }
 
     static func parse(_ text: String) -> Int64? {
         guard text.utf8.count == 16, let value = UInt64(text, radix: 16) else { return nil }

@@ -4,9 +4,6 @@ import HTTPServer
 import JSON
 import Recipes
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension Gateway {
     func addServiceRoutes(to router: inout Router) {
@@ -31,7 +28,7 @@ extension Gateway {
             instance = ServiceInstance(
                 name: service, id: id, address: try body.string("address", maxLength: 1024),
                 port: try body.integer("port", in: 0...65_535), sslPort: try body.integer("sslPort", in: 0...65_535),
-                payload: body.object["payload"] ?? .null, registrationTimeUTC: Self.wallClockMs())
+                payload: body.object["payload"] ?? .null, registrationTimeUTC: WallClock.milliseconds())
         } catch {
             return .response(error.response)
         }
@@ -133,9 +130,4 @@ extension Gateway {
         }
     }
 
-    static func wallClockMs() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
 }

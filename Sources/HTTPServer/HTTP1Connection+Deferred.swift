@@ -1,23 +1,13 @@
 import HTTPCore
 import Reactor
 
-extension HTTP1Connection: ResponseTarget, RequestSource {
+extension HTTP1Connection: ParkableRequest, RequestSource {
     var isSecure: Bool { tls != nil }
+    var serverStats: HTTPServerStats { owner.stats }
 
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {
-        precondition(phase == .handling && !parked, "deferResponse() is for the handler of the current request, once")
-        parked = true
-        self.onInterrupt = onInterrupt
-        owner.stats.add(owner.stats.parkedRequests)
-        return DeferredResponse(target: self, token: token)
-    }
-
-    func unpark() {
-        guard parked else { return }
-        parked = false
-        onInterrupt = nil
-        token &+= 1
-        owner.stats.add(owner.stats.parkedRequests, -1)
+        precondition(phase == .handling, "deferResponse() is for the handler of the current request")
+        return parkRequest(onInterrupt: onInterrupt)
     }
 
     func isCurrent(_ t: UInt64) -> Bool { parked && t == token }

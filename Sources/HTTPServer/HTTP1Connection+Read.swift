@@ -14,40 +14,16 @@ extension HTTP1Connection {
     static var maxBufferedWhileBusy: Int { 64 << 10 }
 
     func readable() {
-        let buffer = owner.readBuffer
-        let n: Int
-        do {
-            switch try syscall("read", { read(fd, buffer.baseAddress, buffer.count) }) {
-            case .wouldBlock: return
-            case .done(let count): n = count
-            }
-        } catch {
-            abort()
-            return
+        let bytes: UnsafeRawBufferPointer
+        switch owner.read(fd) {
+        case .bytes(let read): bytes = read
+        case .wouldBlock: return
+        case .closed: return peerClosed()
+        case .failed: return abort()
         }
-        if n == 0 {
-            peerClosed()
-            return
-        }
-        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-        guard let tls else {
-            consume(bytes)
-            return
-        }
-        let output: TLSSession.Output
-        do {
-            output = try tls.receive(bytes)
-        } catch {
-            // A failed handshake (no or a bad client certificate, no shared version) or a
-            // bad record: the alert goes out, and the connection closes.
-            owner.logger.debug("TLS failed", metadata: ["peer": "\(remoteText)", "error": "\(error)"])
-            owner.stats.add(owner.stats.tlsFailures)
-            tls.failureRecords.withUnsafeBytes { sendRaw($0) }
-            abort()
-            return
-        }
+        guard let tls else { return consume(bytes) }
+        guard let output = owner.unseal(bytes, with: tls, peer: remoteText, sendRaw: { sendRaw($0) }) else { return abort() }
         if output.handshakeCompleted { peerIdentity = tls.peerIdentity }
-        if !output.ciphertext.isEmpty { output.ciphertext.withUnsafeBytes { sendRaw($0) } }
         if output.handshakeCompleted, tls.applicationProtocol == "h2", phase != .closed {
             // The client chose HTTP/2 by ALPN: the rest of the connection is HTTP/2's.
             owner.upgradeToHTTP2(self, initial: output.plaintext)

@@ -108,15 +108,6 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
         close()
     }
 
-    func interrupt(_ reason: DeferredResponse.Interruption) {
-        let callback = onInterrupt
-        let handle = DeferredResponse(target: self, token: token)
-        if reason == .clientGone {
-            if parked { owner.stats.add(owner.stats.abandonedParkedRequests) }
-            unpark()
-        }
-        callback?(reason, handle)
-    }
 
     func close() {
         guard phase != .closed else { return }

@@ -90,13 +90,13 @@ extension HTTP2Connection: RequestSource {
         guard let current else { preconditionFailure("deferResponse() is for the handler of the current request") }
         let stream = HTTP2Stream(id: current.id, connection: self, head: current.head, startedAt: current.startedAt)
         streams[current.id] = stream
-        return stream.park(onInterrupt: onInterrupt)
+        return stream.parkRequest(onInterrupt: onInterrupt)
     }
 }
 
 /// One request on an HTTP/2 connection, while its handler has not answered: the target of
 /// its deferred answer. Loop-confined, like its connection.
-final class HTTP2Stream: ResponseTarget, RequestSource, @unchecked Sendable {
+final class HTTP2Stream: ParkableRequest, @unchecked Sendable {
     let id: Int32
     unowned(unsafe) let connection: HTTP2Connection
     let head: HTTPRequestHead
@@ -116,34 +116,7 @@ final class HTTP2Stream: ResponseTarget, RequestSource, @unchecked Sendable {
     }
 
     var loop: EventLoop { connection.owner.loop }
-    var isSecure: Bool { connection.tls != nil }
-    var peerIdentity: PeerIdentity? { connection.peerIdentity }
-
-    func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {
-        precondition(!parked, "deferResponse() is for the handler of the current request, once")
-        parked = true
-        self.onInterrupt = onInterrupt
-        connection.owner.stats.add(connection.owner.stats.parkedRequests)
-        return DeferredResponse(target: self, token: token)
-    }
-
-    func unpark() {
-        guard parked else { return }
-        parked = false
-        onInterrupt = nil
-        token &+= 1
-        connection.owner.stats.add(connection.owner.stats.parkedRequests, -1)
-    }
-
-    func interrupt(_ reason: DeferredResponse.Interruption) {
-        let callback = onInterrupt
-        let handle = DeferredResponse(target: self, token: token)
-        if reason == .clientGone {
-            if parked { connection.owner.stats.add(connection.owner.stats.abandonedParkedRequests) }
-            unpark()
-        }
-        callback?(reason, handle)
-    }
+    var serverStats: HTTPServerStats { connection.owner.stats }
 
     private func isCurrent(_ t: UInt64) -> Bool { parked && t == token && !connection.closed }
 

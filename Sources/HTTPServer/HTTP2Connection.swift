@@ -80,32 +80,19 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     }
 
     func readable() {
-        let buffer = owner.readBuffer
-        let n: Int
-        do {
-            switch try syscall("read", { read(fd, buffer.baseAddress, buffer.count) }) {
-            case .wouldBlock: return
-            case .done(let count): n = count
-            }
-        } catch {
-            return abort()
+        let bytes: UnsafeRawBufferPointer
+        switch owner.read(fd) {
+        case .bytes(let read): bytes = read
+        case .wouldBlock: return
+        case .closed, .failed: return abort()
         }
-        guard n > 0 else { return abort() }
-        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
         guard let tls else {
             receive(bytes)
             return flush()
         }
-        do {
-            let output = try tls.receive(bytes)
-            if !output.ciphertext.isEmpty { output.ciphertext.withUnsafeBytes { sendRaw($0) } }
-            if !output.plaintext.isEmpty { output.plaintext.withUnsafeBytes { receive($0) } }
-            if output.peerClosed { return abort() }
-        } catch {
-            owner.stats.add(owner.stats.tlsFailures)
-            tls.failureRecords.withUnsafeBytes { sendRaw($0) }
-            return abort()
-        }
+        guard let output = owner.unseal(bytes, with: tls, peer: remoteText, sendRaw: { sendRaw($0) }) else { return abort() }
+        if !output.plaintext.isEmpty { output.plaintext.withUnsafeBytes { receive($0) } }
+        if output.peerClosed { return abort() }
         flush()
     }
 

@@ -1,8 +1,5 @@
 import Coordination
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Fair locks in Curator InterProcessMutex's layout (`<root>/<name>/_c_<uuid>-lock-<seq>`),
 /// owned by device sessions, with fencing tokens.
@@ -72,9 +69,9 @@ public final class Locks: Sendable {
             let entry = try await queue.entry(Contender(name: held.node, marker: "lock-", session: session))
         {
             try await confirmAlive(session)
-            return Grant(entry: entry, acquiredAt: Self.now())
+            return Grant(entry: entry, acquiredAt: WallClock.milliseconds())
         }
-        let mine = try await queue.join(session: session, data: Array("{\"session\":\"\(Self.hex(session))\"}".utf8))
+        let mine = try await queue.join(session: session, data: Array("{\"session\":\"\(SessionText.format(session))\"}".utf8))
         let turn: ContenderQueue.Turn
         do {
             turn = try await queue.waitForTurn(mine.node, until: deadline)
@@ -92,7 +89,7 @@ public final class Locks: Sendable {
                 throw error
             }
             granted.withLock { $0[session, default: []].append(Held(token: LockToken(lock: name, token: mine.token), node: mine.node)) }
-            return Grant(entry: mine, acquiredAt: Self.now())
+            return Grant(entry: mine, acquiredAt: WallClock.milliseconds())
         case .waiting(let position):
             // Leave the queue before answering, so no orphan stays behind; the holder is read
             // after leaving, since it may have changed.
@@ -196,16 +193,5 @@ public final class Locks: Sendable {
 
     private func confirmAlive(_ session: Int64) async throws(RecipeError) {
         do { _ = try await backend.session(session) } catch { throw error.recipe }
-    }
-
-    static func hex(_ id: Int64) -> String {
-        let text = String(UInt64(bitPattern: id), radix: 16)
-        return String(repeating: "0", count: 16 - text.count) + text
-    }
-
-    static func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }

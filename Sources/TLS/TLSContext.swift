@@ -9,6 +9,7 @@ public final class TLSContext: @unchecked Sendable {
     public let configuration: TLSConfiguration
     /// ALPN's wire form (length-prefixed names), kept alive for the selection callback.
     private let protocols: UnsafeMutableBufferPointer<UInt8>
+    private let wireLength: Int
 
     /// - Throws: `TLSError.configuration` naming the file OpenSSL could not use, or a key
     ///   that does not match the certificate.
@@ -26,8 +27,9 @@ public final class TLSContext: @unchecked Sendable {
         }
         protocols = .allocate(capacity: max(wire.count, 1))
         _ = protocols.initialize(from: wire)
+        wireLength = wire.count
         // Every stored property is set, so a throw from here runs deinit, which frees both.
-        try configure(wireLength: wire.count)
+        try configure()
     }
 
     deinit {
@@ -35,7 +37,7 @@ public final class TLSContext: @unchecked Sendable {
         protocols.deallocate()
     }
 
-    private func configure(wireLength: Int) throws(TLSError) {
+    private func configure() throws(TLSError) {
         let c = configuration
         _ = zk_ssl_ctx_set_min_proto_version(context, TLS1_2_VERSION)
         _ = SSL_CTX_set_options(context, zk_ssl_server_options())
@@ -84,9 +86,4 @@ public final class TLSContext: @unchecked Sendable {
         }
     }
 
-    private var wireLength: Int {
-        var n = 0
-        for name in configuration.applicationProtocols where !name.isEmpty && name.utf8.count < 256 { n += 1 + name.utf8.count }
-        return n
-    }
 }
