@@ -271,7 +271,13 @@ struct Serve: ParsableCommand {
             }
             return
         }
-        do { _ = try SocketAddress(parsing: tlsListen) } catch { throw ValidationError("--tls-listen: \(error)") }
+        let tlsAddress: SocketAddress
+        do { tlsAddress = try SocketAddress(parsing: tlsListen) } catch { throw ValidationError("--tls-listen: \(error)") }
+        // Both listeners use SO_REUSEPORT, so the same port twice would bind and split the
+        // connections between plain and TLS at random.
+        if let plain = try? SocketAddress(parsing: listen), plain.port != 0, plain.port == tlsAddress.port {
+            throw ValidationError("--tls-listen must use another port than --listen (\(listen)).")
+        }
         guard tlsCert != nil, tlsKey != nil else { throw ValidationError("--tls-listen needs --tls-cert and --tls-key.") }
         if mode != .none && tlsClientCA == nil {
             throw ValidationError("--tls-client-auth \(tlsClientAuth) needs --tls-client-ca.")

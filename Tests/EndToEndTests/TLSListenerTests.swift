@@ -162,6 +162,8 @@ struct TLSListenerTests {
               "--tls-client-auth", "required"], "needs --tls-client-ca"),
             (["--tls-listen", "127.0.0.1:0", "--tls-cert", certs.serverCertificate, "--tls-key", certs.serverKey,
               "--tls-client-auth", "sometimes"], "must be none, optional or required"),
+            (["--listen", "127.0.0.1:18777", "--tls-listen", "127.0.0.1:18777", "--tls-cert", certs.serverCertificate,
+              "--tls-key", certs.serverKey], "must use another port than --listen"),
             (["--tls-listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem", "--tls-key", certs.serverKey],
              "/nonexistent.pem"),
             (["--tls-listen", "127.0.0.1:0", "--tls-cert", certs.serverCertificate, "--tls-key", certs.clientKey],
