@@ -24,8 +24,8 @@ import Testing
         return done()
     }
 
-    @Test func curlSpeaksH2CWithPriorKnowledge() throws {
-        guard let curl = curlPath else { return }
+    @Test(.enabled(if: curlPath != nil, "needs curl")) func curlSpeaksH2CWithPriorKnowledge() throws {
+        let curl = curlPath!
         let server = try V1Server()
         defer { server.stop() }
         let put = try runCommand(curl, ["-s", "--http2-prior-knowledge", "-X", "PUT", "-H", "Content-Type: application/json",
@@ -56,8 +56,8 @@ import Testing
         #expect(load.stdoutText.contains("2000 2xx"), "\(load.stdoutText)")
     }
 
-    @Test func curlUpgradesToH2CAndABodyStaysOnHTTP11() throws {
-        guard let curl = curlPath else { return }
+    @Test(.enabled(if: curlPath != nil, "needs curl")) func curlUpgradesToH2CAndABodyStaysOnHTTP11() throws {
+        let curl = curlPath!
         let server = try V1Server()
         defer { server.stop() }
         let upgraded = try runCommand(curl, ["-s", "-v", "--http2", "-w", "\n%{http_version} %{http_code}", "\(server.base)/healthz"])
@@ -75,8 +75,8 @@ import Testing
         #expect(plain.status == 200)
     }
 
-    @Test func curlChoosesH2ByALPNOverTLS() throws {
-        guard let curl = curlPath else { return }
+    @Test(.enabled(if: curlPath != nil, "needs curl")) func curlChoosesH2ByALPNOverTLS() throws {
+        let curl = curlPath!
         let certs = try TestCertificates()
         let (server, port) = try TLSListenerTests.server(certs)
         defer { server.stop() }

@@ -54,19 +54,10 @@ public final class HTTP2TestClient {
     /// Submits a request; returns its stream id.
     @discardableResult
     public func request(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) -> Int32 {
-        let fields = [(":method", method), (":path", path), (":scheme", "http"), (":authority", "localhost")] + headers
-        let total = fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
-        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
-        defer { buffer.deallocate() }
-        var nva: [nghttp2_nv] = []
-        var offset = 0
-        for (name, value) in fields {
-            let n = buffer + offset
-            for byte in name.utf8 { buffer[offset] = byte; offset += 1 }
-            let v = buffer + offset
-            for byte in value.utf8 { buffer[offset] = byte; offset += 1 }
-            nva.append(nghttp2_nv(name: n, value: v, namelen: name.utf8.count, valuelen: value.utf8.count, flags: 0))
-        }
+        withHeaders(method, path, headers) { submit($0, body) }
+    }
+
+    private func submit(_ nva: [nghttp2_nv], _ body: [UInt8]?) -> Int32 {
         guard let body else { return nghttp2_submit_request(session, nil, nva, nva.count, nil, nil) }
         pendingBody = body
         var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil)) { _, _, buffer, length, flags, _, user in
@@ -85,9 +76,20 @@ public final class HTTP2TestClient {
     /// Sends a request's headers and then nothing: a body that never comes.
     @discardableResult
     public func requestStalled(_ method: String, _ path: String) -> Int32 {
-        let fields = [(":method", method), (":path", path), (":scheme", "http"), (":authority", "localhost")]
+        withHeaders(method, path, []) { nva in
+            var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil)) { _, _, _, _, _, _, _ in
+                Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
+            return nghttp2_submit_request(session, nil, nva, nva.count, &provider, nil)
+        }
+    }
+
+    /// The request's header block, alive for the duration of `body` (nghttp2 copies it).
+    private func withHeaders(_ method: String, _ path: String, _ headers: [(String, String)],
+                             _ body: ([nghttp2_nv]) -> Int32) -> Int32 {
+        let fields = [(":method", method), (":path", path), (":scheme", "http"), (":authority", "localhost")] + headers
         let total = fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
-        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: total)
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
         defer { buffer.deallocate() }
         var nva: [nghttp2_nv] = []
         var offset = 0
@@ -98,10 +100,7 @@ public final class HTTP2TestClient {
             for byte in value.utf8 { buffer[offset] = byte; offset += 1 }
             nva.append(nghttp2_nv(name: n, value: v, namelen: name.utf8.count, valuelen: value.utf8.count, flags: 0))
         }
-        var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil)) { _, _, _, _, _, _, _ in
-            Int(NGHTTP2_ERR_DEFERRED.rawValue)
-        }
-        return nghttp2_submit_request(session, nil, nva, nva.count, &provider, nil)
+        return body(nva)
     }
 
     public func reset(_ stream: Int32) {
