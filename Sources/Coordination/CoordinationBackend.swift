@@ -84,7 +84,9 @@ public protocol CoordinationBackend: AnyObject, Sendable {
     func read(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult
 
     /// Applies operations atomically (one operation is a multi of one), as `session` when it
-    /// creates ephemerals. Returns once durable, with the results and the transaction's zxid.
+    /// creates ephemerals. Returns once durable and once its change batch has reached the
+    /// change sink (so caches the write made stale are dropped before anyone learns of it),
+    /// with the results and the transaction's zxid.
     ///
     /// - Throws: `MultiFailure` naming the failing operation and its `CoordinationError`
     ///   (index -1 when the failure is not any one operation's, such as `.unavailable`).

@@ -3,7 +3,7 @@ import ZooKeeperClient
 
 extension ZooKeeperStore {
     /// Runs the operations as one ZooKeeper multi (a single create or setData as itself, so
-    /// its stat comes back). Written as a device session, the multi begins with a check of the
+    /// its stat comes back), and returns once the change feed has delivered its changes. Written as a device session, the multi begins with a check of the
     /// session's record, so it fails as `sessionExpired` once the session is gone.
     public func commit(_ operations: [Operation], session: Int64?) async throws(MultiFailure)
         -> (results: [OperationResult], zxid: Int64)
@@ -16,7 +16,10 @@ extension ZooKeeperStore {
         } else if let i = operations.firstIndex(where: { if case .create(_, _, let mode, _) = $0 { mode.isEphemeral } else { false } }) {
             throw MultiFailure(index: i, error: .badArguments("an ephemeral node needs a session"))
         }
-        if session == nil, operations.count == 1, let single = try await single(operations[0]) { return single }
+        if session == nil, operations.count == 1, let single = try await single(operations[0]) {
+            await awaitDelivery(single.zxid)
+            return single
+        }
         var ops = operations.map(ZooKeeperMapping.op)
         let offset = session == nil ? 0 : 1
         if let session { ops.insert(.check(CheckVersionRequest(path: recordPath(session), version: -1)), at: 0) }
@@ -35,6 +38,7 @@ extension ZooKeeperStore {
             answers.append(await answer(operation, result, zxid: zxid, session: session))
         }
         await track(operations, answers, session: session)
+        await awaitDelivery(zxid)
         return (answers, zxid)
     }
 

@@ -66,7 +66,7 @@ extension ZooKeeperStore {
                     }
                     if watch.type == .nodeDeleted, let id = self.sessionID(ofRecord: watch.path) { self.recordDeleted(id) }
                 case .zxid(let zxid):
-                    if let batch = sequencer.mark(zxid) { self.enqueueDelivery(batch) }
+                    if let batch = sequencer.mark(zxid) { self.enqueueDelivery(batch) } else { self.passMark(zxid) }
                     self.notificationsPending.store(!sequencer.pending.isEmpty, ordering: .relaxed)
                 case .state(.suspended), .state(.expired):
                     disconnected = true
@@ -86,6 +86,7 @@ extension ZooKeeperStore {
                     break
                 }
             }
+            self?.releaseWriters()
         }
         tasks.withLock { $0.append(task) }
     }
@@ -93,22 +94,25 @@ extension ZooKeeperStore {
     /// Queues a batch for delivery. One drainer at a time delivers the queue in order, so a
     /// burst of batches costs one round of cache refreshes, not one per batch.
     func enqueueDelivery(_ batch: ChangeBatch) {
-        let start = deliveries.withLock { queue -> Bool in
-            queue.batches.append(batch)
-            defer { queue.draining = true }
-            return !queue.draining
-        }
-        guard start else { return }
+        guard deliveries.withLock({ $0.enqueue(batch) }) else { return }
+        startDrainer()
+    }
+
+    /// A mark that labels no notification: the writes it answers wait only for the batches
+    /// ahead of it.
+    func passMark(_ zxid: Int64) {
+        let (start, released) = deliveries.withLock { $0.passMark(zxid) }
+        for writer in released { writer.resume() }
+        if start { startDrainer() }
+    }
+
+    func startDrainer() {
         Task(executorPreference: client.executor) { await self.drainDeliveries() }
     }
 
     func drainDeliveries() async {
         while true {
-            let batches = deliveries.withLock { queue -> [ChangeBatch] in
-                defer { queue.batches.removeAll() }
-                if queue.batches.isEmpty { queue.draining = false }
-                return queue.batches
-            }
+            let batches = deliveries.withLock { $0.takeBatches() }
             guard !batches.isEmpty else { return }
             var run: [ChangeBatch] = []
             for batch in batches {
@@ -124,18 +128,38 @@ extension ZooKeeperStore {
         }
     }
 
+    /// Returns once every change through `zxid` (a write of ours) has reached the sink.
+    func awaitDelivery(_ zxid: Int64) async {
+        guard deliveries.withLock({ $0.acknowledged < zxid }) else { return }
+        await withCheckedContinuation { (writer: CheckedContinuation<Void, Never>) in
+            if !deliveries.withLock({ $0.wait(for: zxid, writer) }) { writer.resume() }
+        }
+    }
+
+    /// Resumes the writers whose changes reached the sink with everything through `zxid`.
+    func acknowledge(_ zxid: Int64) {
+        for writer in deliveries.withLock({ $0.acknowledge(zxid) }) { writer.resume() }
+    }
+
+    /// The feed has ended (shutdown or a closed client): no writer may wait for it.
+    func releaseWriters() {
+        for writer in deliveries.withLock({ $0.releaseAll() }) { writer.resume() }
+    }
+
     /// Reads again every cached node the batches touch (once each), then delivers them in
     /// order. A read that fails leaves its node uncached (the next read goes to ZooKeeper).
     func deliver(_ batches: [ChangeBatch]) async {
         guard let last = batches.last else { return }
         let keys = cache.withLock { cache in batches.flatMap { cache.take(touchedBy: $0) } }
-        let refreshed = await reread(Array(Set(keys)), atLeast: last.zxid)
+        let refreshed = keys.isEmpty ? [] : await reread(Array(Set(keys)), atLeast: last.zxid)
         cache.withLock { cache in
             for (key, read) in refreshed { cache.store(key, read) }
             cache.deliveredZxid = max(cache.deliveredZxid, last.zxid)
         }
-        guard let sink = sink.withLock({ $0 }) else { return }
-        for batch in batches { sink.deliver(batch) }
+        if let sink = sink.withLock({ $0 }) {
+            for batch in batches where !batch.events.isEmpty { sink.deliver(batch) }
+        }
+        acknowledge(last.zxid)
     }
 
     /// After a disconnect or a new session: read every cached node again and deliver the
@@ -152,6 +176,7 @@ extension ZooKeeperStore {
         }
         logger.notice("resynced after a ZooKeeper disconnect", metadata: ["zxid": "\(batch.zxid)", "cached": "\(refreshed.count)"])
         sink.withLock { $0 }?.deliver(batch)
+        acknowledge(batch.zxid)
     }
 
     /// Reads the keys again, concurrently; a failed read leaves its key out.

@@ -45,8 +45,8 @@ public final class ZooKeeperStore: Sendable {
     /// Whether a read that brings a `.zxid` mark is on its way.
     let markProbe = Atomic<Bool>(false)
     let cache = Mutex(NodeCache())
-    /// Batches waiting for delivery, and whether a drainer is delivering them.
-    let deliveries = Mutex<(batches: [ChangeBatch], draining: Bool)>(([], false))
+    /// Batches waiting for delivery, and the writes waiting for theirs.
+    let deliveries = Mutex(DeliveryQueue<CheckedContinuation<Void, Never>>())
     /// Writes of ours on the wire: their replies label notifications, so no sync is needed.
     let writesInFlight = Atomic<Int>(0)
     /// Whether notifications wait for a mark.
@@ -137,6 +137,7 @@ extension ZooKeeperStore: CoordinationBackend {
     public func shutdown() {
         let tasks = self.tasks.withLock { t in defer { t.removeAll() }; return t }
         for task in tasks { task.cancel() }
+        releaseWriters()
         if !client.closeNow(timeoutMs: 3_000) {
             logger.warning("the ZooKeeper session did not close within 3 s; the ensemble will expire it")
         }

@@ -76,4 +76,51 @@ struct WatchConformanceTests {
             }
         }
     }
+
+    @Test("a commit returns only after its own change batch reached the sink, cached node or not",
+          arguments: ConformanceBackends.all)
+    func batchBeforeAnswer(_ factory: any BackendFactory) async throws {
+        try await withHarness(factory, "watch-before-answer") { h in
+            let cached = try h.path("cached")
+            try await h.create(cached, "0")
+            _ = try await h.read(cached)
+            let session = try await h.openSession()
+            // Every kind of commit, each checked the moment it returns: a client that reads
+            // right after a write's answer must find the caches the write made stale dropped.
+            func delivered(_ name: String, _ zxid: Int64) {
+                #expect(h.changes.lastZxid >= zxid, "\(name): batch \(zxid) not delivered when its commit returned")
+            }
+            for round in 0..<20 {
+                delivered("set cached", try await h.setData(cached, "\(round)").zxid)
+                _ = try await h.read(cached)
+                delivered("create", try await h.create(try h.path("n\(round)")).zxid)
+                delivered("multi", try await h.commit([
+                    .setData(path: cached, data: bytes("m\(round)"), version: -1),
+                    .create(path: try h.path("m\(round)"), data: [], mode: .persistent),
+                ]).zxid)
+                delivered("ephemeral", try await h.commit(
+                    [.create(path: try h.path("e\(round)"), data: [], mode: .ephemeral)], session: session.id).zxid)
+                delivered("delete", try await h.delete(try h.path("n\(round)")))
+            }
+            try await h.backend.closeSession(session.id)
+        }
+    }
+
+    @Test("concurrent commits each return after their own batch", arguments: ConformanceBackends.all)
+    func concurrentBatchBeforeAnswer(_ factory: any BackendFactory) async throws {
+        try await withHarness(factory, "watch-before-answer-concurrent") { h in
+            let late = try await withThrowingTaskGroup(of: Int64?.self) { group in
+                for i in 0..<32 {
+                    group.addTask {
+                        let zxid = try await h.create(try h.path("c\(i)"), "\(i)").zxid
+                        return h.changes.lastZxid >= zxid ? nil : zxid
+                    }
+                }
+                var late: [Int64] = []
+                for try await zxid in group { if let zxid { late.append(zxid) } }
+                return late
+            }
+            #expect(late.isEmpty, "commits answered before their batch: \(late)")
+        }
+    }
 }
