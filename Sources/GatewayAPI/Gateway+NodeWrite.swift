@@ -42,6 +42,14 @@ extension Gateway {
                 return await create(path, data: body.data, mode: .persistent, parents: parents, status: .created,
                     existsIs: .preconditionFailed)
             }
+            // A remote backend answers `currentRead` only for nodes it has cached: a condition
+            // on the ETag needs the node's state, so it is read here.
+            var current = current
+            if current == nil, ifMatch != nil || ifNoneMatch?.tags.isEmpty == false {
+                do throws(CoordinationError) { current = try await backend.read(path, children: false) } catch {
+                    return error.problem()
+                }
+            }
             let currentTag = current?.node.map { NodeRepresentation.etag($0.stat, children: false) }
             if let tags = ifNoneMatch?.tags, let currentTag, tags.contains(currentTag) {
                 return .problem(.preconditionFailed, type: "etag-mismatch",

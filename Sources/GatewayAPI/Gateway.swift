@@ -111,18 +111,27 @@ public final class Gateway: Sendable {
             _ = reason
             box.cancel()
         }
-        box.set(Task { deferred.respond(await work()) })
+        box.set(Task(executorPreference: context.loop) { Self.answer(deferred, await work()) })
         return .deferred
     }
 
     /// Runs an asynchronous backend call for a parked request and answers with its result.
     func answerLater(_ context: RequestContext, _ work: @escaping @Sendable () async -> HTTPResponse) -> HandlerResult {
         let deferred = context.deferResponse()
-        // On the global pool, not the connection's loop: answering from the loop inside the
-        // resumed task could overtake the change batch the write itself queued for that loop,
-        // and the client's next request then read the loop's stale cache.
-        Task { deferred.respond(await work()) }
+        // On the connection's own loop: the work resumes there after each await, with no
+        // thread of the global pool woken on the way in or out.
+        Task(executorPreference: context.loop) { Self.answer(deferred, await work()) }
         return .deferred
+    }
+
+    /// Answers through the loop's inbox, behind every job already queued there.
+    ///
+    /// Both backends queue a write's change batch for every loop before the writer resumes.
+    /// A task on the loop can resume without ever suspending (when its continuation was
+    /// resumed before it finished suspending) and so run ahead of that batch's job: answered
+    /// inline, the client's next request would meet the cache entry the write made stale.
+    static func answer(_ deferred: DeferredResponse, _ response: HTTPResponse) {
+        deferred.loop.execute { deferred.respond(response) }
     }
 }
 

@@ -147,6 +147,46 @@ extension V1ZooKeeperTests {
     }
 }
 
+extension V1ZooKeeperTests {
+    /// A node made by kazoo is not in the gateway's cache: ETag conditions must still be
+    /// checked against its real state, not refused (If-Match) or ignored (If-None-Match).
+    @Test func etagConditionsOnANodeTheGatewayHasNotRead() throws {
+        let (server, chroot) = try V1ZooKeeper.server("etag-cold")
+        defer { V1ZooKeeper.cleanup(chroot) }
+        defer { server.stop() }
+        let made = try V1ZooKeeper.kazoo("""
+            zk.create(root + '/cold', b'k0', makepath=True)
+            zk.create(root + '/cold2', b'k0', makepath=True)
+            st = zk.exists(root + '/cold')
+            print('"%d.%d"' % (st.mzxid, st.pzxid))
+            """, root: chroot)
+        let client = try server.connect()
+        expectProblem(try client.put("/cold", "x", headers: [("If-None-Match", made)]), status: 412, type: "etag-mismatch")
+        expectProblem(try client.put("/cold2", "x", headers: [("If-Match", "\"1.1\"")]), status: 412, type: "etag-mismatch")
+        let set = try client.put("/cold", "z1", headers: [("If-Match", made)])
+        #expect(set.status == 200, "\(set)")
+        #expect(try client.get("/cold").dataText == "z1", "read back on the same connection")
+    }
+
+    /// Each answer to a write comes after this gateway has dropped what the write made stale:
+    /// a read on the same connection right after it sees the write, cached node or not.
+    @Test func aReadAfterAWriteOnTheSameConnectionSeesIt() throws {
+        let (server, chroot) = try V1ZooKeeper.server("ryw")
+        defer { V1ZooKeeper.cleanup(chroot) }
+        defer { server.stop() }
+        let client = try server.connect()
+        #expect(try client.put("/ryw?parents=true", "0").status == 201)
+        for i in 1...100 {
+            let put = try client.put("/ryw", "\(i)")
+            #expect(put.status == 200)
+            let read = try client.get("/ryw")
+            #expect(read.dataText == "\(i)", "write \(i) then read on the same connection")
+            let etag = try #require(read.etag)
+            #expect(try client.put("/ryw", "\(i)", headers: [("If-Match", etag)]).status == 200)
+        }
+    }
+}
+
 enum V1ZooKeeper {
     static let connectString = EnsembleScript.connectString
 
