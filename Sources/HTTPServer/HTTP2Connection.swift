@@ -29,6 +29,8 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     var timer = TimerID.none
     var timerDeadline: UInt64 = 0
     var goingAway = false
+    /// Closing after a GOAWAY for the client's fault: input is discarded (see `linger`).
+    var lingering = false
     /// Queued in the loop's `http2Pending` for the end of this iteration.
     var flushScheduled = false
     /// The request a handler is running for, while it runs (so parking can name its stream).
@@ -86,6 +88,7 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         case .wouldBlock: return
         case .closed, .failed: return abort()
         }
+        if lingering { return }
         guard let tls else {
             receive(bytes)
             return flush()
@@ -105,8 +108,7 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         } catch {
             owner.logger.debug("HTTP/2 connection ended", metadata: ["peer": "\(remoteText)", "error": "\(error)"])
             if case .tooManyResets = error { owner.stats.add(owner.stats.http2ResetFloods) }
-            flush()
-            return abort()
+            return linger()
         }
         handle(events)
     }
@@ -138,12 +140,18 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
 
     /// Frames out: what the session has, sealed when on TLS, while the socket takes it.
     func flush() {
+        guard !lingering else { return }
+        writeFrames()
+        if !closed && out.isEmpty && session.isFinished { close() }
+    }
+
+    /// Writes what the session has while the socket takes it.
+    func writeFrames() {
         while !closed && out.isEmpty {
             let frames = session.outbound()
             guard !frames.isEmpty else { break }
             frames.withUnsafeBytes { send($0) }
         }
-        if !closed && out.isEmpty && session.isFinished { close() }
     }
 
     func send(_ bytes: UnsafeRawBufferPointer) {
@@ -172,6 +180,10 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         case .failed: return abort()
         case .drained: break
         }
+        if lingering {
+            shutdown(fd, Int32(SHUT_WR))
+            return updateInterest()
+        }
         updateInterest()
         armIdleTimer()
         flush()
@@ -183,6 +195,24 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         guard wanted != interest else { return }
         interest = wanted
         do { try loop.modify(registration, interest: wanted) } catch { abort() }
+    }
+
+    /// Closes after a GOAWAY sent for the client's fault (a flood, a protocol error): half-close
+    /// once the frames are out, then discard input until the client closes or the linger time
+    /// ends, so the frames it still had on the wire do not turn into a reset that destroys the
+    /// GOAWAY before the client reads it.
+    func linger() {
+        guard !closed, !lingering else { return }
+        writeFrames()  // the GOAWAY
+        guard !closed else { return }
+        lingering = true
+        let parked = Array(streams.values)
+        streams.removeAll()
+        for stream in parked { stream.interrupt(.clientGone) }
+        if let tls, tls.state == .established { tls.close().withUnsafeBytes { sendRaw($0) } }
+        if closed { return }
+        if out.isEmpty { shutdown(fd, Int32(SHUT_WR)) }
+        setTimer(loop.now + config.lingerTimeout)
     }
 
     /// The connection failed or the peer left: parked requests learn it, and it closes.
@@ -213,7 +243,7 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     /// still arriving after `bodyTimeout` is answered 408. A write the peer does not take
     /// within `writeTimeout` ends the connection.
     func armIdleTimer() {
-        guard !closed, out.isEmpty else { return }
+        guard !closed, !lingering, out.isEmpty else { return }
         if let oldest = session.oldestIncomplete {
             setTimer(oldest + config.bodyTimeout)
         } else if streams.isEmpty && session.openStreams == 0 {
@@ -233,6 +263,7 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     func timerFired(_ token: UInt64) {
         timer = .none
         guard !closed else { return }
+        if lingering { return close() }
         if !out.isEmpty { return abort() }  // the peer stopped reading
         let stalled = session.expireIncomplete(before: loop.now &- config.bodyTimeout + 1)
         for id in stalled {
