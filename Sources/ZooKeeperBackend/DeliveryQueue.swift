@@ -30,6 +30,26 @@ struct DeliveryQueue<Writer: Sendable>: Sendable {
         return (enqueue(ChangeBatch(events: [], zxid: zxid)), [])
     }
 
+    /// Claims the delivery of a batch in place, when nothing is queued or being delivered.
+    mutating func claimIdle() -> Bool {
+        guard !draining else { return false }
+        draining = true
+        return true
+    }
+
+    /// Hands a claimed batch to a drainer after all (it needs cache refreshes); the caller
+    /// starts one.
+    mutating func handOver(_ batch: ChangeBatch) {
+        batches.append(batch)
+    }
+
+    /// Ends a delivery made in place; returns whether batches queued meanwhile need a drainer.
+    mutating func endInPlace() -> Bool {
+        guard batches.isEmpty else { return true }
+        draining = false
+        return false
+    }
+
     /// Takes the queued batches, or ends the drain when there are none.
     mutating func takeBatches() -> [ChangeBatch] {
         defer { batches.removeAll() }

@@ -23,6 +23,11 @@ struct NodeCache: Sendable {
         entries[key] = read
     }
 
+    /// Whether a batch touches any cached key.
+    func touches(_ batch: ChangeBatch) -> Bool {
+        batch.events.contains { entries[Key(path: $0.path, children: false)] != nil || entries[Key(path: $0.path, children: true)] != nil }
+    }
+
     /// Removes and returns the cached keys a batch touches.
     mutating func take(touchedBy batch: ChangeBatch) -> [Key] {
         var keys: [Key] = []

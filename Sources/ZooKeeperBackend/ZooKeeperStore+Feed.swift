@@ -94,6 +94,23 @@ extension ZooKeeperStore {
     /// Queues a batch for delivery. One drainer at a time delivers the queue in order, so a
     /// burst of batches costs one round of cache refreshes, not one per batch.
     func enqueueDelivery(_ batch: ChangeBatch) {
+        // The common case, a batch with nothing ahead of it and no cached node to read again,
+        // is delivered here: no drainer task between a write's reply and its answer.
+        if !batch.resync, deliveries.withLock({ $0.claimIdle() }) {
+            let touched = cache.withLock { cache -> Bool in
+                guard !cache.touches(batch) else { return true }
+                cache.deliveredZxid = max(cache.deliveredZxid, batch.zxid)
+                return false
+            }
+            if touched {
+                deliveries.withLock { $0.handOver(batch) }
+                return startDrainer()
+            }
+            sink.withLock { $0 }?.deliver(batch)
+            acknowledge(batch.zxid)
+            if deliveries.withLock({ $0.endInPlace() }) { startDrainer() }
+            return
+        }
         guard deliveries.withLock({ $0.enqueue(batch) }) else { return }
         startDrainer()
     }

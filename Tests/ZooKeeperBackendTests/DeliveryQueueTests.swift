@@ -141,3 +141,42 @@ struct DeliveryQueueTests {
         }
     }
 }
+
+extension DeliveryQueueTests {
+    @Test("a batch delivered in place holds the queue: what arrives meanwhile waits for a drainer")
+    func inPlace() {
+        var queue = DeliveryQueue<Int>()
+        do {
+            let value = queue.claimIdle()
+            #expect(value)
+        }
+        do {
+            let value = queue.claimIdle()
+            #expect(!value, "one delivery at a time")
+        }
+        do {
+            let value = queue.enqueue(batch(2))
+            #expect(!value, "queued behind the delivery in place")
+        }
+        do {
+            let value = queue.endInPlace()
+            #expect(value, "the queued batch needs a drainer")
+        }
+        #expect(queue.takeBatches().map(\.zxid) == [2])
+        #expect(queue.takeBatches().isEmpty)
+        do {
+            let value = queue.claimIdle()
+            #expect(value)
+        }
+        do {
+            let value = queue.endInPlace()
+            #expect(!value, "nothing queued: the queue is idle again")
+        }
+        do {
+            let value = queue.claimIdle()
+            #expect(value)
+        }
+        queue.handOver(batch(3))
+        #expect(queue.takeBatches().map(\.zxid) == [3], "a handed-over batch goes to the drainer")
+    }
+}
