@@ -25,7 +25,10 @@
 #      client processes and source addresses 127.0.0.2-9, waits until the server's /metrics
 #      counts them all, prints the server's RSS per parked request, then does one PUT and
 #      prints p50/p99/max of the time from sending it to each poller's answer (kernel receive
-#      timestamps). Ratio of the p99s zkgate/etcd.
+#      timestamps). Ratio of the p99s zkgate/etcd. Then the floor (bench/fanout/floor.c, 3
+#      rounds): a bare loop of send(2), one FLOOR_BYTES answer per connection to PARKED
+#      loopback connections, pinned like the servers, timed the same way. No server can answer
+#      faster on this machine; its ratio to etcd's p99 shows whether the goal is reachable.
 #   3. Writes: fresh servers (data on disk, every write fsynced before its answer); for each
 #      C in WRITERS, `wrk -t1 -cC` with a Lua script doing sequential PUTs of distinct new
 #      nodes for PUT_SECONDS on each server. Prints writes/s, p50/p99, the count of stored
@@ -39,6 +42,7 @@
 #   WARMUP [3]          seconds of warm-up per server   WRK_CONNS [64]
 #   PARKED [15000]      long-polls (part 2)             POLL_PROCS [4] client processes (part 2)
 #   WRITERS ["1 4 16 64"] concurrent writers (part 3)   PUT_SECONDS [DURATION] per writer count
+#   FLOOR_BYTES [414]   the floor's answer size: zkgate's long-poll answer here (head and body)
 #   ZK_PORT [18080] NGINX_PORT [18081] ETCD_PORT [18082] ETCD_PEER_PORT [18083]
 #   SCRATCH_PATH [.build-bench]  build folder for `swift build --scratch-path`
 #   ZKGATE_BIN          use this binary instead of building one
@@ -56,6 +60,7 @@ WARMUP="${WARMUP:-3}"
 WRK_CONNS="${WRK_CONNS:-64}"
 PARKED="${PARKED:-15000}"
 POLL_PROCS="${POLL_PROCS:-4}"
+FLOOR_BYTES="${FLOOR_BYTES:-414}"
 WRITERS="${WRITERS:-1 4 16 64}"
 PUT_SECONDS="${PUT_SECONDS:-$DURATION}"
 ZK_PORT="${ZK_PORT:-18080}"
@@ -312,6 +317,15 @@ if [[ "$SKIP_PARKED" != "1" ]]; then
     run_longpoll etcd "$ETCD_PORT" "$ETCD_PID"
     stop_etcd
 
+    # The floor: the same count of sends with nothing else, pinned as the servers were.
+    cc -O2 -o "$OUT/floor" bench/fanout/floor.c
+    floor_cpus=(-s "$SERVER_CPU" -c "$CLIENT_CPU")
+    [[ "$FANOUT_CORES" == "all" ]] && floor_cpus=(-s 0 -c 1)
+    "$OUT/floor" -n "$PARKED" -b "$FLOOR_BYTES" -r 3 "${floor_cpus[@]}" > "$OUT/floor.txt" \
+        || die "the fan-out floor failed (see $OUT/floor.txt)"
+    line="$(grep '^RESULT ' "$OUT/floor.txt" | tail -1)"
+    for kv in ${line#RESULT }; do LP[floor.${kv%%=*}]="${kv#*=}"; done
+
     ALL_CORES=0
     [[ "$FANOUT_CORES" == "all" ]] && say "servers: every core, unpinned (zkgate --threads $(nproc), etcd GOMAXPROCS=$(nproc))"
     FMT_LP='%-13s %10s %10s %12s %9s %9s %9s %9s %8s\n'
@@ -327,6 +341,12 @@ if [[ "$SKIP_PARKED" != "1" ]]; then
     r_p99="$(ratio "${LP[zkgate.p99_ms]}" "${LP[etcd.p99_ms]}")"
     sayf "$FMT_LP" zkgate/etcd "" "" "$r_mem" "$r_p50" "$r_p99" \
         "$(ratio "${LP[zkgate.max_ms]}" "${LP[etcd.max_ms]}")" "$(ratio "${LP[zkgate.put_ms]}" "${LP[etcd.put_ms]}")" ""
+    sayf "$FMT_LP" "floor" "" "" "" "${LP[floor.p50_ms]}" "${LP[floor.p99_ms]}" "${LP[floor.max_ms]}" "" "${LP[floor.n]}"
+    r_floor="$(ratio "${LP[floor.p99_ms]}" "${LP[etcd.p99_ms]}")"
+    sayf "$FMT_LP" floor/etcd "" "" "" "$(ratio "${LP[floor.p50_ms]}" "${LP[etcd.p50_ms]}")" "$r_floor" \
+        "$(ratio "${LP[floor.max_ms]}" "${LP[etcd.max_ms]}")" "" ""
+    say "floor: a bare send(2) loop of ${FLOOR_BYTES}-byte answers, no server (medians of 3 rounds, $OUT/floor.txt);"
+    say " its p99 is $r_floor of etcd's: below 0.25 the goal is within reach of a server on this machine, above it no server can meet it."
     say "goals: zkgate ${LP[zkgate.bytes_per_parked]} bytes per parked request <= 4096: $(goal "${LP[zkgate.bytes_per_parked]}" '<=' 4096); fan-out p99 zkgate/etcd $r_p99 <= 0.25: $(goal "$r_p99" '<=' 0.25)"
     say "(bytes/poll: server RSS growth per parked request, its connection included; p50/p99/max:"
     say " from sending the write to the first byte of each poller's answer reaching its socket;"
