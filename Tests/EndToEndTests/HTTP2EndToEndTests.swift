@@ -219,5 +219,15 @@ import Testing
         #expect(try Self.pump(polite, socket) { polite.ended.contains(stream) })
         #expect(polite.statuses[stream] == "200")
         #expect(try server.connect().metric("zkgate_http2_reset_floods_total") == 1)
+        // The flooder's connection lingers (input discarded) and then closes, though it never
+        // closes its own side: only the polite connection and the metrics one stay open.
+        let metrics = try server.connect()
+        var open = -1
+        let closed = try eventually(timeout: 5) {
+            open = try metrics.metric("zkgate_http_connections_open")
+            return open == 2
+        }
+        #expect(closed, "\(open) connections open")
+        _ = attacker
     }
 }
