@@ -16,6 +16,10 @@ extension ZooKeeperStore {
         } else if let i = operations.firstIndex(where: { if case .create(_, _, let mode, _) = $0 { mode.isEphemeral } else { false } }) {
             throw MultiFailure(index: i, error: .badArguments("an ephemeral node needs a session"))
         }
+        // A write of ours until it is answered: its reply labels the feed's notifications, so no
+        // sync is sent meanwhile.
+        writesInFlight.add(1, ordering: .relaxed)
+        defer { writeEnded() }
         if session == nil, operations.count == 1, let single = try await single(operations[0]) {
             await awaitDelivery(single.zxid)
             return single
@@ -26,7 +30,7 @@ extension ZooKeeperStore {
         let results: [MultiResult]
         let zxid: Int64
         do {
-            (results, zxid) = try await asWrite { () async throws(ZooKeeperError) in try await client.multi(ops) }
+            (results, zxid) = try await client.multi(ops)
         } catch {
             throw MultiFailure(index: -1, error: ZooKeeperMapping.error(error, path: operations.first?.path ?? .root, session: session))
         }
@@ -48,15 +52,11 @@ extension ZooKeeperStore {
         do {
             switch operation {
             case .create(_, let data, let mode, let ttlMs):
-                let (path, stat) = try await asWrite { () async throws(ZooKeeperError) in
-                    try await client.create(operation.path.string, data: data, mode: wireMode(mode), ttlMs: ttlMs)
-                }
+                let (path, stat) = try await client.create(operation.path.string, data: data, mode: wireMode(mode), ttlMs: ttlMs)
                 let final = try ZNodePath(validating: path)
                 return ([.created(path: final, stat: ZooKeeperMapping.stat(stat))], stat.czxid)
             case .setData(_, let data, let version):
-                let stat = try await asWrite { () async throws(ZooKeeperError) in
-                    try await client.setData(operation.path.string, data: data, version: version)
-                }
+                let stat = try await client.setData(operation.path.string, data: data, version: version)
                 return ([.setData(stat: ZooKeeperMapping.stat(stat))], stat.mzxid)
             case .delete, .check:
                 return nil

@@ -69,6 +69,10 @@ extension ZooKeeperStore {
                     if let batch = sequencer.mark(zxid) { self.enqueueDelivery(batch) } else { self.passMark(zxid) }
                     self.notificationsPending.store(!sequencer.pending.isEmpty, ordering: .relaxed)
                 case .state(.suspended), .state(.expired):
+                    if case .state(.expired) = event {
+                        self.logger.error("the gateway's ZooKeeper session expired: device ephemerals are gone")
+                        self.devices.withLock { $0.dropAllEphemerals() }
+                    }
                     disconnected = true
                     self.forgetCacheIfStillDisconnected()
                 case .state(.connected):
@@ -227,19 +231,13 @@ extension ZooKeeperStore {
         }
     }
 
-    /// Counts a write of ours on the wire while `body` runs.
-    func asWrite<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
-        writesInFlight.add(1, ordering: .relaxed)
-        defer {
-            // The feed has usually not taken this write's own mark yet: give it a moment before
-            // paying a sync for notifications that mark may already cover.
-            if writesInFlight.subtract(1, ordering: .relaxed).newValue == 0,
-                notificationsPending.load(ordering: .relaxed)
-            {
-                requestMark(afterMs: 2)
-            }
+    /// A write of ours is answered (its own batch delivered) or failed. When it was the last
+    /// one on the wire and notifications still wait for a mark, a sync brings one: the write's
+    /// own mark has been taken by then, so those notifications are someone else's.
+    func writeEnded() {
+        if writesInFlight.subtract(1, ordering: .relaxed).newValue == 0, notificationsPending.load(ordering: .relaxed) {
+            requestMark()
         }
-        return try await body()
     }
 
     /// The device session whose record is at `path`, if it is one.
@@ -251,20 +249,14 @@ extension ZooKeeperStore {
 
     /// Sends one sync, unless one is already on its way: its reply, sent in commit order, is
     /// the mark that labels the notifications before it.
-    func requestMark(afterMs delay: Int = 0) {
+    func requestMark() {
         // A write of ours on its way brings a mark with its reply; when the last one is
-        // answered, `asWrite` asks again if notifications are still unlabelled.
+        // answered, `writeEnded` asks again if notifications are still unlabelled.
         guard writesInFlight.load(ordering: .relaxed) == 0,
             markProbe.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
-        Task {
+        Task(executorPreference: client.executor) {
             defer { self.markProbe.store(false, ordering: .releasing) }
-            if delay > 0 {
-                try? await Task.sleep(for: .milliseconds(delay))
-                guard self.writesInFlight.load(ordering: .relaxed) == 0,
-                    self.notificationsPending.load(ordering: .relaxed)
-                else { return }
-            }
             _ = try? await self.client.sync("/")
         }
     }

@@ -195,20 +195,4 @@ extension ZooKeeperStore {
         guard owned else { return }
         Task { try? await self.closeSession(id) }
     }
-
-    /// Follows the gateway's own ZooKeeper session: when it expires, the ensemble has deleted
-    /// every device ephemeral, so the table forgets them.
-    func watchSessionState() {
-        let events = client.events()
-        let task = Task { [weak self] in
-            for await event in events {
-                guard let self else { return }
-                if case .state(.expired) = event {
-                    self.logger.error("the gateway's ZooKeeper session expired: device ephemerals are gone")
-                    self.devices.withLock { $0.dropAllEphemerals() }
-                }
-            }
-        }
-        tasks.withLock { $0.append(task) }
-    }
 }

@@ -91,7 +91,6 @@ public final class ZooKeeperStore: Sendable {
             throw .unavailable("ZooKeeper at \(configuration.connectString): \(error)")
         }
         startSweeper()
-        watchSessionState()
     }
 
     /// Milliseconds since start, the clock device-session deadlines use.
