@@ -23,20 +23,43 @@ struct NodeCache: Sendable {
         entries[key] = read
     }
 
-    /// Whether a batch touches any cached key.
+    /// Whether a batch touches a cached key older than itself (one `take` would remove).
     func touches(_ batch: ChangeBatch) -> Bool {
-        batch.events.contains { entries[Key(path: $0.path, children: false)] != nil || entries[Key(path: $0.path, children: true)] != nil }
+        batch.events.contains { event in
+            [false, true].contains { entries[Key(path: event.path, children: $0)].map { $0.index < batch.zxid } ?? false }
+        }
     }
 
-    /// Removes and returns the cached keys a batch touches.
+    /// Removes and returns the cached keys a batch touches, except entries already as new as
+    /// the batch (a read made after it, or the state a write of ours left).
     mutating func take(touchedBy batch: ChangeBatch) -> [Key] {
         var keys: [Key] = []
         for path in Set(batch.events.map(\.path)) {
             for children in [false, true] {
                 let key = Key(path: path, children: children)
-                if entries.removeValue(forKey: key) != nil { keys.append(key) }
+                guard let entry = entries[key], entry.index < batch.zxid else { continue }
+                entries.removeValue(forKey: key)
+                keys.append(key)
             }
         }
         return keys
+    }
+
+    /// A setData of ours answered with the node's new data and stat: the cached reads of the
+    /// node become that state, so delivering the write's batch reads nothing again. An entry
+    /// with children is kept only when its children cannot have changed meanwhile (the same
+    /// cversion); the owner and type are the entry's (a setData changes neither).
+    mutating func wrote(_ path: ZNodePath, data: [UInt8], stat: Stat, zxid: Int64) {
+        for children in [false, true] {
+            let key = Key(path: path, children: children)
+            guard let old = entries[key], var node = old.node, old.index < zxid else { continue }
+            guard !children || node.stat.cversion == stat.cversion else { continue }
+            var written = stat
+            written.ephemeralOwner = node.stat.ephemeralOwner
+            node.data = data
+            node.stat = written
+            let changeIndex = children ? max(written.mzxid, written.pzxid) : written.mzxid
+            store(key, ReadResult(node: node, index: zxid, changeIndex: changeIndex))
+        }
     }
 }

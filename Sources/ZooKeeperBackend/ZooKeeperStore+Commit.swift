@@ -56,8 +56,9 @@ extension ZooKeeperStore {
                 let final = try ZNodePath(validating: path)
                 return ([.created(path: final, stat: ZooKeeperMapping.stat(stat))], stat.czxid)
             case .setData(_, let data, let version):
-                let stat = try await client.setData(operation.path.string, data: data, version: version)
-                return ([.setData(stat: ZooKeeperMapping.stat(stat))], stat.mzxid)
+                let stat = ZooKeeperMapping.stat(try await client.setData(operation.path.string, data: data, version: version))
+                cache.withLock { $0.wrote(operation.path, data: data, stat: stat, zxid: stat.mzxid) }
+                return ([.setData(stat: stat)], stat.mzxid)
             case .delete, .check:
                 return nil
             }

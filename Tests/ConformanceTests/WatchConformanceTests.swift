@@ -90,9 +90,21 @@ struct WatchConformanceTests {
             func delivered(_ name: String, _ zxid: Int64) {
                 #expect(h.changes.lastZxid >= zxid, "\(name): batch \(zxid) not delivered when its commit returned")
             }
+            var cacheHits = 0
             for round in 0..<20 {
-                delivered("set cached", try await h.setData(cached, "\(round)").zxid)
-                _ = try await h.read(cached)
+                let set = try await h.setData(cached, "\(round)")
+                delivered("set cached", set.zxid)
+                // What readers are served right after the answer is the write itself, from a
+                // backend's cache (when it has the node) as from a read.
+                if let now = h.backend.readNow(cached, children: false) {
+                    cacheHits += 1
+                    #expect(now.node?.data == bytes("\(round)"), "round \(round)")
+                    #expect(now.node?.stat == set.stat, "round \(round)")
+                }
+                let seen = try await h.read(cached)
+                #expect(seen.node?.data == bytes("\(round)"))
+                #expect(seen.node?.stat == set.stat)
+                #expect(seen.index >= set.zxid)
                 delivered("create", try await h.create(try h.path("n\(round)")).zxid)
                 delivered("multi", try await h.commit([
                     .setData(path: cached, data: bytes("m\(round)"), version: -1),
@@ -102,6 +114,8 @@ struct WatchConformanceTests {
                     [.create(path: try h.path("e\(round)"), data: [], mode: .ephemeral)], session: session.id).zxid)
                 delivered("delete", try await h.delete(try h.path("n\(round)")))
             }
+            // Read after each write, the node stays cached: the check above ran.
+            #expect(cacheHits >= 10, "\(cacheHits) of 20 rounds found the node cached")
             try await h.backend.closeSession(session.id)
         }
     }
