@@ -35,9 +35,11 @@ struct DescriptorExhaustionTests {
         return FullServer(server: server, metrics: metrics, kept: kept)
     }
 
-    func ticks(over seconds: Double, _ server: ZKGateProcess) async throws -> Int {
+    /// CPU ticks the server uses over `seconds`. The sleep blocks this thread on purpose, as in
+    /// IdleCPUTests: an awaited one can wait long for a free thread of the cooperative pool.
+    func ticks(over seconds: Double, _ server: ZKGateProcess) throws -> Int {
         let before = try cpuTicks(pid: server.pid)
-        try await Task.sleep(for: .seconds(seconds))
+        usleep(UInt32(seconds * 1_000_000))
         return try cpuTicks(pid: server.pid) - before
     }
 
@@ -48,7 +50,7 @@ struct DescriptorExhaustionTests {
         }.flatMap { (try? $0.get()) ?? [] }
     }
 
-    @Test func shedsConnectionsOneByOneAndRecovers() async throws {
+    @Test func shedsConnectionsOneByOneAndRecovers() throws {
         let full = try fillUp(threads: 1)
         defer { full.server.stop() }
         let before = try full.metrics.metric("zkgate_http_descriptor_exhaustion_total")
@@ -64,20 +66,20 @@ struct DescriptorExhaustionTests {
         }
         #expect(shed == 10)
         #expect(try full.metrics.metric("zkgate_http_descriptor_exhaustion_total") - before == 10)
-        #expect(try await ticks(over: 1, full.server) <= 1, "shedding leaves nothing that keeps the loop busy")
+        #expect(try ticks(over: 1, full.server) <= 1, "shedding leaves nothing that keeps the loop busy")
         full.kept.forEach { $0.close() }
         #expect(try eventually(timeout: 2) { try full.metrics.metric("zkgate_http_connections_open") == 1 })
         #expect(try full.server.connect().request("GET", "/healthz").bodyText == healthzBody, "freed descriptors are usable")
     }
 
-    @Test func concurrentFloodWithOneLoop() async throws {
+    @Test func concurrentFloodWithOneLoop() throws {
         let full = try fillUp(threads: 1)
         defer { full.server.stop() }
         let fds = flood(full.server.port, count: 400)
         defer { fds.forEach { _ = close($0) } }
         #expect(fds.count == 400)
-        try await Task.sleep(for: .milliseconds(500))
-        let used = try await ticks(over: 1, full.server)
+        usleep(500_000)
+        let used = try ticks(over: 1, full.server)
         #expect(used <= 1, "\(used) CPU ticks in one second with 400 connections pending at the limit")
         #expect(try full.metrics.request("GET", "/healthz").status == 200)
     }
@@ -86,14 +88,14 @@ struct DescriptorExhaustionTests {
     /// taken by another loop between close(reserve) and accept(); that loop's reserve then
     /// stays -1, and its level-triggered listener spins on EMFILE while connections wait.
     @Test
-    func concurrentFloodWithTwoLoopsDoesNotSpin() async throws {
+    func concurrentFloodWithTwoLoopsDoesNotSpin() throws {
         let full = try fillUp(threads: 2)
         defer { full.server.stop() }
         let before = try full.metrics.metric("zkgate_http_descriptor_exhaustion_total")
         let fds = flood(full.server.port, count: 400)
         defer { fds.forEach { _ = close($0) } }
-        try await Task.sleep(for: .milliseconds(500))
-        let used = try await ticks(over: 1, full.server)
+        usleep(500_000)
+        let used = try ticks(over: 1, full.server)
         #expect(used <= 2, "\(used) CPU ticks in one second with 400 connections pending at the limit")
         let counted = try full.metrics.metric("zkgate_http_descriptor_exhaustion_total") - before
         #expect(counted <= 400, "\(counted) exhaustion events for 400 connections")
