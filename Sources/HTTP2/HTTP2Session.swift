@@ -180,11 +180,6 @@ public final class HTTP2Session {
         _ = nghttp2_session_resume_data(session, streamID)
     }
 
-    /// Resets a stream (e.g. CANCEL for a wait the server gave up).
-    public func reset(streamID: Int32, errorCode: UInt32 = UInt32(NGHTTP2_CANCEL.rawValue)) {
-        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
-    }
-
     /// Graceful shutdown: a GOAWAY naming the last stream this server will process; streams up
     /// to it may still be answered.
     public func goAway() {

@@ -98,7 +98,10 @@ extension HTTP2Connection: RequestSource {
 /// its deferred answer. Loop-confined, like its connection.
 final class HTTP2Stream: ParkableRequest, @unchecked Sendable {
     let id: Int32
-    unowned(unsafe) let connection: HTTP2Connection
+    /// Strong: a deferred answer can outlive the connection (a task answering after the client
+    /// left), and it reaches the loop and the `closed` flag through here. No cycle outlives
+    /// the connection, whose close empties `streams`.
+    let connection: HTTP2Connection
     let head: HTTPRequestHead
     let startedAt: UInt64
     var token: UInt64 = 0

@@ -27,7 +27,6 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     var closed = false
     var interest = Readiness.readable | Readiness.readHangup
     var timer = TimerID.none
-    var timerDeadline: UInt64 = 0
     var goingAway = false
     /// Closing after a GOAWAY for the client's fault: input is discarded (see `linger`).
     var lingering = false
@@ -122,10 +121,10 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
             case .bodyTooLarge(let id):
                 respondWhole(id, head: nil, startedAt: loop.now, .problem(.contentTooLarge, type: "body-too-large",
                     detail: "The request body is over the limit of \(config.limits.maxBody) bytes."))
-            case .streamClosed(let id, let errorCode):
-                // A client that resets a parked stream has gone, as a closed HTTP/1.1
-                // connection has.
-                if let stream = streams.removeValue(forKey: id), errorCode != 0 { stream.interrupt(.clientGone) }
+            case .streamClosed(let id, _):
+                // A stream still here was never answered: whatever its code, the client has
+                // gone, as a closed HTTP/1.1 connection has.
+                if let stream = streams.removeValue(forKey: id) { stream.interrupt(.clientGone) }
             }
         }
         armIdleTimer()
@@ -142,7 +141,10 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     func flush() {
         guard !lingering else { return }
         writeFrames()
-        if !closed && out.isEmpty && session.isFinished { close() }
+        guard !closed else { return }
+        if out.isEmpty && session.isFinished { return close() }
+        // Answers sent now may have ended the last open stream: the idle clock starts here.
+        armIdleTimer()
     }
 
     /// Writes what the session has while the socket takes it.
@@ -176,7 +178,9 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
 
     func writable() {
         switch out.flush(fd) {
-        case .blocked: return
+        case .blocked:
+            // A client that reads, however slowly, keeps its connection.
+            return setTimer(loop.now + config.writeTimeout)
         case .failed: return abort()
         case .drained: break
         }
@@ -256,7 +260,6 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
 
     func setTimer(_ deadline: UInt64) {
         if timer != .none { loop.cancelTimer(timer) }
-        timerDeadline = deadline
         timer = loop.scheduleTimer(at: deadline, target: self, token: 0)
     }
 

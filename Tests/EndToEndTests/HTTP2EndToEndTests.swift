@@ -141,7 +141,9 @@ import Testing
         #expect(server.process.waitForExit(timeout: 10) == .exited(0))
     }
 
-    @Test func aResetParkedStreamIsUnparkedAndTheConnectionGoesOn() throws {
+    /// With any error code: NO_ERROR too says the client no longer wants the answer.
+    @Test(arguments: [UInt32(NGHTTP2_CANCEL.rawValue), UInt32(NGHTTP2_NO_ERROR.rawValue)])
+    func aResetParkedStreamIsUnparkedAndTheConnectionGoesOn(errorCode: UInt32) throws {
         let server = try V1Server()
         defer { server.stop() }
         let writer = try server.connect()
@@ -150,11 +152,22 @@ import Testing
         let client = HTTP2TestClient()
         let parked = client.request("GET", "/v1/nodes/r?index=\(index)&wait=30s")
         #expect(try Self.pump(client, socket, timeout: 5) { ((try? writer.parked()) ?? 0) == 1 })
-        client.reset(parked)
+        client.reset(parked, errorCode: errorCode)
         #expect(try Self.pump(client, socket, timeout: 5) { ((try? writer.parked()) ?? 1) == 0 }, "the reset unparked it")
         let next = client.request("GET", "/healthz")
         #expect(try Self.pump(client, socket) { client.ended.contains(next) })
         #expect(client.statuses[next] == "200")
+    }
+
+    @Test func anIdleConnectionIsClosedAfterItsLastAnswer() throws {
+        let server = try V1Server(["--idle-timeout", "1"])
+        defer { server.stop() }
+        let socket = try server.connect()
+        let client = HTTP2TestClient()
+        let stream = client.request("GET", "/openapi.yaml")  // an answer with a body
+        #expect(try Self.pump(client, socket) { client.ended.contains(stream) })
+        #expect(try Self.pump(client, socket, timeout: 5) { socket.peerHasClosed }, "closed after --idle-timeout")
+        #expect(client.goAwayCode == 0, "with a graceful GOAWAY")
     }
 
     @Test func aStreamLeftIncompletePastTheBodyTimeoutIsAnswered408() throws {

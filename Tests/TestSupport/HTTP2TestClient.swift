@@ -103,8 +103,8 @@ public final class HTTP2TestClient {
         return body(nva)
     }
 
-    public func reset(_ stream: Int32) {
-        nghttp2_submit_rst_stream(session, 0, stream, UInt32(NGHTTP2_CANCEL.rawValue))
+    public func reset(_ stream: Int32, errorCode: UInt32 = UInt32(NGHTTP2_CANCEL.rawValue)) {
+        nghttp2_submit_rst_stream(session, 0, stream, errorCode)
     }
 
     public func outgoing() -> [UInt8] {
