@@ -10,6 +10,9 @@ import Synchronization
 /// request that reads it (never per wake-up: a woken feed renders from the batch itself).
 final class ChangeFanout: Sendable {
     private let targets = Mutex<[(EventLoop, LoopState)]>([])
+    /// The zxid of the last batch published, set before it is queued for the loops: a loop
+    /// whose applied index has reached it has nothing queued that an answer could overtake.
+    let published = Atomic<Int64>(0)
     let history: Mutex<ChangeHistory>
     let remote = ChangeWaiters()
 
@@ -23,6 +26,7 @@ final class ChangeFanout: Sendable {
 
     func publish(_ batch: ChangeBatch) {
         history.withLock { $0.record(batch) }
+        published.store(batch.zxid, ordering: .releasing)
         for (loop, state) in targets.withLock({ $0 }) {
             loop.execute { state.apply(batch) }
         }

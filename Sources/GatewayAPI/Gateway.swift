@@ -111,7 +111,8 @@ public final class Gateway: Sendable {
             _ = reason
             box.cancel()
         }
-        box.set(Task(executorPreference: context.loop) { Self.answer(deferred, await work()) })
+        let state = state(context)
+        box.set(Task(executorPreference: context.loop) { self.answer(deferred, await work(), state) })
         return .deferred
     }
 
@@ -120,18 +121,24 @@ public final class Gateway: Sendable {
         let deferred = context.deferResponse()
         // On the connection's own loop: the work resumes there after each await, with no
         // thread of the global pool woken on the way in or out.
-        Task(executorPreference: context.loop) { Self.answer(deferred, await work()) }
+        let state = state(context)
+        Task(executorPreference: context.loop) { self.answer(deferred, await work(), state) }
         return .deferred
     }
 
-    /// Answers through the loop's inbox, behind every job already queued there.
+    /// Answers at once when this loop has applied every change batch published so far, and
+    /// otherwise through the loop's inbox, behind the batches queued there.
     ///
     /// Both backends queue a write's change batch for every loop before the writer resumes.
     /// A task on the loop can resume without ever suspending (when its continuation was
     /// resumed before it finished suspending) and so run ahead of that batch's job: answered
-    /// inline, the client's next request would meet the cache entry the write made stale.
-    static func answer(_ deferred: DeferredResponse, _ response: HTTPResponse) {
-        deferred.loop.execute { deferred.respond(response) }
+    /// inline then, the client's next request would meet the cache entry the write made stale.
+    func answer(_ deferred: DeferredResponse, _ response: HTTPResponse, _ state: LoopState) {
+        if deferred.loop.inEventLoop, state.appliedIndex >= fanout.published.load(ordering: .acquiring) {
+            deferred.respond(response)
+        } else {
+            deferred.loop.execute { deferred.respond(response) }
+        }
     }
 }
 
