@@ -3,8 +3,9 @@ import ZooKeeperClient
 
 extension ZooKeeperStore {
     /// Runs the operations as one ZooKeeper multi (a single create or setData as itself, so
-    /// its stat comes back), and returns once the change feed has delivered its changes. Written as a device session, the multi begins with a check of the
-    /// session's record, so it fails as `sessionExpired` once the session is gone.
+    /// its stat comes back), and returns once the change feed has delivered its changes.
+    /// Written as a device session, the multi begins with a check of the session's record, so
+    /// it fails as `sessionExpired` once the session is gone.
     public func commit(_ operations: [Operation], session: Int64?) async throws(MultiFailure)
         -> (results: [OperationResult], zxid: Int64)
     {

@@ -8,6 +8,8 @@ extension ZooKeeperStore {
         // The common case, a batch with nothing ahead of it and no cached node to read again,
         // is delivered here: no drainer task between a write's reply and its answer.
         if !batch.resync, deliveries.withLock({ $0.claimIdle() }) {
+            // The check and the raised mark are one step: a read that ends after it and predates
+            // this batch is then refused by the cache instead of slipping in unrefreshed.
             let touched = cache.withLock { cache -> Bool in
                 guard !cache.touches(batch) else { return true }
                 cache.deliveredZxid = max(cache.deliveredZxid, batch.zxid)
