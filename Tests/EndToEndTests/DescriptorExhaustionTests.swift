@@ -35,13 +35,6 @@ struct DescriptorExhaustionTests {
         return FullServer(server: server, metrics: metrics, kept: kept)
     }
 
-    /// CPU ticks the server uses over `seconds`. The sleep blocks this thread on purpose, as in
-    /// IdleCPUTests: an awaited one can wait long for a free thread of the cooperative pool.
-    func ticks(over seconds: Double, _ server: ZKGateProcess) throws -> Int {
-        let before = try cpuTicks(pid: server.pid)
-        usleep(UInt32(seconds * 1_000_000))
-        return try cpuTicks(pid: server.pid) - before
-    }
 
     /// Opens `count` bare connections from 8 threads at once and returns their descriptors.
     func flood(_ port: UInt16, count: Int) -> [Int32] {
@@ -66,7 +59,7 @@ struct DescriptorExhaustionTests {
         }
         #expect(shed == 10)
         #expect(try full.metrics.metric("zkgate_http_descriptor_exhaustion_total") - before == 10)
-        #expect(try ticks(over: 1, full.server) <= 1, "shedding leaves nothing that keeps the loop busy")
+        #expect(try cpuTicks(pid: full.server.pid, over: 1) <= 1, "shedding leaves nothing that keeps the loop busy")
         full.kept.forEach { $0.close() }
         #expect(try eventually(timeout: 2) { try full.metrics.metric("zkgate_http_connections_open") == 1 })
         #expect(try full.server.connect().request("GET", "/healthz").bodyText == healthzBody, "freed descriptors are usable")
@@ -79,7 +72,7 @@ struct DescriptorExhaustionTests {
         defer { fds.forEach { _ = close($0) } }
         #expect(fds.count == 400)
         usleep(500_000)
-        let used = try ticks(over: 1, full.server)
+        let used = try cpuTicks(pid: full.server.pid, over: 1)
         #expect(used <= 1, "\(used) CPU ticks in one second with 400 connections pending at the limit")
         #expect(try full.metrics.request("GET", "/healthz").status == 200)
     }
@@ -95,7 +88,7 @@ struct DescriptorExhaustionTests {
         let fds = flood(full.server.port, count: 400)
         defer { fds.forEach { _ = close($0) } }
         usleep(500_000)
-        let used = try ticks(over: 1, full.server)
+        let used = try cpuTicks(pid: full.server.pid, over: 1)
         #expect(used <= 2, "\(used) CPU ticks in one second with 400 connections pending at the limit")
         let counted = try full.metrics.metric("zkgate_http_descriptor_exhaustion_total") - before
         #expect(counted <= 400, "\(counted) exhaustion events for 400 connections")

@@ -154,13 +154,22 @@ extension V1ZooKeeperTests {
         let (server, chroot) = try V1ZooKeeper.server("etag-cold")
         defer { V1ZooKeeper.cleanup(chroot) }
         defer { server.stop() }
-        let made = try V1ZooKeeper.kazoo("""
+        let printed = try V1ZooKeeper.kazoo("""
             zk.create(root + '/cold', b'k0', makepath=True)
             zk.create(root + '/cold2', b'k0', makepath=True)
-            st = zk.exists(root + '/cold')
-            print('"%d.%d"' % (st.mzxid, st.pzxid))
+            zk.create(root + '/cold3', b'k0', makepath=True)
+            for name in ['/cold', '/cold3']:
+                st = zk.exists(root + name)
+                print('"%d.%d"' % (st.mzxid, st.pzxid))
             """, root: chroot)
+        let tags = printed.split(separator: "\n").map(String.init)
+        try #require(tags.count == 2, "\(printed)")
         let client = try server.connect()
+        // The first request about /cold3: a matching If-Match on a node never read is a write.
+        let first = try client.put("/cold3", "z3", headers: [("If-Match", tags[1])])
+        #expect(first.status == 200, "\(first)")
+        #expect(try client.get("/cold3").dataText == "z3")
+        let made = tags[0]
         expectProblem(try client.put("/cold", "x", headers: [("If-None-Match", made)]), status: 412, type: "etag-mismatch")
         expectProblem(try client.put("/cold2", "x", headers: [("If-Match", "\"1.1\"")]), status: 412, type: "etag-mismatch")
         let set = try client.put("/cold", "z1", headers: [("If-Match", made)])

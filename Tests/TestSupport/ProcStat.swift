@@ -20,3 +20,12 @@ public func cpuTicks(pid: pid_t) throws -> Int {
 
 /// Clock ticks per second (normally 100).
 public var clockTicksPerSecond: Int { sysconf(Int32(_SC_CLK_TCK)) }
+
+/// CPU ticks `pid` uses over `seconds`. The sleep blocks the calling thread on purpose: an
+/// awaited sleep resumes only when a thread of the cooperative pool is free, and under the
+/// full suite (two threads here, held by tests on blocking sockets) that can take a minute.
+public func cpuTicks(pid: pid_t, over seconds: Double) throws -> Int {
+    let before = try cpuTicks(pid: pid)
+    usleep(UInt32(seconds * 1_000_000))
+    return try cpuTicks(pid: pid) - before
+}

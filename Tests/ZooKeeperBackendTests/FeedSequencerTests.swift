@@ -72,6 +72,10 @@ struct FeedSequencerTests {
             let value = sequencer.notified(event(.nodeDataChanged, "/"))
             #expect(value)
         }
-        #expect(describe(sequencer.mark(4)) == ["dataChanged / 4"])
+        do {
+            let value = sequencer.notified(event(.nodeCreated, "/"))
+            #expect(value)
+        }
+        #expect(describe(sequencer.mark(4)) == ["dataChanged / 4", "created / 4"])
     }
 }
