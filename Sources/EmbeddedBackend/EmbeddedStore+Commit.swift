@@ -36,7 +36,7 @@ extension EmbeddedStore {
                     return .failure(MultiFailure(index: 0, error: .sessionExpired(session)))
                 }
                 let zxid = s.head.lastZxid + 1
-                let time = Self.wallMilliseconds()
+                let time = WallClock.milliseconds()
                 let outcome = s.head.apply(transaction, zxid: zxid, time: time)
                 if case .failure(let failure) = outcome.result { return .failure(failure) }
                 s.pending.append(Pending(zxid: zxid, time: time, transaction: transaction, done: done))

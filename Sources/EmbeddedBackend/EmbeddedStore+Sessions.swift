@@ -63,7 +63,7 @@ extension EmbeddedStore {
     /// deletes containers left empty and TTL nodes past their TTL. Runs on the maintenance queue.
     func sweep() {
         let now = Self.monotonicNanoseconds()
-        let wall = Self.wallMilliseconds()
+        let wall = WallClock.milliseconds()
         let (expired, cleanups): ([Int64], [Transaction]) = state.withLock { s in
             guard s.failure == nil else { return ([], []) }
             let expired = s.deadlines.filter { $0.value <= now }.map(\.key)

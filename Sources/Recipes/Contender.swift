@@ -37,16 +37,9 @@ public struct Contender: Hashable, Sendable {
         session = Self.session(in: name)
     }
 
-    /// A contender whose name and session are known (one this process created).
-    init(name: String, marker: String, session: Int64) {
-        self.name = name
-        self.sequence = Contender(name: name, marker: marker)?.sequence ?? 0
-        self.session = session
-    }
-
     /// The name prefix for a new contender of `session` (ZooKeeper appends the sequence).
     public static func prefix(session: Int64, marker: String, random: UInt16) -> String {
-        let s = hex(UInt64(bitPattern: session), digits: 16)
+        let s = SessionText.format(session)
         return tag + hex(UInt64(random), digits: 4) + "-" + s.prefix(4) + "-" + s.dropFirst(4) + "-" + marker
     }
 

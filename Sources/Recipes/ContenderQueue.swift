@@ -92,17 +92,19 @@ struct ContenderQueue: Sendable {
         }
     }
 
-    /// Removes a contender. A node already gone is not an error; a backend outage is retried
-    /// a few times, since an orphan would block the queue until its session ends.
-    func leave(_ node: String) async throws(RecipeError) {
+    /// Removes a contender; returns false when it was already gone (not an error). A backend
+    /// outage is retried a few times, since an orphan would block the queue until its session
+    /// ends.
+    @discardableResult
+    func leave(_ node: String) async throws(RecipeError) -> Bool {
         var lastError = CoordinationError.unavailable("no attempt")
         for attempt in 0..<5 {
             do throws(MultiFailure) {
                 let (_, zxid) = try await backend.commit([.delete(path: path(named: node), version: Operation.anyVersion)], session: nil)
                 floor.raise(to: zxid)
-                return
+                return true
             } catch {
-                if case .noNode = error.error { return }
+                if case .noNode = error.error { return false }
                 lastError = error.error
                 if attempt < 4 { try? await Task.sleep(nanoseconds: 200_000_000) }
             }

@@ -66,7 +66,8 @@ public final class Locks: Sendable {
         let queue = try queues.queue(name)
         let deadline = ContinuousClock.now + .milliseconds(waitMs)
         if let held = granted.withLock({ $0[session]?.first { $0.token.lock == name } }),
-            let entry = try await queue.entry(Contender(name: held.node, marker: "lock-", session: session))
+            let contender = Contender(name: held.node, marker: queues.marker),
+            let entry = try await queue.entry(contender)
         {
             try await confirmAlive(session)
             return Grant(entry: entry, acquiredAt: WallClock.milliseconds())
@@ -106,20 +107,17 @@ public final class Locks: Sendable {
     public func release(_ name: String, token: Int64) async throws(RecipeError) {
         let queue = try queues.queue(name)
         let key = LockToken(lock: name, token: token)
-        let node: String
         if let held = forget(key) {
             // Granted here: a node this process granted holds until it is deleted, so it is
             // deleted by name, with no listing. Gone already means the lock was lost.
-            node = held.node
-            do throws(MultiFailure) {
-                let (_, zxid) = try await backend.commit(
-                    [.delete(path: queue.path(named: node), version: Operation.anyVersion)], session: nil)
-                queues.floor.raise(to: zxid)
+            let deleted: Bool
+            do {
+                deleted = try await queue.leave(held.node)
             } catch {
-                if case .noNode = error.error { throw .notHolder(name: name, token: token) }
-                granted.withLock { $0[held.session, default: []].append(Held(token: key, node: node)) }
-                throw error.error.recipe
+                granted.withLock { $0[held.session, default: []].append(Held(token: key, node: held.node)) }
+                throw error
             }
+            guard deleted else { throw .notHolder(name: name, token: token) }
             return
         }
         guard let holder = try await queue.holder(), holder.token == token, holder.session != nil else {

@@ -167,20 +167,13 @@ extension ZooKeeperStore {
             return false
         }
         let timeout = devices.withLock { $0.entries[id]?.timeoutMs } ?? 0
-        let sinceTouch = Self.wallClockMs() - stat.mtime
+        let sinceTouch = WallClock.milliseconds() - stat.mtime
         guard sinceTouch < timeout else { return false }
         let now = nowMs
         devices.withLock { table in
             table.entries[id]?.deadlineMs = now + timeout - max(sinceTouch, 0)
         }
         return true
-    }
-
-    /// Milliseconds since 1970, the clock of ZooKeeper's mtime.
-    static func wallClockMs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
     /// Another gateway closed or expired the session (its record is gone): delete the

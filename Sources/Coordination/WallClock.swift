@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// Wall-clock times the recipes write (grant times, Curator's `registrationTimeUTC`).
+/// The wall clock: ZooKeeper's ctime and mtime, grant times, Curator's `registrationTimeUTC`.
 public enum WallClock {
     /// Milliseconds since the epoch.
     public static func milliseconds() -> Int64 {
