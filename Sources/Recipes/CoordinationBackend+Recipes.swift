@@ -34,13 +34,14 @@ extension CoordinationBackend {
                 case .noNode:
                     // A parent is missing, or a container was reaped meanwhile. Reads can lag the
                     // state the create failed against (the embedded store reads durable state),
-                    // so they cannot tell which: create every ancestor, and let the ones that
-                    // exist fail the multi one by one (`.nodeExists` below drops them).
-                    missing = []
-                    var ancestor = create.path.parent
-                    while let a = ancestor, !a.isRoot {
-                        missing.insert(a, at: 0)
-                        ancestor = a.parent
+                    // so the failures themselves find the gap, from the bottom up: usually only
+                    // the lock's own node is missing, under a root that exists. Within the
+                    // multi each node's parent is the one before it, so only the first can lack
+                    // one: then one more ancestor is added.
+                    if missing.isEmpty {
+                        if let parent = create.path.parent, !parent.isRoot { missing = [parent] }
+                    } else if let up = missing[0].parent, !up.isRoot {
+                        missing.insert(up, at: 0)
                     }
                 case .nodeExists where error.index >= 0 && error.index < missing.count:
                     missing.removeFirst(error.index + 1)
