@@ -88,14 +88,16 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         case .closed, .failed: return abort()
         }
         if lingering { return }
+        // Frames in reply (answers, SETTINGS acks, window updates) leave with the iteration's
+        // one flush, with whatever else is answered meanwhile.
         guard let tls else {
             receive(bytes)
-            return flush()
+            return scheduleFlush()
         }
         guard let output = owner.unseal(bytes, with: tls, peer: remoteText, sendRaw: { sendRaw($0) }) else { return abort() }
         if !output.plaintext.isEmpty { output.plaintext.withUnsafeBytes { receive($0) } }
         if output.peerClosed { return abort() }
-        flush()
+        scheduleFlush()
     }
 
     /// Frames in: requests out, handled now.
