@@ -60,6 +60,14 @@ struct RecipeConformanceTests {
                 cycles += 1
             }
             #expect(cycles > 10)
+            // Left empty, the container is swept; the next acquire makes it again.
+            let swept = try await h.poll(timeout: h.capabilities.cleanupWithinSeconds! + 5) {
+                try await !h.exists(try h.path("locks/sweep"))
+            }
+            #expect(swept, "the emptied lock node was swept")
+            let grant = try await locks.acquire("sweep", session: session, waitMs: 0)
+            #expect(grant.entry.token > last)
+            try await locks.release("sweep", token: grant.entry.token)
         }
     }
 
