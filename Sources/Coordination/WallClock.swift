@@ -15,7 +15,14 @@ public enum WallClock {
 /// Session ids as text: 16 lowercase hex digits (JSON numbers lose precision past 2^53).
 public enum SessionText {
     public static func format(_ id: Int64) -> String {
-        let hex = String(UInt64(bitPattern: id), radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        // Written in place: every node's stat carries one, so this is on the read path.
+        let bits = UInt64(bitPattern: id)
+        return String(unsafeUninitializedCapacity: 16) { out in
+            for i in 0..<16 {
+                let nibble = UInt8(truncatingIfNeeded: bits >> UInt64(60 - 4 * i)) & 15
+                out[i] = nibble < 10 ? nibble &+ 0x30 : nibble &+ 0x57
+            }
+            return 16
+        }
     }
 }

@@ -10,7 +10,9 @@ enum DataEncoding: String, Sendable {
     case base64
 
     static func natural(for data: [UInt8]) -> DataEncoding {
-        String(validating: data, as: UTF8.self) == nil ? .base64 : .utf8
+        // Config data is mostly ASCII, which needs no String built to validate it.
+        if data.allSatisfy({ $0 < 0x80 }) { return .utf8 }
+        return String(validating: data, as: UTF8.self) == nil ? .base64 : .utf8
     }
 }
 
@@ -36,7 +38,8 @@ enum NodeRepresentation {
             headers.add(name: "Zkgate-Stat", value: statJSON(node.stat, type: node.type))
             return HTTPResponse(status: status, headers: headers, body: node.data)
         }
-        var w = JSONWriter(capacity: 256 + node.data.count)
+        // The stat alone is about 250 bytes; base64 and escapes make data longer.
+        var w = JSONWriter(capacity: 384 + node.data.count * 2)
         write(node, encoding: view.encoding, into: &w)
         headers.add(name: "Content-Type", value: "application/json")
         return HTTPResponse(status: status, headers: headers, body: w.bytes)
@@ -48,7 +51,8 @@ enum NodeRepresentation {
         let encoding = natural == .base64 ? .base64 : (encoding ?? natural)
         w.beginObject()
         w.key("path"); w.string(node.path.string)
-        w.key("data"); w.string(encoding == .utf8 ? String(decoding: node.data, as: UTF8.self) : Base64.encode(node.data))
+        w.key("data")
+        if encoding == .utf8 { w.string(utf8: node.data) } else { w.string(Base64.encode(node.data)) }
         w.key("encoding"); w.string(encoding.rawValue)
         w.key("stat"); writeStat(node.stat, type: node.type, into: &w)
         if let children = node.children {

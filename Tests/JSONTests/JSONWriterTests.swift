@@ -13,6 +13,9 @@ struct JSONWriterTests {
         ("\u{7F}", "\"\u{7F}\""),
         ("caf\u{E9} \u{1F600} \u{2028}", "\"caf\u{E9} \u{1F600} \u{2028}\""),
         ("", "\"\""),
+        // Escapes at either end and back to back, between unescaped runs.
+        ("\"", #""\"""#),
+        ("\n\"x\\\\y\t", #""\n\"x\\\\y\t""#),
     ])
     func escaping(value: String, json: String) {
         #expect(JSONWriter.quoted(value) == json)
@@ -50,5 +53,31 @@ struct JSONWriterTests {
         var w = JSONWriter()
         w.beginArray(); w.number(Int.min); w.number(Int64.max); w.number(0); w.endArray()
         #expect(w.string == "[-9223372036854775808,9223372036854775807,0]")
+    }
+
+    @Test(arguments: [Int64(9), 10, -1, -10, 99, 100, 1_000_000, 4_294_967_296, Int64(Int32.min)])
+    func decimalsAroundDigitBoundaries(value: Int64) {
+        var w = JSONWriter()
+        w.number(value)
+        #expect(w.string == String(value))
+    }
+
+    /// Commas are tracked in a 64-bit stack, then in an array: both sides of the boundary.
+    @Test(arguments: [63, 64, 65, 130])
+    func deepNestingKeepsCommasRight(depth: Int) {
+        var w = JSONWriter()
+        var expected = ""
+        for _ in 0..<depth { w.beginArray(); w.number(1); expected += "[1," }
+        w.beginObject(); w.key("k"); w.number(2); w.key("l"); w.null(); w.endObject()
+        expected += #"{"k":2,"l":null}"#
+        for _ in 0..<depth { w.number(3); w.endArray(); expected += ",3]" }
+        #expect(w.string == expected)
+    }
+
+    @Test func validUTF8BytesAreWrittenAsTheirString() {
+        let text = "a\"b\\c\u{1}d caf\u{E9}"
+        var w = JSONWriter()
+        w.beginArray(); w.string(utf8: Array(text.utf8)); w.string(utf8: []); w.endArray()
+        #expect(w.string == "[" + JSONWriter.quoted(text) + #","""# + "]")
     }
 }
