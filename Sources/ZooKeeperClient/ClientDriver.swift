@@ -9,8 +9,8 @@ import Glibc
 /// the clock, and carries out its actions. Confined to the loop's thread (hence unchecked
 /// Sendable); other threads reach it only through `loop.execute`.
 ///
-/// Completions resume continuations and events go to AsyncStream continuations, so no user
-/// code ever runs on the loop's thread.
+/// Completions resume continuations and events go to the streams' buffers, so no user code
+/// ever runs on the loop's thread.
 final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     typealias Completion = UnsafeContinuation<Result<SessionMachine.Reply, ZooKeeperError>, Never>
 
@@ -27,7 +27,7 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     var outbound: [UInt8] = []
     var outboundOffset = 0
     var completions: [UInt64: Completion] = [:]
-    var subscribers: [UInt64: AsyncStream<ClientEvent>.Continuation] = [:]
+    var subscribers: [UInt64: ClientEventBuffer] = [:]
     /// The subscribers that also receive `.zxid` marks.
     var markSubscribers: Set<UInt64> = []
     var markedZxid: Int64 = 0

@@ -33,9 +33,17 @@ extension ZooKeeperClient {
 
 extension ConnectString {
     /// A server path as a client under `chroot` sees it.
+    /// Byte-wise, as every notification passes here (String's Character-wise prefix and count
+    /// cost more than the rest of the notification's handling); only whole path components
+    /// match, so `/app2` is not under the chroot `/app`.
     static func strip(_ chroot: String?, from path: String) -> String {
-        guard let chroot, path.hasPrefix(chroot) else { return path }
-        let rest = path.dropFirst(chroot.count)
-        return rest.isEmpty ? "/" : String(rest)
+        guard let chroot else { return path }
+        let root = chroot.utf8
+        let full = path.utf8
+        guard full.starts(with: root) else { return path }
+        let rest = full.dropFirst(root.count)
+        if rest.isEmpty { return "/" }
+        guard rest.first == UInt8(ascii: "/") else { return path }
+        return String(Substring(rest))
     }
 }

@@ -125,23 +125,23 @@ public final class ZooKeeperClient: Sendable {
     /// Watch notifications and state changes from now on, and with `zxidMarks` the `.zxid`
     /// marks that bound notifications' zxids. Each call makes an independent stream; it
     /// finishes when the client closes.
-    public func events(zxidMarks: Bool = false) -> AsyncStream<ClientEvent> {
-        let (stream, continuation) = AsyncStream<ClientEvent>.makeStream(bufferingPolicy: .unbounded)
+    public func events(zxidMarks: Bool = false) -> ClientEventStream {
+        let buffer = ClientEventBuffer()
         let driver = self.driver
-        onLoop(else: { continuation.finish() }) {
-            if driver.machine.isTerminal { continuation.finish(); return }
+        onLoop(else: { buffer.finish() }) {
+            if driver.machine.isTerminal { buffer.finish(); return }
             let key = driver.nextSubscriber
             driver.nextSubscriber += 1
-            driver.subscribers[key] = continuation
+            driver.subscribers[key] = buffer
             if zxidMarks { driver.markSubscribers.insert(key) }
-            continuation.onTermination = { _ in
+            buffer.setOnTermination {
                 driver.loop.execute {
                     driver.subscribers.removeValue(forKey: key)
                     driver.markSubscribers.remove(key)
                 }
             }
         }
-        return stream
+        return ClientEventStream(buffer: buffer)
     }
 
     /// Closes the session (its ephemerals are deleted by the ensemble at once) and stops the

@@ -34,4 +34,16 @@ import Testing
             #expect(expected.description.contains("no server"))
         }
     }
+
+    @Test(arguments: [
+        ("/apps/zkgate", "/apps/zkgate/a/b", "/a/b"),
+        ("/apps/zkgate", "/apps/zkgate", "/"),
+        ("/apps/zkgate", "/apps/zkgate2/a", "/apps/zkgate2/a"),
+        ("/apps/zkgate", "/apps", "/apps"),
+        ("/caf\u{E9}", "/caf\u{E9}/x", "/x"),
+    ])
+    func serverPathsLoseTheChrootByWholeComponents(chroot: String, path: String, expected: String) {
+        #expect(ConnectString.strip(chroot, from: path) == expected)
+        #expect(ConnectString.strip(nil, from: path) == path)
+    }
 }

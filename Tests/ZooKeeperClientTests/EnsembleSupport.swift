@@ -34,7 +34,7 @@ enum Ensemble {
 
 extension ZooKeeperClient {
     /// The first event of the stream matching `predicate`, or nil after `timeoutMs`.
-    static func firstEvent(_ stream: AsyncStream<ClientEvent>, timeoutMs: UInt64 = 10_000,
+    static func firstEvent(_ stream: ClientEventStream, timeoutMs: UInt64 = 10_000,
                            where predicate: @escaping @Sendable (ClientEvent) -> Bool) async -> ClientEvent? {
         await withTaskGroup(of: ClientEvent?.self) { group in
             group.addTask {

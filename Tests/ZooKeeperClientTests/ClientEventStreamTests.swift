@@ -1,0 +1,67 @@
+import Synchronization
+import Testing
+@testable import ZooKeeperClient
+
+/// The events stream's buffer on its own: order, waking a waiting consumer, and each way the
+/// stream ends.
+@Suite struct ClientEventStreamTests {
+    @Test func bufferedEventsComeInOrderThenNilAfterFinish() async {
+        let buffer = ClientEventBuffer()
+        let stream = ClientEventStream(buffer: buffer)
+        for zxid in 1...5 { buffer.yield(.zxid(Int64(zxid))) }
+        buffer.finish()
+        buffer.yield(.zxid(99))  // after the end: dropped
+        var seen: [ClientEvent] = []
+        for await event in stream { seen.append(event) }
+        #expect(seen == (1...5).map { .zxid(Int64($0)) })
+    }
+
+    @Test func aWaitingConsumerIsWokenByEachYield() async {
+        let buffer = ClientEventBuffer()
+        let stream = ClientEventStream(buffer: buffer)
+        let consumer = Task {
+            var seen: [ClientEvent] = []
+            for await event in stream { seen.append(event) }
+            return seen
+        }
+        for zxid in 1...200 {
+            buffer.yield(.zxid(Int64(zxid)))
+            if zxid % 7 == 0 { await Task.yield() }
+        }
+        buffer.finish()
+        #expect(await consumer.value == (1...200).map { .zxid(Int64($0)) })
+    }
+
+    @Test func cancellingTheWaitingConsumerEndsTheStream() async {
+        let buffer = ClientEventBuffer()
+        let ended = Atomic<Int>(0)
+        buffer.setOnTermination { ended.add(1, ordering: .relaxed) }
+        let stream = ClientEventStream(buffer: buffer)
+        let consumer = Task {
+            var iterator = stream.makeAsyncIterator()
+            return await iterator.next()
+        }
+        try? await Task.sleep(nanoseconds: 20_000_000)
+        consumer.cancel()
+        #expect(await consumer.value == nil)
+        #expect(ended.load(ordering: .relaxed) == 1)
+        // Ended for good: later yields are dropped and a new iterator sees the end.
+        buffer.yield(.zxid(1))
+        var again = stream.makeAsyncIterator()
+        #expect(await again.next() == nil)
+    }
+
+    @Test func droppingTheStreamEndsItForTheProducer() {
+        let buffer = ClientEventBuffer()
+        let ended = Atomic<Int>(0)
+        buffer.setOnTermination { ended.add(1, ordering: .relaxed) }
+        do {
+            let stream = ClientEventStream(buffer: buffer)
+            _ = stream.makeAsyncIterator()
+        }
+        #expect(ended.load(ordering: .relaxed) == 1)
+        // Set after the end: runs at once.
+        buffer.setOnTermination { ended.add(1, ordering: .relaxed) }
+        #expect(ended.load(ordering: .relaxed) == 2)
+    }
+}
