@@ -144,7 +144,7 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         guard !lingering else { return }
         writeFrames()
         guard !closed else { return }
-        if out.isEmpty && session.isFinished { return close() }
+        if out.isEmpty && session.isFinished { return linger() }
         // Answers sent now may have ended the last open stream: the idle clock starts here.
         armIdleTimer()
     }
@@ -203,10 +203,11 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         do { try loop.modify(registration, interest: wanted) } catch { abort() }
     }
 
-    /// Closes after a GOAWAY sent for the client's fault (a flood, a protocol error): half-close
-    /// once the frames are out, then discard input until the client closes or the linger time
-    /// ends, so the frames it still had on the wire do not turn into a reset that destroys the
-    /// GOAWAY before the client reads it.
+    /// Closes after the last GOAWAY (a shutdown, an idle connection, or the client's fault: a
+    /// flood, a protocol error): half-close once the frames are out, then discard input until
+    /// the client closes or the linger time ends, so the frames it still had on the wire (a
+    /// window update, a SETTINGS ack) do not turn into a reset that destroys the last answers
+    /// and the GOAWAY before the client reads them.
     func linger() {
         guard !closed, !lingering else { return }
         writeFrames()  // the GOAWAY
@@ -278,7 +279,8 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         if stalled.isEmpty && streams.isEmpty && session.openStreams == 0 {
             session.goAway()
             flush()
-            return close()
+            if !lingering { close() }
+            return
         }
         armIdleTimer()
     }
@@ -291,7 +293,7 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         session.goAway()
         for stream in Array(streams.values) where stream.parked { stream.interrupt(.shutdown) }
         flush()
-        if streams.isEmpty && out.isEmpty { close() }
+        if streams.isEmpty && out.isEmpty && !lingering { close() }
     }
 
     func forceClose() {
