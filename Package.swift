@@ -5,7 +5,7 @@ import PackageDescription
 // below Reactor and Storage):
 //   zkgate → GatewayAPI → HTTPServer → (HTTPCore, Reactor, TLS, HTTP2) → CZKShims
 //   zkgate → EmbeddedBackend → (Coordination, Storage)
-//   zkgate → ZooKeeperBackend → (Coordination, ZooKeeperClient)
+//   zkgate → ZooKeeperBackend → (Coordination, ZooKeeperClient, Reactor: a loop shared with HTTP)
 //   ZooKeeperClient → Reactor: the native ZooKeeper wire protocol (knows nothing of HTTP)
 //   GatewayAPI → Recipes → (Coordination, JSON): locks, elections, registration, layered config
 //   over any backend
@@ -55,7 +55,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "ZooKeeperBackend",
-            dependencies: ["Coordination", "ZooKeeperClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Coordination", "ZooKeeperClient", "Reactor", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "HTTPServer",

@@ -19,7 +19,8 @@ public final class HTTPServer: Sendable {
     public let tlsAddress: SocketAddress?
     public let stats: HTTPServerStats
     let loops: [ServerLoop]
-    let threads: [EventLoopThread]
+    /// The loops' group, when this server made it (and so stops it at shutdown).
+    let ownedGroup: EventLoopGroup?
     let logger: Logger
     let drained: DrainCounter
     let stopped = Atomic<Bool>(false)
@@ -30,13 +31,17 @@ public final class HTTPServer: Sendable {
         let loops = Atomic<Int>(0)
     }
 
-    /// Binds the listeners and starts the loops.
+    /// Binds the listeners and starts serving on `group`'s loops (one listener each; the
+    /// group must have `configuration.threads` loops), or on loops of its own when `group` is
+    /// nil. A group passed in is left running by `shutdown()`: its maker stops it.
     ///
     /// - Throws: `SystemError` when a port cannot be bound (EADDRINUSE, EACCES) or a loop
     ///   cannot start; the access log file's open error.
     public init(
-        configuration: HTTPServerConfiguration, router: Router, logger: Logger, stats: HTTPServerStats = .init()
+        configuration: HTTPServerConfiguration, router: Router, logger: Logger, stats: HTTPServerStats = .init(),
+        group: EventLoopGroup? = nil
     ) throws(SystemError) {
+        precondition(group.map { $0.loops.count == configuration.threads } ?? true, "one loop per thread")
         self.configuration = configuration
         self.logger = logger
         self.stats = stats
@@ -78,24 +83,34 @@ public final class HTTPServer: Sendable {
             ownedLogFD = fd
         }
         self.ownedLogFD = ownedLogFD
+        let running: EventLoopGroup
+        if let group {
+            running = group
+            ownedGroup = nil
+        } else {
+            do {
+                running = try EventLoopGroup(count: configuration.threads, name: "zkgate-loop")
+            } catch {
+                (listeners + tlsListeners).forEach { _ = Glibc.close($0) }
+                if let ownedLogFD { Glibc.close(ownedLogFD) }
+                throw error
+            }
+            ownedGroup = running
+        }
         var loops: [ServerLoop] = []
-        var threads: [EventLoopThread] = []
         let drained = DrainCounter()
         self.drained = drained
         for (i, fd) in listeners.enumerated() {
-            let loop = try EventLoop(index: i)
             let log = accessLogFD.map { AccessLog(fd: $0, ownsFD: false) }
             let serverLoop = ServerLoop(
-                loop: loop, config: configuration, router: router, logger: logger, stats: stats, accessLog: log,
-                onDrained: { drained.loops.wrappingAdd(1, ordering: .relaxed) })
+                loop: running.loops[i], config: configuration, router: router, logger: logger, stats: stats,
+                accessLog: log, onDrained: { drained.loops.wrappingAdd(1, ordering: .relaxed) })
             loops.append(serverLoop)
             let tlsFD = tlsListeners.isEmpty ? nil : tlsListeners[i]
-            threads.append(try EventLoopThread(loop: loop, name: "zkgate-loop-\(i)") { _ in
-                serverLoop.start(listenFD: fd, tlsFD: tlsFD)
-            })
+            // Registrations happen on the loop's own thread.
+            serverLoop.loop.execute { serverLoop.start(listenFD: fd, tlsFD: tlsFD) }
         }
         self.loops = loops
-        self.threads = threads
     }
 
     /// Stops accepting, finishes requests in flight, asks parked handlers to answer, and
@@ -114,9 +129,22 @@ public final class HTTPServer: Sendable {
             for serverLoop in loops { serverLoop.loop.execute { serverLoop.forceClose() } }
             usleep(20_000)
         }
-        for serverLoop in loops { serverLoop.loop.execute { serverLoop.accessLog?.flush() } }
-        for thread in threads { thread.loop.stop() }
-        for thread in threads { thread.join() }
+        if let ownedGroup {
+            for serverLoop in loops { serverLoop.loop.execute { serverLoop.accessLog?.flush() } }
+            ownedGroup.stop()
+        } else {
+            // The loops run on: detach from them there and wait, so no hook calls into a
+            // freed loop object and nothing writes to the log file once it is closed.
+            let flushed = Atomic<Int>(0)
+            for serverLoop in loops {
+                serverLoop.loop.execute {
+                    serverLoop.detach()
+                    flushed.add(1, ordering: .releasing)
+                }
+            }
+            let deadline = zk_monotonic_ns() + 1_000_000_000
+            while flushed.load(ordering: .acquiring) < loops.count && zk_monotonic_ns() < deadline { usleep(1_000) }
+        }
         if let ownedLogFD { Glibc.close(ownedLogFD) }
     }
 }

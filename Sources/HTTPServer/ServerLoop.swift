@@ -26,6 +26,7 @@ final class ServerLoop: @unchecked Sendable {
     /// Responses are serialized here and written straight away.
     var scratch: [UInt8] = []
     var accessLog: AccessLog?
+    var flushHook: Int?
     var shuttingDown = false
     /// HTTP/2 connections with frames to send, written once per loop iteration: a fan-out
     /// that answers 200 streams of one connection makes one send, not 200.
@@ -48,14 +49,20 @@ final class ServerLoop: @unchecked Sendable {
         self.onDrained = onDrained
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         scratch.reserveCapacity(Self.readBufferSize)
-        if let accessLog { loop.addIterationHook { accessLog.flush() } }
-        loop.addIterationHook { [unowned(unsafe) self] in self.flushHTTP2() }
     }
 
     deinit { readBuffer.deallocate() }
 
     /// Starts accepting on `listenFD`, and TLS connections on `tlsFD`. Loop thread only.
     func start(listenFD: Int32, tlsFD: Int32?) {
+        // Weak: on a loop shared with others, the loop may outlive this object (`detach()`
+        // removes the hook at shutdown; one weak load an iteration is the price of not
+        // depending on it).
+        flushHook = loop.addIterationHook { [weak self] in
+            guard let self else { return }
+            self.accessLog?.flush()
+            self.flushHTTP2()
+        }
         do {
             listener = try Listener(fd: listenFD, owner: self, tls: nil)
             if let tlsFD { tlsListener = try Listener(fd: tlsFD, owner: self, tls: config.tls?.source) }
@@ -135,6 +142,14 @@ final class ServerLoop: @unchecked Sendable {
         tlsListener = nil
         for connection in Array(connections.values) { connection.shutdownRequested() }
         if connections.isEmpty { onDrained() }
+    }
+
+    /// After shutdown, on a loop that runs on for others: the last log lines out, and the
+    /// loop no longer calls into this object.
+    func detach() {
+        accessLog?.flush()
+        if let flushHook { loop.removeIterationHook(flushHook) }
+        flushHook = nil
     }
 
     /// At the shutdown deadline: answers what is still parked with 503 and closes everything.

@@ -66,7 +66,8 @@ public final class EventLoop: @unchecked Sendable {
     /// The monotonic time at the start of this iteration, in nanoseconds.
     public private(set) var now: UInt64
     /// Work to run once per iteration, after all events (for batched flushes).
-    var iterationHooks: [() -> Void] = []
+    var iterationHooks: [(id: Int, run: () -> Void)] = []
+    var nextHookID = 0
 
     /// - Throws: `SystemError` when epoll or the eventfd cannot be created.
     public init(index: Int = 0) throws(SystemError) {
@@ -119,7 +120,7 @@ public final class EventLoop: @unchecked Sendable {
             }
             runInbox()
             fireTimers()
-            for hook in iterationHooks { hook() }
+            for hook in iterationHooks { hook.run() }
         }
     }
 
@@ -205,7 +206,16 @@ extension EventLoop {
     }
 
     /// Registers a closure run once per loop iteration, after events, inbox and timers.
-    public func addIterationHook(_ hook: @escaping () -> Void) {
-        iterationHooks.append(hook)
+    /// Loop thread only. Returns an id for `removeIterationHook`.
+    @discardableResult
+    public func addIterationHook(_ hook: @escaping () -> Void) -> Int {
+        nextHookID += 1
+        iterationHooks.append((nextHookID, hook))
+        return nextHookID
+    }
+
+    /// Stops running a hook: for an owner that leaves a loop that runs on. Loop thread only.
+    public func removeIterationHook(_ id: Int) {
+        iterationHooks.removeAll { $0.id == id }
     }
 }

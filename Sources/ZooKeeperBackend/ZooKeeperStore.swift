@@ -1,5 +1,6 @@
 import Coordination
 import Logging
+import Reactor
 import Synchronization
 import ZooKeeperClient
 
@@ -18,11 +19,17 @@ public final class ZooKeeperStore: Sendable {
         public var sessionTimeoutMs: Int32
         /// Where the gateway keeps its records (device sessions, the id counter).
         public var recordRoot: String
+        /// A running loop for the client's socket, shared with the HTTP server so that a
+        /// request on that loop reaches ZooKeeper and back with no thread woken on the way;
+        /// nil: a thread of the client's own. The loop must outlive `shutdown()`.
+        public var loop: EventLoop?
 
-        public init(connectString: String, sessionTimeoutMs: Int32 = 10_000, recordRoot: String = "/zkgate") {
+        public init(connectString: String, sessionTimeoutMs: Int32 = 10_000, recordRoot: String = "/zkgate",
+                    loop: EventLoop? = nil) {
             self.connectString = connectString
             self.sessionTimeoutMs = sessionTimeoutMs
             self.recordRoot = recordRoot
+            self.loop = loop
         }
     }
 
@@ -66,7 +73,7 @@ public final class ZooKeeperStore: Sendable {
         started = clock.now
         do {
             let config = try ZooKeeperClient.Configuration(configuration.connectString, sessionTimeoutMs: configuration.sessionTimeoutMs)
-            client = try ZooKeeperClient(configuration: config)
+            client = try ZooKeeperClient(configuration: config, loop: configuration.loop)
         } catch let error as ConnectString.ParseError {
             throw .badArguments("--zookeeper: \(error)")
         } catch {

@@ -1,0 +1,66 @@
+import Dispatch
+import Glibc
+import Reactor
+import Synchronization
+import Testing
+
+/// Loops shared by several owners: each on its own thread, hooks an owner can take back, and
+/// a stop that ends them all once.
+@Suite struct EventLoopGroupTests {
+    @Test func eachLoopRunsJobsOnItsOwnThread() {
+        let group = try! EventLoopGroup(count: 3, name: "test-loop")
+        defer { group.stop() }
+        let seen = Mutex<[Int: Bool]>([:])
+        let done = DispatchSemaphore(value: 0)
+        for loop in group.loops {
+            loop.execute {
+                seen.withLock { $0[loop.index] = loop.inEventLoop }
+                done.signal()
+            }
+        }
+        for _ in group.loops { #expect(done.wait(timeout: .now() + 5) == .success) }
+        #expect(seen.withLock { $0 } == [0: true, 1: true, 2: true])
+        #expect(!group.loops[0].inEventLoop, "the test's own thread is none of them")
+    }
+
+    @Test func aRemovedIterationHookIsNoLongerRun() {
+        let group = try! EventLoopGroup(count: 1, name: "test-loop")
+        defer { group.stop() }
+        let loop = group.loops[0]
+        let runs = Atomic<Int>(0)
+        let hook = Mutex<Int?>(nil)
+        let step = DispatchSemaphore(value: 0)
+        loop.execute {
+            hook.withLock { $0 = loop.addIterationHook { runs.add(1, ordering: .relaxed) } }
+            step.signal()
+        }
+        #expect(step.wait(timeout: .now() + 5) == .success)
+        loop.execute { step.signal() }  // one more iteration: the hook ran
+        #expect(step.wait(timeout: .now() + 5) == .success)
+        let before = runs.load(ordering: .relaxed)
+        #expect(before >= 1)
+        loop.execute {
+            loop.removeIterationHook(hook.withLock { $0! })
+            step.signal()
+        }
+        #expect(step.wait(timeout: .now() + 5) == .success)
+        let after = runs.load(ordering: .relaxed)
+        for _ in 0..<3 {
+            loop.execute { step.signal() }
+            #expect(step.wait(timeout: .now() + 5) == .success)
+        }
+        let later = runs.load(ordering: .relaxed)
+        #expect(later == after)
+    }
+
+    @Test func stopEndsEveryThreadAndCanBeRepeated() {
+        let group = try! EventLoopGroup(count: 2, name: "test-loop")
+        group.stop()
+        group.stop()
+        let ran = Atomic<Bool>(false)
+        group.loops[0].execute { ran.store(true, ordering: .relaxed) }
+        usleep(50_000)
+        let didRun = ran.load(ordering: .relaxed)
+        #expect(!didRun, "a stopped loop runs no more jobs")
+    }
+}
