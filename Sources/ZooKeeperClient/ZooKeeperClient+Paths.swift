@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension ZooKeeperClient {
     /// The server's path for a client path: the chroot prefixed.
     func serverPath(_ path: String) -> String {
@@ -37,13 +41,19 @@ extension ConnectString {
     /// cost more than the rest of the notification's handling); only whole path components
     /// match, so `/app2` is not under the chroot `/app`.
     static func strip(_ chroot: String?, from path: String) -> String {
-        guard let chroot else { return path }
-        let root = chroot.utf8
-        let full = path.utf8
-        guard full.starts(with: root) else { return path }
-        let rest = full.dropFirst(root.count)
-        if rest.isEmpty { return "/" }
-        guard rest.first == UInt8(ascii: "/") else { return path }
-        return String(Substring(rest))
+        guard var chroot else { return path }
+        var full = path
+        // How many leading bytes to drop: the chroot's, when a whole component matches.
+        let cut: Int? = chroot.withUTF8 { root in
+            full.withUTF8 { bytes in
+                guard bytes.count >= root.count, memcmp(bytes.baseAddress!, root.baseAddress!, root.count) == 0,
+                    bytes.count == root.count || bytes[root.count] == UInt8(ascii: "/")
+                else { return nil }
+                return root.count
+            }
+        }
+        guard let cut else { return path }
+        if cut == full.utf8.count { return "/" }
+        return String(Substring(full.utf8.dropFirst(cut)))
     }
 }
