@@ -29,7 +29,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
 
     /// The first value of the field, or nil.
     public subscript(name: String) -> String? {
-        for field in fields where Self.equalsIgnoringCase(field.name, name) { return field.value }
+        // By index: iterating would copy (retain and release) every field's two strings, and
+        // a request's handlers make a few dozen lookups.
+        for i in fields.indices where Self.equalsIgnoringCase(fields[i].name, name) { return fields[i].value }
         return nil
     }
 
@@ -48,15 +50,16 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
     @inlinable
     public static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
-        var x = a
-        var y = b
-        // Over contiguous bytes: the generic UTF8View comparison costs far more per lookup.
-        return x.withUTF8 { p in
-            y.withUTF8 { q in
+        // Over contiguous bytes, without copying either string: the generic UTF8View
+        // comparison costs far more per lookup. Every native or small string has them.
+        let equal = a.utf8.withContiguousStorageIfAvailable { p in
+            b.utf8.withContiguousStorageIfAvailable { q in
                 for i in 0..<p.count where asciiLowercase(p[i]) != asciiLowercase(q[i]) { return false }
                 return true
             }
         }
+        if let equal, let equal { return equal }
+        return a.utf8.elementsEqual(b.utf8) { asciiLowercase($0) == asciiLowercase($1) }
     }
 }
 

@@ -81,7 +81,7 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
         draining = false
         // No flush here: the loop's iteration hook sends everything queued in this iteration
         // with one system call, however many requests were submitted.
-        published.update(machine)
+        published.update(&machine)
         rearmTimer()
     }
 
@@ -104,7 +104,7 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
             for subscriber in subscribers.values { subscriber.yield(.watch(event)) }
         case .state(let state):
             // Published before anyone is resumed, so a waiter sees the session it waited for.
-            published.update(machine)
+            published.update(&machine)
             published.setState(state)
             for subscriber in subscribers.values { subscriber.yield(.state(state)) }
             switch state {

@@ -17,12 +17,16 @@ final class PublishedState: Sendable {
         value.withLock { $0.state = state }
     }
 
-    func update(_ machine: SessionMachine) {
+    /// Takes the machine `inout` (the driver's own, in place): passed by value, the whole
+    /// machine was copied, retaining every buffer in it, after each batch of actions.
+    func update(_ machine: inout SessionMachine) {
+        let (sessionId, lastZxid, timeoutMs) = (machine.sessionId, machine.lastZxid, machine.negotiatedTimeoutMs)
+        let host = machine.isConnected ? machine.currentHost : nil
         value.withLock {
-            $0.sessionId = machine.sessionId
-            $0.lastZxid = machine.lastZxid
-            $0.timeoutMs = machine.negotiatedTimeoutMs
-            $0.host = machine.isConnected ? machine.currentHost : nil
+            $0.sessionId = sessionId
+            $0.lastZxid = lastZxid
+            $0.timeoutMs = timeoutMs
+            $0.host = host
         }
     }
 
