@@ -11,6 +11,10 @@ extension EventLoop {
     ///
     /// Costs one lock round-trip and, only when the loop may be asleep, one eventfd write.
     public func execute(_ job: @escaping @Sendable () -> Void) {
+        submit(.closure(job))
+    }
+
+    func submit(_ job: InboxJob) {
         if inEventLoop {
             // The loop is awake: it runs the inbox before it next sleeps (`waitTimeout` sees
             // `localJobs`), so no eventfd write to itself.
@@ -18,14 +22,15 @@ extension EventLoop {
             localJobs = true
             return
         }
-        if enqueue(job) { wake() }
+        inbox.withLock { $0.append(job) }
+        if !wakePending.exchange(true, ordering: .acquiringAndReleasing) { wake() }
     }
 
     /// Adds `job` to the inbox without waking the loop; returns whether the caller must then
     /// call `wake()`. Lets a caller that enqueues under a lock of its own make the eventfd
     /// write after releasing it, so other threads do not queue on that lock behind a syscall.
     public func enqueue(_ job: @escaping @Sendable () -> Void) -> Bool {
-        inbox.withLock { $0.append(job) }
+        inbox.withLock { $0.append(.closure(job)) }
         // Only the first producer after a drain pays for the write.
         return !wakePending.exchange(true, ordering: .acquiringAndReleasing)
     }
@@ -52,7 +57,12 @@ extension EventLoop {
         localJobs = false
         inbox.withLock { swap(&$0, &draining) }
         guard !draining.isEmpty else { return }
-        for job in draining { job() }
+        for job in draining {
+            switch job {
+            case .closure(let run): run()
+            case .task(let task): task.runSynchronously(on: asUnownedTaskExecutor())
+            }
+        }
         draining.removeAll(keepingCapacity: true)
     }
 }

@@ -6,7 +6,6 @@
 /// request, measured as most of the gateway's CPU on the write path).
 extension EventLoop: TaskExecutor {
     public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        submit(.task(UnownedJob(job)))
     }
 }

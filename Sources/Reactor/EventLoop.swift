@@ -55,8 +55,14 @@ public final class EventLoop: @unchecked Sendable {
     /// Timer resolution: 2^24 ns ≈ 16.8 ms, so a 4096-slot wheel spans ≈ 68 s.
     static let tickShift: UInt64 = 24
 
-    let inbox = Mutex<[@Sendable () -> Void]>([])
-    var draining: [@Sendable () -> Void] = []
+    /// A job for the loop's thread: a closure, or a task's job (kept apart so that resuming a
+    /// task needs no closure allocated around it).
+    enum InboxJob: Sendable {
+        case closure(@Sendable () -> Void)
+        case task(UnownedJob)
+    }
+    let inbox = Mutex<[InboxJob]>([])
+    var draining: [InboxJob] = []
     let wakePending = Atomic<Bool>(false)
     /// Jobs the loop's own thread added since the inbox was last run (loop-confined).
     var localJobs = false
