@@ -18,7 +18,13 @@ public struct Router: Sendable {
     /// Handlers of one path by method. A short array: a linear scan of a few small strings
     /// beats hashing one.
     struct MethodTable: Sendable {
-        var entries: [(method: HTTPMethod, handler: HTTPHandler)] = []
+        /// A struct, not a tuple: a function inside a tuple in an array is stored at the
+        /// array's generic abstraction, and each lookup allocated a reabstraction thunk.
+        struct Entry: Sendable {
+            let method: HTTPMethod
+            let handler: HTTPHandler
+        }
+        var entries: [Entry] = []
         var isEmpty: Bool { entries.isEmpty }
         subscript(method: HTTPMethod) -> HTTPHandler? {
             get {
@@ -27,7 +33,7 @@ public struct Router: Sendable {
             }
             set {
                 entries.removeAll { $0.method == method }
-                if let newValue { entries.append((method, newValue)) }
+                if let newValue { entries.append(Entry(method: method, handler: newValue)) }
             }
         }
         var methods: [HTTPMethod] { entries.map(\.method) }
