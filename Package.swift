@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RecipesTests", dependencies: ["Recipes", "JSON", "Coordination"], swiftSettings: strict),
         .testTarget(name: "ZooKeeperBackendTests", dependencies: ["ZooKeeperBackend", "Coordination", "ZooKeeperClient"], swiftSettings: strict),
-        .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "Reactor", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ConformanceTests", dependencies: ["Coordination", "Recipes", "EmbeddedBackend", "ZooKeeperBackend", "TestSupport"],
             swiftSettings: strict),

@@ -62,7 +62,8 @@ enum WaitDuration {
 
 /// Entity tags in `If-Match` / `If-None-Match`: ours are `"<mzxid>"` or `"<mzxid>.<pzxid>"`.
 enum ETagList {
-    /// `*` (nil list, wildcard true) or a comma-separated list of well-formed tags.
+    /// `*` (nil list, wildcard true) or a comma-separated list of well-formed tags; empty
+    /// elements are ignored, as RFC 9110 asks.
     /// - Throws: `BadRequest` naming the header when a tag is malformed.
     static func parse(_ value: String, header: String) throws(BadRequest) -> (wildcard: Bool, tags: [String]) {
         var value = value
@@ -83,10 +84,13 @@ enum ETagList {
             var comma = from
             while comma < end && bytes[comma] != UInt8(ascii: ",") { comma += 1 }
             let (a, b) = trimmed(bytes, start: from, end: comma)
-            let tag = UnsafeBufferPointer(rebasing: bytes[a..<b])
-            guard isWellFormed(tag) else { return nil }
-            tags.append(String(decoding: tag, as: UTF8.self))
-            if comma == end { return (false, tags) }
+            // Empty list elements are ignored (RFC 9110 §5.6.1.2), but a list needs one tag.
+            if a < b {
+                let tag = UnsafeBufferPointer(rebasing: bytes[a..<b])
+                guard isWellFormed(tag) else { return nil }
+                tags.append(String(decoding: tag, as: UTF8.self))
+            }
+            if comma == end { return tags.isEmpty ? nil : (false, tags) }
             from = comma + 1
         }
     }

@@ -43,7 +43,7 @@ struct WriteBody {
             }
         default:
             throw BadRequest(field: "Content-Type",
-                detail: "Send application/json or application/octet-stream, not \(type ?? "").")
+                detail: "Send application/json or application/octet-stream, not \(type.map { $0.isEmpty ? "an empty type" : $0 } ?? "").")
         }
         return body
     }

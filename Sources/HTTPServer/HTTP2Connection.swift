@@ -181,8 +181,10 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     func writable() {
         switch out.flush(fd) {
         case .blocked:
-            // A client that reads, however slowly, keeps its connection.
-            return setTimer(loop.now + config.writeTimeout)
+            // A client that reads, however slowly, keeps its connection; but a closing one
+            // keeps only the linger time it was given.
+            if !lingering { setTimer(loop.now + config.writeTimeout) }
+            return
         case .failed: return abort()
         case .drained: break
         }

@@ -132,6 +132,8 @@ public final class HTTPServer: Sendable {
         if let ownedGroup {
             for serverLoop in loops { serverLoop.loop.execute { serverLoop.accessLog?.flush() } }
             ownedGroup.stop()
+            // The threads have ended, so the loops' state is ours to touch.
+            for serverLoop in loops { serverLoop.detach() }
         } else {
             // The loops run on: detach from them there and wait, so no hook calls into a
             // freed loop object and nothing writes to the log file once it is closed.
@@ -142,8 +144,13 @@ public final class HTTPServer: Sendable {
                     flushed.add(1, ordering: .releasing)
                 }
             }
-            let deadline = zk_monotonic_ns() + 1_000_000_000
+            let deadline = zk_monotonic_ns() + 10_000_000_000
             while flushed.load(ordering: .acquiring) < loops.count && zk_monotonic_ns() < deadline { usleep(1_000) }
+            if flushed.load(ordering: .acquiring) < loops.count {
+                // A loop that has not detached may still write to the file: leave it open.
+                logger.warning("a loop did not detach from the server within 10 s")
+                return
+            }
         }
         if let ownedLogFD { Glibc.close(ownedLogFD) }
     }

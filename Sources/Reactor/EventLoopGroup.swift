@@ -31,7 +31,9 @@ public final class EventLoopGroup: Sendable {
 
     /// Stops every loop after its current iteration and waits for the threads to end.
     /// Jobs still queued for a loop then are not run.
+    /// - Precondition: not called from one of the group's own loops (it would join itself).
     public func stop() {
+        precondition(!loops.contains { $0.inEventLoop }, "EventLoopGroup.stop() called on one of its own loops")
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
         Self.stop(threads)
     }

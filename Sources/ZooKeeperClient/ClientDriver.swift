@@ -10,7 +10,7 @@ import Glibc
 /// Sendable); other threads reach it only through `loop.execute`.
 ///
 /// Completions resume continuations and events go to the streams' buffers, so no user code
-/// ever runs on the loop's thread.
+/// runs inside the driver: a resumed task runs later, as a job of its own.
 final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     typealias Completion = UnsafeContinuation<Result<SessionMachine.Reply, ZooKeeperError>, Never>
 
@@ -38,6 +38,7 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     var actionQueue: [SessionMachine.Action] = []
     var draining = false
     var timer = TimerID.none
+    var flushHook: Int?
     var timerDeadline: UInt64 = .max
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
 
@@ -57,10 +58,22 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     /// Called once, on the loop: sends what the iteration queued, after its events, inbox
     /// jobs and timers.
     func installFlushHook() {
-        loop.addIterationHook { [weak self] in
-            guard let self, self.outboundOffset < self.outbound.count else { return }
-            self.flush()
+        // Strong, with the hook removed once the session has ended (`removeFlushHook`): a
+        // weak reference would give the driver a side table, and every retain and release of
+        // it (several per request) would take the runtime's slow path.
+        flushHook = loop.addIterationHook { [self] in
+            guard outboundOffset < outbound.count else { return }
+            flush()
         }
+    }
+
+    /// The session has ended: what is queued goes now, and the loop (which may be shared and
+    /// run on) lets go of the driver.
+    func removeFlushHook() {
+        guard let flushHook else { return }
+        if outboundOffset < outbound.count { flush() }
+        loop.removeIterationHook(flushHook)
+        self.flushHook = nil
     }
 
     var now: UInt64 { loop.now }
@@ -115,7 +128,11 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
                 let waiters = closeWaiters
                 closeWaiters.removeAll()
                 for waiter in waiters { waiter() }
-            case .authFailed: resumeConnectWaiters(.failure(.authFailed)); finishSubscribers()
+                removeFlushHook()
+            case .authFailed:
+                resumeConnectWaiters(.failure(.authFailed))
+                finishSubscribers()
+                removeFlushHook()
             default: break
             }
         }

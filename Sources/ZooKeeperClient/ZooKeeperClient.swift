@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// The I/O runs on an event loop thread of its own (or a loop passed in); every method may be
 /// called from any task. Results arrive through async/await and watch events through
-/// `events()`; no caller code runs on the I/O thread.
+/// `events()`; no caller code runs inside the driver's handling of the socket (a caller's task
+/// resumes as a job of its own, on the loop only when its executor preference says so).
 public final class ZooKeeperClient: Sendable {
     public struct Configuration: Sendable {
         public var connectString: ConnectString
@@ -174,16 +175,17 @@ public final class ZooKeeperClient: Sendable {
         }
     }
 
-    /// Stops and joins the client's own thread (not a loop passed in), once.
+    /// Stops and joins the client's own thread, once; a loop passed in runs on. Either way,
+    /// later calls fail with `.closed` without touching the loop (a shared loop may itself
+    /// be stopped soon after, and a job queued then would never run).
     func stopThread() {
-        guard let thread else { return }
         let driver = self.driver
         let first = stopped.withLock { (stopped: inout Bool) -> Bool in
             defer { stopped = true }
-            if !stopped { loop.execute { driver.closeSocket(); driver.loop.stop() } }
+            if !stopped && thread != nil { loop.execute { driver.closeSocket(); driver.loop.stop() } }
             return !stopped
         }
-        if first { thread.join() }
+        if first, let thread { thread.join() }
     }
 
     /// Runs `job` on the loop, or `fallback` here when the loop has been stopped by `close()`.
@@ -192,6 +194,12 @@ public final class ZooKeeperClient: Sendable {
         // write happens after it, so concurrent callers do not wait on a syscall.
         let queued = stopped.withLock { stopped -> Bool? in
             if stopped { return nil }
+            // From the loop itself (a handler on a loop the client shares): no eventfd write,
+            // the loop runs the job before it next sleeps.
+            if loop.inEventLoop {
+                loop.execute(job)
+                return false
+            }
             return loop.enqueue(job)
         }
         switch queued {

@@ -184,7 +184,14 @@ struct Serve: ParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        defer { group.stop() }
+        // Swift may release a local after its last use, before the defers run: the server is
+        // kept here until the loops have stopped, since tasks still in flight can resume on
+        // them and reach its connections.
+        var liveServer: HTTPServer?
+        defer {
+            group.stop()
+            withExtendedLifetime(liveServer) {}
+        }
         let store: any CoordinationBackend
         if let zookeeper {
             do {
@@ -213,6 +220,7 @@ struct Serve: ParsableCommand {
         let server: HTTPServer
         do {
             server = try HTTPServer(configuration: configuration, router: router, logger: logger, stats: stats, group: group)
+            liveServer = server
         } catch {
             logger.critical("cannot start", metadata: ["address": "\(configuration.address)", "error": "\(error)"])
             throw ExitCode(1)

@@ -64,4 +64,38 @@ import Testing
         buffer.setOnTermination { ended.add(1, ordering: .relaxed) }
         #expect(ended.load(ordering: .relaxed) == 2)
     }
+
+    @Test func aCancelledConsumerStillGetsWhatWasBufferedThenNil() async {
+        let buffer = ClientEventBuffer()
+        let stream = ClientEventStream(buffer: buffer)
+        for zxid in 1...3 { buffer.yield(.zxid(Int64(zxid))) }
+        let consumer = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            var seen: [ClientEvent] = []
+            for await event in stream { seen.append(event) }
+            return seen
+        }
+        #expect(await consumer.value == (1...3).map { .zxid(Int64($0)) })
+    }
+
+    /// A consumer that lags behind a long burst: the buffer compacts as it goes, in order.
+    @Test func aLaggingConsumerSeesALongBurstInOrder() async {
+        let buffer = ClientEventBuffer()
+        let stream = ClientEventStream(buffer: buffer)
+        var iterator = stream.makeAsyncIterator()
+        var next = 1
+        for zxid in 1...5_000 {
+            buffer.yield(.zxid(Int64(zxid)))
+            if zxid % 3 == 0 {
+                #expect(await iterator.next() == .zxid(Int64(next)))
+                next += 1
+            }
+        }
+        buffer.finish()
+        while let event = await iterator.next() {
+            #expect(event == .zxid(Int64(next)))
+            next += 1
+        }
+        #expect(next == 5_001)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Reactor
 import Testing
 import ZooKeeperClient
 
@@ -27,6 +28,25 @@ struct EnsembleClientTests {
         #expect(try await zk.exists(root) == nil)
         await #expect(throws: ZooKeeperError.server(.noNode)) { try await zk.getData(root) }
         await zk.close()
+    }
+
+    /// As `zkgate serve` runs it: on a loop it shares. Closing ends the session but leaves the
+    /// loop running, and later calls fail at once, even once the loop has stopped.
+    @Test func aClientOnASharedLoopClosesWithoutStoppingIt() async throws {
+        let group = try EventLoopGroup(count: 1, name: "test-shared")
+        let config = try ZooKeeperClient.Configuration(Ensemble.connectString!, sessionTimeoutMs: 10_000)
+        let zk = try ZooKeeperClient(configuration: config, loop: group.loops[0])
+        try await zk.waitUntilConnected(timeoutMs: 20_000)
+        let root = Ensemble.uniquePath("shared")
+        _ = try await zk.create(root, data: [], mode: .ephemeral)
+        await zk.close()
+        let other = try await Ensemble.client()
+        #expect(try await other.exists(root) == nil, "the session ended: its ephemeral is gone")
+        await other.close()
+        let stillRuns = await withCheckedContinuation { c in group.loops[0].execute { c.resume(returning: true) } }
+        #expect(stillRuns)
+        group.stop()
+        await #expect(throws: ZooKeeperError.closed) { try await zk.getData("/") }
     }
 
     @Test func sequentialContainerTTLAndEphemeralModes() async throws {
