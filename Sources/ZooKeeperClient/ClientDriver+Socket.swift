@@ -1,4 +1,3 @@
-import Dispatch
 import Reactor
 import SystemCalls
 
@@ -9,26 +8,12 @@ import Glibc
 extension ClientDriver {
     func openConnection(to host: HostAddress) {
         closeSocket()
-        attempt &+= 1
-        let text = host.host.contains(":") ? "[\(host.host)]:\(host.port)" : "\(host.host):\(host.port)"
-        if let numeric = try? SocketAddress(parsing: text) { return connect(to: numeric) }
-        // A name is resolved on a thread of the pool, never on the loop: getaddrinfo can block
-        // for seconds on a slow DNS server, and the loop may be the HTTP server's too.
-        let token = attempt
-        let loop = self.loop
-        DispatchQueue.global().async {
-            let resolved = try? Socket.resolve(host: host.host, port: host.port).first
-            loop.execute { [self] in
-                // A later attempt, or a close, has superseded this one.
-                guard token == attempt, fd < 0 else { return }
-                guard let resolved else { return perform(machine.connectionFailed(now: now)) }
-                connect(to: resolved)
-            }
-        }
-    }
-
-    func connect(to address: SocketAddress) {
+        let address: SocketAddress
         do {
+            guard let first = try Socket.resolve(host: host.host, port: host.port).first else {
+                throw SystemError(code: ENOENT, call: "resolve \(host)")
+            }
+            address = first
             let (socket, inProgress) = try Socket.connect(to: address)
             fd = socket
             connecting = inProgress
@@ -42,7 +27,6 @@ extension ClientDriver {
     }
 
     func closeSocket() {
-        attempt &+= 1  // a name still being resolved is for a connection no longer wanted
         guard fd >= 0 else { return }
         if let registration { loop.deregister(registration) }
         registration = nil

@@ -23,9 +23,6 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     var wantsWrite = false
     /// Bumped whenever the socket closes, so packets read from an old connection are dropped.
     var generation: UInt64 = 0
-    /// Bumped by each connection attempt and each close, so a name resolved off the loop
-    /// connects only if its attempt is still the current one.
-    var attempt: UInt64 = 0
     var framer: PacketFramer
     var outbound: [UInt8] = []
     var outboundOffset = 0

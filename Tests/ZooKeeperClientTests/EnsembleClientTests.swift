@@ -49,16 +49,6 @@ struct EnsembleClientTests {
         await #expect(throws: ZooKeeperError.closed) { try await zk.getData("/") }
     }
 
-    /// Host names are resolved off the loop, then connected on it.
-    @Test func aMemberNamedByHostNameIsReached() async throws {
-        let named = Ensemble.connectString!.replacingOccurrences(of: "127.0.0.1", with: "localhost")
-        let zk = try ZooKeeperClient(configuration: try ZooKeeperClient.Configuration(named, sessionTimeoutMs: 10_000))
-        try await zk.waitUntilConnected(timeoutMs: 20_000)
-        #expect(try await zk.exists("/") != nil)
-        #expect(zk.connectedHost?.host == "localhost")
-        await zk.close()
-    }
-
     @Test func sequentialContainerTTLAndEphemeralModes() async throws {
         let zk = try await Ensemble.client()
         let root = Ensemble.uniquePath("modes")
