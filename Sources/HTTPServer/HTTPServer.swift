@@ -33,7 +33,8 @@ public final class HTTPServer: Sendable {
 
     /// Binds the listeners and starts serving on `group`'s loops (one listener each; the
     /// group must have `configuration.threads` loops), or on loops of its own when `group` is
-    /// nil. A group passed in is left running by `shutdown()`: its maker stops it.
+    /// nil. A group passed in is left running by `shutdown()`: its maker stops it. Call
+    /// `shutdown()` before letting the server go: until then its loops hold it and serve on.
     ///
     /// - Throws: `SystemError` when a port cannot be bound (EADDRINUSE, EACCES) or a loop
     ///   cannot start; the access log file's open error.
@@ -130,13 +131,13 @@ public final class HTTPServer: Sendable {
             usleep(20_000)
         }
         if let ownedGroup {
-            for serverLoop in loops { serverLoop.loop.execute { serverLoop.accessLog?.flush() } }
             ownedGroup.stop()
-            // The threads have ended, so the loops' state is ours to touch.
+            // The threads have ended, so the loops' state is ours to touch: the last log lines
+            // out, and the hooks (which hold their ServerLoop) gone.
             for serverLoop in loops { serverLoop.detach() }
         } else {
-            // The loops run on: detach from them there and wait, so no hook calls into a
-            // freed loop object and nothing writes to the log file once it is closed.
+            // The loops run on: detach from them there and wait, so their hooks let go of the
+            // ServerLoops and nothing writes to the log file once it is closed.
             let flushed = Atomic<Int>(0)
             for serverLoop in loops {
                 serverLoop.loop.execute {

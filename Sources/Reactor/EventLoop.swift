@@ -128,6 +128,8 @@ public final class EventLoop: @unchecked Sendable {
             fireTimers()
             for hook in iterationHooks { hook.run() }
         }
+        // A later thread may get this one's id: `inEventLoop` must not answer yes for it.
+        threadID.store(0, ordering: .relaxed)
     }
 
     /// Asks the loop to return from `run()` after its current iteration. Any thread.
@@ -212,7 +214,8 @@ extension EventLoop {
     }
 
     /// Registers a closure run once per loop iteration, after events, inbox and timers.
-    /// Loop thread only. Returns an id for `removeIterationHook`.
+    /// Loop thread only (or after that thread has been joined). Returns an id for
+    /// `removeIterationHook`.
     @discardableResult
     public func addIterationHook(_ hook: @escaping () -> Void) -> Int {
         nextHookID += 1
@@ -220,7 +223,8 @@ extension EventLoop {
         return nextHookID
     }
 
-    /// Stops running a hook: for an owner that leaves a loop that runs on. Loop thread only.
+    /// Stops running a hook: for an owner that leaves a loop that runs on. Loop thread only
+    /// (or after that thread has been joined).
     public func removeIterationHook(_ id: Int) {
         iterationHooks.removeAll { $0.id == id }
     }

@@ -33,8 +33,8 @@ public final class EventLoopGroup: Sendable {
     /// Jobs still queued for a loop then are not run.
     /// - Precondition: not called from one of the group's own loops (it would join itself).
     public func stop() {
-        precondition(!loops.contains { $0.inEventLoop }, "EventLoopGroup.stop() called on one of its own loops")
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        precondition(!loops.contains { $0.inEventLoop }, "EventLoopGroup.stop() called on one of its own loops")
         Self.stop(threads)
     }
 

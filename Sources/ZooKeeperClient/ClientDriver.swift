@@ -58,7 +58,8 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     /// Called once, on the loop: sends what the iteration queued, after its events, inbox
     /// jobs and timers.
     func installFlushHook() {
-        // Strong, with the hook removed once the session has ended (`removeFlushHook`): a
+        // Strong, with the hook removed once the session has ended or the client's own loop
+        // stops (`removeFlushHook`): a
         // weak reference would give the driver a side table, and every retain and release of
         // it (several per request) would take the runtime's slow path.
         flushHook = loop.addIterationHook { [self] in
@@ -67,11 +68,10 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
         }
     }
 
-    /// The session has ended: what is queued goes now, and the loop (which may be shared and
-    /// run on) lets go of the driver.
+    /// The session has ended (its socket is closed, so nothing is left to send), or the
+    /// client's own loop is stopping: the loop lets go of the driver.
     func removeFlushHook() {
         guard let flushHook else { return }
-        if outboundOffset < outbound.count { flush() }
         loop.removeIterationHook(flushHook)
         self.flushHook = nil
     }
@@ -136,6 +136,15 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
             default: break
             }
         }
+    }
+
+    /// Stops the client's own loop, letting go of what refers back to the driver there (the
+    /// flush hook, the session timer), so loop and driver can be freed.
+    func stopOwnLoop() {
+        closeSocket()
+        removeFlushHook()
+        if timer != .none { loop.cancelTimer(timer); timer = .none }
+        loop.stop()
     }
 
     func resumeConnectWaiters(_ result: Result<Void, ZooKeeperError>) {

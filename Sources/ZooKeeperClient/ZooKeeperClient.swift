@@ -78,12 +78,7 @@ public final class ZooKeeperClient: Sendable {
         let ownThread = thread != nil
         onLoop(else: {}) {
             driver.perform(driver.machine.close(now: driver.now))
-            if ownThread {
-                driver.loop.execute {
-                    driver.closeSocket()
-                    driver.loop.stop()
-                }
-            }
+            if ownThread { driver.loop.execute { driver.stopOwnLoop() } }
         }
     }
 
@@ -182,7 +177,7 @@ public final class ZooKeeperClient: Sendable {
         let driver = self.driver
         let first = stopped.withLock { (stopped: inout Bool) -> Bool in
             defer { stopped = true }
-            if !stopped && thread != nil { loop.execute { driver.closeSocket(); driver.loop.stop() } }
+            if !stopped && thread != nil { loop.execute { driver.stopOwnLoop() } }
             return !stopped
         }
         if first, let thread { thread.join() }
