@@ -28,7 +28,7 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     var interest = Readiness.readable | Readiness.readHangup
     var timer = TimerID.none
     var goingAway = false
-    /// Closing after a GOAWAY for the client's fault: input is discarded (see `linger`).
+    /// Closing after the last GOAWAY: input is discarded until the client closes (see `linger`).
     var lingering = false
     /// Queued in the loop's `http2Pending` for the end of this iteration.
     var flushScheduled = false

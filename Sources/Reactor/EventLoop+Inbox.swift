@@ -22,15 +22,18 @@ extension EventLoop {
             localJobs = true
             return
         }
-        inbox.withLock { $0.append(job) }
-        if !wakePending.exchange(true, ordering: .acquiringAndReleasing) { wake() }
+        if enqueue(job) { wake() }
     }
 
     /// Adds `job` to the inbox without waking the loop; returns whether the caller must then
     /// call `wake()`. Lets a caller that enqueues under a lock of its own make the eventfd
     /// write after releasing it, so other threads do not queue on that lock behind a syscall.
     public func enqueue(_ job: @escaping @Sendable () -> Void) -> Bool {
-        inbox.withLock { $0.append(.closure(job)) }
+        enqueue(.closure(job))
+    }
+
+    func enqueue(_ job: InboxJob) -> Bool {
+        inbox.withLock { $0.append(job) }
         // Only the first producer after a drain pays for the write.
         return !wakePending.exchange(true, ordering: .acquiringAndReleasing)
     }

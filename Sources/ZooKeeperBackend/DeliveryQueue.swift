@@ -43,11 +43,13 @@ struct DeliveryQueue<Writer: Sendable>: Sendable {
         batches.append(batch)
     }
 
-    /// Ends a delivery made in place; returns whether batches queued meanwhile need a drainer.
-    mutating func endInPlace() -> Bool {
-        guard batches.isEmpty else { return true }
+    /// Ends a delivery made in place, through `zxid`: returns the writers it releases, and
+    /// whether batches queued meanwhile need a drainer.
+    mutating func endInPlace(through zxid: Int64) -> (released: [Writer], start: Bool) {
+        let released = acknowledge(zxid)
+        guard batches.isEmpty else { return (released, true) }
         draining = false
-        return false
+        return (released, false)
     }
 
     /// Takes the queued batches, or ends the drain when there are none.

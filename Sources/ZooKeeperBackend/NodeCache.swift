@@ -23,21 +23,27 @@ struct NodeCache: Sendable {
         entries[key] = read
     }
 
-    /// Whether a batch touches a cached key older than itself (one `take` would remove).
+    /// Whether `key` is cached with a read older than `zxid`: one a batch at `zxid` makes stale
+    /// (entries as new as the batch are a read made after it, or the state a write of ours left).
+    func isStale(_ key: Key, before zxid: Int64) -> Bool {
+        entries[key].map { $0.index < zxid } ?? false
+    }
+
+    /// Whether a batch makes any cached entry stale (one `take` would remove).
     func touches(_ batch: ChangeBatch) -> Bool {
         batch.events.contains { event in
-            [false, true].contains { entries[Key(path: event.path, children: $0)].map { $0.index < batch.zxid } ?? false }
+            isStale(Key(path: event.path, children: false), before: batch.zxid)
+                || isStale(Key(path: event.path, children: true), before: batch.zxid)
         }
     }
 
-    /// Removes and returns the cached keys a batch touches, except entries already as new as
-    /// the batch (a read made after it, or the state a write of ours left).
+    /// Removes and returns the cached keys a batch makes stale.
     mutating func take(touchedBy batch: ChangeBatch) -> [Key] {
         var keys: [Key] = []
         for path in Set(batch.events.map(\.path)) {
             for children in [false, true] {
                 let key = Key(path: path, children: children)
-                guard let entry = entries[key], entry.index < batch.zxid else { continue }
+                guard isStale(key, before: batch.zxid) else { continue }
                 entries.removeValue(forKey: key)
                 keys.append(key)
             }

@@ -20,8 +20,9 @@ extension ZooKeeperStore {
                 return startDrainer()
             }
             sink.withLock { $0 }?.deliver(batch)
-            acknowledge(batch.zxid)
-            if deliveries.withLock({ $0.endInPlace() }) { startDrainer() }
+            let (released, start) = deliveries.withLock { $0.endInPlace(through: batch.zxid) }
+            for writer in released { writer.resume() }
+            if start { startDrainer() }
             return
         }
         guard deliveries.withLock({ $0.enqueue(batch) }) else { return }
@@ -61,7 +62,9 @@ extension ZooKeeperStore {
     /// Returns once every change through `zxid` (a write of ours) has reached the sink.
     func awaitDelivery(_ zxid: Int64) async {
         guard deliveries.withLock({ $0.acknowledged < zxid }) else { return }
-        await withCheckedContinuation { (writer: CheckedContinuation<Void, Never>) in
+        // Unsafe, not checked: the queue hands each writer out exactly once (released, or all
+        // at the feed's end), and a checked continuation costs an allocation per write.
+        await withUnsafeContinuation { (writer: UnsafeContinuation<Void, Never>) in
             if !deliveries.withLock({ $0.wait(for: zxid, writer) }) { writer.resume() }
         }
     }

@@ -53,7 +53,7 @@ public final class ZooKeeperStore: Sendable {
     let markProbe = Atomic<Bool>(false)
     let cache = Mutex(NodeCache())
     /// Batches waiting for delivery, and the writes waiting for theirs.
-    let deliveries = Mutex(DeliveryQueue<CheckedContinuation<Void, Never>>())
+    let deliveries = Mutex(DeliveryQueue<UnsafeContinuation<Void, Never>>())
     /// Writes of ours on the wire: their replies label notifications, so no sync is needed.
     let writesInFlight = Atomic<Int>(0)
     /// Whether notifications wait for a mark.

@@ -59,9 +59,8 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     /// jobs and timers.
     func installFlushHook() {
         // Strong, with the hook removed once the session has ended or the client's own loop
-        // stops (`removeFlushHook`): a
-        // weak reference would give the driver a side table, and every retain and release of
-        // it (several per request) would take the runtime's slow path.
+        // stops (`removeFlushHook`): a weak reference would give the driver a side table, and
+        // every retain and release of it (several per request) would take the slow path.
         flushHook = loop.addIterationHook { [self] in
             guard outboundOffset < outbound.count else { return }
             flush()
