@@ -63,6 +63,9 @@ final class ClientEventBuffer: Sendable {
 
     private let state = Mutex(State())
 
+    /// Whether a consumer is suspended waiting for the next event (for tests).
+    var hasWaiter: Bool { state.withLock { $0.waiter != nil } }
+
     /// Runs once, on the stream's end for any reason (at once if it has already ended).
     func setOnTermination(_ action: @escaping @Sendable () -> Void) {
         let ended = state.withLock { s in

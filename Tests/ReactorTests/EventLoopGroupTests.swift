@@ -11,15 +11,18 @@ import Testing
         let group = try! EventLoopGroup(count: 3, name: "test-loop")
         defer { group.stop() }
         let seen = Mutex<[Int: Bool]>([:])
+        let threads = Mutex<Set<UInt>>([])
         let done = DispatchSemaphore(value: 0)
         for loop in group.loops {
             loop.execute {
                 seen.withLock { $0[loop.index] = loop.inEventLoop }
+                _ = threads.withLock { $0.insert(UInt(bitPattern: Int(bitPattern: pthread_self()))) }
                 done.signal()
             }
         }
         for _ in group.loops { #expect(done.wait(timeout: .now() + 5) == .success) }
         #expect(seen.withLock { $0 } == [0: true, 1: true, 2: true])
+        #expect(threads.withLock { $0.count } == 3, "three threads, one a loop")
         #expect(!group.loops[0].inEventLoop, "the test's own thread is none of them")
     }
 
@@ -57,10 +60,10 @@ import Testing
         let group = try! EventLoopGroup(count: 2, name: "test-loop")
         group.stop()
         group.stop()
-        let ran = Atomic<Bool>(false)
-        group.loops[0].execute { ran.store(true, ordering: .relaxed) }
+        let ran = Atomic<Int>(0)
+        for loop in group.loops { loop.execute { ran.add(1, ordering: .relaxed) } }
         usleep(50_000)
         let didRun = ran.load(ordering: .relaxed)
-        #expect(!didRun, "a stopped loop runs no more jobs")
+        #expect(didRun == 0, "no stopped loop runs jobs")
     }
 }

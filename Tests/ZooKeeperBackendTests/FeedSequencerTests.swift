@@ -18,64 +18,31 @@ struct FeedSequencerTests {
     @Test("creates and deletes add the parent's children event; data changes do not")
     func childrenRebuilt() {
         var sequencer = FeedSequencer(hidden: ["/zkgate"])
-        do {
-            let value = sequencer.notified(event(.nodeCreated, "/a/b"))
-            #expect(value)
-        }
-        do {
-            let value = sequencer.notified(event(.nodeDataChanged, "/a/b"))
-            #expect(value)
-        }
-        do {
-            let value = sequencer.notified(event(.nodeDeleted, "/a/b"))
-            #expect(value)
-        }
+        #expect(sequencer.notified(event(.nodeCreated, "/a/b")) == true)
+        #expect(sequencer.notified(event(.nodeDataChanged, "/a/b")) == true)
+        #expect(sequencer.notified(event(.nodeDeleted, "/a/b")) == true)
         #expect(describe(sequencer.mark(9)) == [
             "created /a/b 9", "childrenChanged /a 9", "dataChanged /a/b 9", "deleted /a/b 9", "childrenChanged /a 9",
         ])
-        do {
-            let value = sequencer.mark(10)
-            #expect(value == nil, "a mark with nothing pending makes no batch")
-        }
+        #expect(sequencer.mark(10) == nil, "a mark with nothing pending makes no batch")
     }
 
     @Test("the gateway's own records and /zookeeper make no events")
     func hiddenPaths() {
         var sequencer = FeedSequencer(hidden: ["/zkgate", "/zookeeper"])
-        do {
-            let value = sequencer.notified(event(.nodeCreated, "/zkgate/sessions/1"))
-            #expect(!value)
-        }
-        do {
-            let value = sequencer.notified(event(.nodeDataChanged, "/zookeeper/config"))
-            #expect(!value)
-        }
-        do {
-            let value = sequencer.notified(event(.nodeDataChanged, "/zkgate"))
-            #expect(!value)
-        }
-        do {
-            let value = sequencer.notified(event(.nodeCreated, "/zkgatex"))
-            #expect(value, "a sibling with a longer name is not hidden")
-        }
+        #expect(sequencer.notified(event(.nodeCreated, "/zkgate/sessions/1")) == false)
+        #expect(sequencer.notified(event(.nodeDataChanged, "/zookeeper/config")) == false)
+        #expect(sequencer.notified(event(.nodeDataChanged, "/zkgate")) == false)
+        #expect(sequencer.notified(event(.nodeCreated, "/zkgatex")) == true, "a sibling with a longer name is not hidden")
         #expect(describe(sequencer.mark(3)) == ["created /zkgatex 3", "childrenChanged / 3"])
     }
 
     @Test("a root create has no parent event; an unusable path is ignored")
     func edges() {
         var sequencer = FeedSequencer(hidden: [])
-        do {
-            let value = sequencer.notified(event(.nodeCreated, "not/absolute"))
-            #expect(!value)
-        }
-        do {
-            let value = sequencer.notified(event(.nodeDataChanged, "/"))
-            #expect(value)
-        }
-        do {
-            let value = sequencer.notified(event(.nodeCreated, "/"))
-            #expect(value)
-        }
+        #expect(sequencer.notified(event(.nodeCreated, "not/absolute")) == false)
+        #expect(sequencer.notified(event(.nodeDataChanged, "/")) == true)
+        #expect(sequencer.notified(event(.nodeCreated, "/")) == true)
         #expect(describe(sequencer.mark(4)) == ["dataChanged / 4", "created / 4"])
     }
 }
