@@ -34,8 +34,7 @@
 #        set     PUT /v1/nodes/n<i>?version=-1 (ZooKeeper's setData, any version), round robin
 #                over the nodes created, DURATION s
 #        get     GET /v1/nodes/n<i>, one pass over the nodes (at most DURATION s): each is a
-#                first read, so every GET goes to ZooKeeper (one multiRead of the node and the
-#                root's stat), as zk-bench's getData does
+#                first read, so every GET goes to ZooKeeper (one getData, as zk-bench's)
 #        cached  GET round robin for DURATION s after that pass: answered from the gateway's
 #                cache, without ZooKeeper (shown, not a goal: the native client has no cache)
 #      For each HTTP phase: ops/s, p50/p99 (wrk), zkgate's CPU, and the ZooKeeper requests the

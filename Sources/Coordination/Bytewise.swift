@@ -1,12 +1,30 @@
+import Glibc
+
 /// String comparison by UTF-8 bytes. Swift's `String ==` and `<` use canonical equivalence,
 /// which would make two distinct znode names collide; ZooKeeper compares exact characters.
 enum Bytewise {
+    // Paths are compared in every probe of the caches' hash tables, and sibling paths share long
+    // prefixes: memcmp over contiguous bytes, not a generic walk of two UTF8Views.
     static func equal(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+        guard a.utf8.count == b.utf8.count else { return false }
+        return compare(a, b) ?? (a.utf8.elementsEqual(b.utf8) ? 0 : 1) == 0
     }
 
     static func less(_ a: String, _ b: String) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
+        if let order = compare(a, b) { return order < 0 }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    /// memcmp order of the two strings' bytes (a shorter prefix first), or nil when either is
+    /// not contiguous UTF-8 (a bridged or lazily decoded string).
+    private static func compare(_ a: String, _ b: String) -> Int32? {
+        a.utf8.withContiguousStorageIfAvailable { x -> Int32? in
+            b.utf8.withContiguousStorageIfAvailable { y -> Int32 in
+                let n = min(x.count, y.count)
+                let order = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                return order != 0 ? order : Int32(x.count < y.count ? -1 : x.count > y.count ? 1 : 0)
+            }
+        } ?? nil
     }
 
     static func hash(_ s: String, into hasher: inout Hasher) {

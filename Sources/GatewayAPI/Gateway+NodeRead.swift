@@ -46,9 +46,11 @@ extension Gateway {
             return .response(error.response)
         }
         let state = state(context)
+        // Looked up once: on a miss each lookup hashes the path in two tables.
+        let current = consistent ? nil : currentEntry(key, state: state, atLeast: minIndex)
 
         // A plain read, the hot path: nothing to wait on or compare, so no closure is built.
-        if index == nil, etags == nil, !consistent, let entry = currentEntry(key, state: state, atLeast: minIndex) {
+        if index == nil, etags == nil, let entry = current {
             if view.encoding == nil, !view.raw, entry.read.node != nil, let prepared = entry.prepared {
                 return .response(prepared)
             }
@@ -78,7 +80,7 @@ extension Gateway {
             return self.answer(read, key: key, view: view, state: state)
         }
 
-        guard !consistent, let entry = currentEntry(key, state: state, atLeast: minIndex) else {
+        guard let entry = current else {
             // A remote backend (or a linearizable read): ask it, then answer; long-polls then
             // continue on this loop's cache.
             let waitNs = waitMs.map { UInt64(Self.jittered($0, state: state)) * 1_000_000 } ?? 0

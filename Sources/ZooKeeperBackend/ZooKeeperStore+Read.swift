@@ -2,10 +2,11 @@ import Coordination
 import ZooKeeperClient
 
 extension ZooKeeperStore {
-    /// One multiRead: the node's data and stat (and children) from one state of the member's
-    /// tree, and the zxid of that state as the index. For an absent node a second multiRead
-    /// reads the node again with its ancestors, so that the nearest existing one's pzxid (the
-    /// change index) comes from the same state as the absence.
+    /// One read: the node's data and stat (and children) from one state of the member's tree,
+    /// and the zxid of that state as the index; a getData alone, or a multiRead with
+    /// getChildren. For an absent node a multiRead reads the node again with its ancestors, so
+    /// that the nearest existing one's pzxid (the change index) comes from the same state as
+    /// the absence.
     public func read(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult {
         let read = try await readRemote(path, children: children)
         cache.withLock { $0.store(NodeCache.Key(path: path, children: children), read) }
@@ -15,6 +16,19 @@ extension ZooKeeperStore {
     func readRemote(_ path: ZNodePath, children: Bool, withAncestors: Bool = false) async throws(CoordinationError)
         -> ReadResult
     {
+        if !children && !withAncestors {
+            // The common read: a getData is what a native client would send, with no arrays
+            // of operations and results to build.
+            do {
+                let (data, wireStat, zxid) = try await client.getData(path.string)
+                return ReadResult(node: node(path, data: data, wireStat: wireStat, children: nil), index: zxid,
+                                  changeIndex: wireStat.mzxid)
+            } catch .server(.noNode) {
+                return try await readRemote(path, children: children, withAncestors: true)
+            } catch {
+                throw ZooKeeperMapping.error(error, path: path)
+            }
+        }
         var ops: [ReadOp] = [.getData(path.string)]
         if children { ops.append(.getChildren(path.string)) }
         if withAncestors {
@@ -26,16 +40,14 @@ extension ZooKeeperStore {
         do { (results, zxid) = try await client.multiRead(ops) } catch { throw ZooKeeperMapping.error(error, path: path) }
         switch results.first {
         case .data(let data, let wireStat)?:
-            var stat = ZooKeeperMapping.stat(wireStat)
-            stat.ephemeralOwner = deviceOwner(of: path.string, wireOwner: stat.ephemeralOwner)
             var names: [String]?
             if children, case .children(let list)? = results.dropFirst().first {
                 // Sorted by bytes, as the embedded store and ZooKeeper's own tools list them.
                 names = list.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             }
-            let node = NodeSnapshot(path: path, data: data, stat: stat, children: names)
-            let changeIndex = children ? max(stat.mzxid, stat.pzxid) : stat.mzxid
-            return ReadResult(node: node, index: zxid, changeIndex: changeIndex)
+            let changeIndex = children ? max(wireStat.mzxid, wireStat.pzxid) : wireStat.mzxid
+            return ReadResult(node: node(path, data: data, wireStat: wireStat, children: names), index: zxid,
+                              changeIndex: changeIndex)
         case .error(.noNode)? where !withAncestors:
             return try await readRemote(path, children: children, withAncestors: true)
         case .error(.noNode)?:
@@ -49,6 +61,12 @@ extension ZooKeeperStore {
         default:
             throw .unavailable("ZooKeeper answered a read of \(path) with \(results)")
         }
+    }
+
+    private func node(_ path: ZNodePath, data: [UInt8], wireStat: WireStat, children: [String]?) -> NodeSnapshot {
+        var stat = ZooKeeperMapping.stat(wireStat)
+        stat.ephemeralOwner = deviceOwner(of: path.string, wireOwner: stat.ephemeralOwner)
+        return NodeSnapshot(path: path, data: data, stat: stat, children: children)
     }
 
     /// ZooKeeper shows the gateway's own session as the owner of every device ephemeral; the

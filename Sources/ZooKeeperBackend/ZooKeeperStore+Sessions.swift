@@ -100,7 +100,7 @@ extension ZooKeeperStore {
             if devices.withLock({ $0.beginExpiry(id, nowMs: nowMs) }) { expireSoon(id) }
             throw .sessionExpired(id)
         case .unknown:
-            let record: (data: [UInt8], stat: WireStat)
+            let record: (data: [UInt8], stat: WireStat, zxid: Int64)
             do throws(ZooKeeperError) { record = try await client.getData(recordPath(id)) } catch {
                 if error == .server(.noNode) { throw .sessionExpired(id) }
                 throw ZooKeeperMapping.error(error, path: .root, session: id)

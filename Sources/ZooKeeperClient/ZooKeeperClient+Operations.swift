@@ -43,14 +43,17 @@ extension ZooKeeperClient {
         }
     }
 
-    /// The node's data and stat. With `watch`, a one-shot data watch.
+    /// The node's data and stat, and the zxid of the member's state they were read from (the
+    /// reply's zxid, as for `multiRead`). With `watch`, a one-shot data watch.
     ///
     /// - Throws: `.server(.noNode)`.
-    public func getData(_ path: String, watch: Bool = false) async throws(ZooKeeperError) -> (data: [UInt8], stat: Stat) {
+    public func getData(_ path: String, watch: Bool = false) async throws(ZooKeeperError)
+        -> (data: [UInt8], stat: Stat, zxid: Int64)
+    {
         let server = serverPath(path)
         let reply = try await call(.getData, GetDataRequest(path: server, watch: watch), watch: watch ? .data(server) : nil)
         let response: GetDataResponse = try decode(reply)
-        return (response.data ?? [], response.stat)
+        return (response.data ?? [], response.stat, reply.zxid)
     }
 
     /// Sets the node's data if `version` matches (-1 matches any) and returns the new stat.

@@ -12,10 +12,13 @@ struct EnsembleClientTests {
         let (path, created) = try await zk.create(root, data: Array("v1".utf8))
         #expect(path == root)
         #expect(created.version == 0 && created.dataLength == 2 && created.czxid == created.mzxid)
-        let (data, stat) = try await zk.getData(root)
+        let (data, stat, readZxid) = try await zk.getData(root)
         #expect(data == Array("v1".utf8) && stat == created)
         let updated = try await zk.setData(root, data: Array("v2".utf8), version: 0)
         #expect(updated.version == 1 && updated.mzxid > created.mzxid && updated.czxid == created.czxid)
+        // The zxid of the state read: at least the create it saw, before the set it did not.
+        #expect(readZxid >= created.mzxid && readZxid < updated.mzxid)
+        #expect(try await zk.getData(root).zxid >= updated.mzxid)
         await #expect(throws: ZooKeeperError.server(.badVersion)) { try await zk.setData(root, data: [], version: 0) }
         await #expect(throws: ZooKeeperError.server(.nodeExists)) { try await zk.create(root, data: []) }
         await #expect(throws: ZooKeeperError.server(.noNode)) { try await zk.create(root + "/a/b", data: []) }

@@ -252,7 +252,7 @@ if !failedPhase && !paths.isEmpty {
 }
 if !failedPhase && !paths.isEmpty {
     let get = await runPhase(clients: clients, concurrency: options.concurrency, limit: limit) { client, i throws(ZooKeeperError) in
-        let (data, _) = try await client.getData(paths[i % paths.count])
+        let (data, _, _) = try await client.getData(paths[i % paths.count])
         guard data.count == value.count else { throw .protocolError("getData returned \(data.count) bytes, not \(value.count)") }
     }
     report("get", get)
