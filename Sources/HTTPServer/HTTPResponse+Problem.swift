@@ -18,7 +18,7 @@ extension HTTPResponse {
         w.key("status"); w.number(status.code)
         w.key("detail"); w.string(detail)
         if let instance { w.key("instance"); w.string(instance) }
-        for (name, json) in extra { w.key(name); w.raw(json) }
+        for (name, json) in extra { w.key(escaping: name); w.raw(json) }
         w.endObject()
         var h = headers
         h.add(name: "Content-Type", value: "application/problem+json")

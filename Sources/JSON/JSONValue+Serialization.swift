@@ -25,7 +25,7 @@ extension JSONWriter {
         case .object(let object):
             beginObject()
             for (name, member) in object {
-                key(name)
+                key(escaping: name)
                 self.value(member)
             }
             endObject()

@@ -32,7 +32,7 @@ struct JSONWriterTests {
         w.beginObject(); w.key("k"); w.raw("[1,2]"); w.endObject()
         w.endArray()
         w.key("c"); w.beginObject(); w.key("d"); w.beginObject(); w.endObject(); w.key("e"); w.null(); w.endObject()
-        w.key("q\"k"); w.string("v")
+        w.key(escaping: "q\"k"); w.string("v")
         w.endObject()
         #expect(w.string == #"{"a":1,"b":[-2,"x",true,false,null,{},[],{"k":[1,2]}],"c":{"d":{},"e":null},"q\"k":"v"}"#)
     }
@@ -47,6 +47,18 @@ struct JSONWriterTests {
         var e = JSONWriter()
         e.beginObject(); e.endObject()
         #expect(e.bytes == Array("{}".utf8))
+    }
+
+    @Test func hexStringsHaveSixteenLowercaseDigitsAndCommas() {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("a"); w.hexString(0)
+        w.key("b"); w.hexString(UInt64.max)
+        w.key("c"); w.hexString(0x0123_4567_89AB_CDEF)
+        w.key("d"); w.beginArray(); w.hexString(0x10); w.hexString(UInt64(bitPattern: -2)); w.endArray()
+        w.endObject()
+        #expect(w.string == #"{"a":"0000000000000000","b":"ffffffffffffffff","c":"0123456789abcdef","#
+            + #""d":["0000000000000010","fffffffffffffffe"]}"#)
     }
 
     @Test func extremeNumbers() {
