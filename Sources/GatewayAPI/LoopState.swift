@@ -112,15 +112,21 @@ final class LoopState: @unchecked Sendable {
         let configWatched = !configCache.isEmpty || (configParking?.count ?? 0) > 0
         var feeds = Set<FeedKey>()
         var configChanges: [ZNodePath] = []
+        // Every event of every write reaches every loop: an empty table is not probed, since
+        // each probe hashes the path.
+        let cached = !cache.isEmpty
+        let parked = parking.map { $0.count > 0 } ?? false
         for event in batch.events {
             if configWatched, event.path == configRoot || configRoot.isAncestor(of: event.path) {
                 configChanges.append(event.path)
             }
             let data = WaitKey(path: event.path, children: false)
             let children = WaitKey(path: event.path, children: true)
-            cache.removeValue(forKey: data)
-            cache.removeValue(forKey: children)
-            if let parking {
+            if cached {
+                cache.removeValue(forKey: data)
+                cache.removeValue(forKey: children)
+            }
+            if parked, let parking {
                 if event.kind != .childrenChanged { parking.wake(data) }
                 parking.wake(children)
             }
