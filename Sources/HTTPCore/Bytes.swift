@@ -55,8 +55,8 @@ public enum DecimalText {
     }
 
     /// Writes `value` at `start` (room for 20 bytes needed); returns the offset after it.
-    @inline(__always)
-    static func write(_ value: Int64, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+    @inlinable @inline(__always)
+    public static func write(_ value: Int64, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
         var i = start
         if value < 0 { out[i] = UInt8(ascii: "-"); i += 1 }
         // The magnitude as UInt64, so Int64.min needs no special case.

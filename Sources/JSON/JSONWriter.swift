@@ -45,26 +45,14 @@ public struct JSONWriter: Sendable {
         separator()
         utf8.withUnsafeBufferPointer { Self.appendEscaped(utf8: $0, to: &bytes) }
     }
-    /// Writes `value` as a string of 16 lowercase hex digits (session ids: JSON numbers lose
-    /// precision past 2^53), with no String made on the way.
-    public mutating func hexString(_ value: UInt64) {
-        separator()
-        bytes.append(UInt8(ascii: "\""))
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { digits in
-            for i in 0..<16 {
-                let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 15
-                digits[i] = Self.hex[Int(nibble)]
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(digits))
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
     public mutating func number(_ value: Int) { number(Int64(value)) }
     public mutating func number(_ value: Int64) { separator(); Self.appendDecimal(value, to: &bytes) }
     public mutating func bool(_ value: Bool) { separator(); bytes.append(contentsOf: (value ? "true" : "false").utf8) }
     public mutating func null() { separator(); bytes.append(contentsOf: "null".utf8) }
     /// Writes already-encoded JSON.
     public mutating func raw(_ json: String) { separator(); bytes.append(contentsOf: json.utf8) }
+    /// Writes already-encoded JSON from bytes (a value built in a buffer of the caller's).
+    public mutating func raw(bytes json: UnsafeBufferPointer<UInt8>) { separator(); bytes.append(contentsOf: json) }
 
     public var string: String { String(decoding: bytes, as: UTF8.self) }
 

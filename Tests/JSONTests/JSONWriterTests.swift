@@ -49,18 +49,6 @@ struct JSONWriterTests {
         #expect(e.bytes == Array("{}".utf8))
     }
 
-    @Test func hexStringsHaveSixteenLowercaseDigitsAndCommas() {
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("a"); w.hexString(0)
-        w.key("b"); w.hexString(UInt64.max)
-        w.key("c"); w.hexString(0x0123_4567_89AB_CDEF)
-        w.key("d"); w.beginArray(); w.hexString(0x10); w.hexString(UInt64(bitPattern: -2)); w.endArray()
-        w.endObject()
-        #expect(w.string == #"{"a":"0000000000000000","b":"ffffffffffffffff","c":"0123456789abcdef","#
-            + #""d":["0000000000000010","fffffffffffffffe"]}"#)
-    }
-
     @Test func extremeNumbers() {
         var w = JSONWriter()
         w.beginArray(); w.number(Int.min); w.number(Int64.max); w.number(0); w.endArray()
