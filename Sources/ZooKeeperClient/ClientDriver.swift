@@ -32,7 +32,9 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     var markSubscribers: Set<UInt64> = []
     var markedZxid: Int64 = 0
     var nextSubscriber: UInt64 = 0
-    var connectWaiters: [UInt64: UnsafeContinuation<Result<Void, ZooKeeperError>, Never>] = [:]
+    /// `waitUntilConnected` callers, each with its deadline's timer (cancelled when answered
+    /// otherwise, since the timer holds this driver).
+    var connectWaiters: [UInt64: (waiter: UnsafeContinuation<Result<Void, ZooKeeperError>, Never>, timer: TimerID)] = [:]
     /// Run on the loop once the session is closed.
     var closeWaiters: [@Sendable () -> Void] = []
     var actionQueue: [SessionMachine.Action] = []
@@ -149,7 +151,10 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     func resumeConnectWaiters(_ result: Result<Void, ZooKeeperError>) {
         let waiters = connectWaiters
         connectWaiters.removeAll()
-        for waiter in waiters.values { waiter.resume(returning: result) }
+        for (waiter, timer) in waiters.values {
+            loop.cancelTimer(timer)
+            waiter.resume(returning: result)
+        }
     }
 
     func finishSubscribers() {

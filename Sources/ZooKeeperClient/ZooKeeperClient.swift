@@ -109,10 +109,10 @@ public final class ZooKeeperClient: Sendable {
                 case .authFailed: return c.resume(returning: .failure(.authFailed))
                 default: break
                 }
-                driver.connectWaiters[id] = c
-                driver.loop.schedule(after: UInt64(timeoutMs) * 1_000_000) {
-                    driver.connectWaiters.removeValue(forKey: id)?.resume(returning: .failure(.connectionLoss))
+                let timer = driver.loop.schedule(after: UInt64(timeoutMs) * 1_000_000) {
+                    driver.connectWaiters.removeValue(forKey: id)?.waiter.resume(returning: .failure(.connectionLoss))
                 }
+                driver.connectWaiters[id] = (c, timer)
             }
         }
         try result.get()
