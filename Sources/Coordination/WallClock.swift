@@ -15,14 +15,19 @@ public enum WallClock {
 /// Session ids as text: 16 lowercase hex digits (JSON numbers lose precision past 2^53).
 public enum SessionText {
     public static func format(_ id: Int64) -> String {
-        // Written in place: every node's stat carries one, so this is on the read path.
-        let bits = UInt64(bitPattern: id)
-        return String(unsafeUninitializedCapacity: 16) { out in
-            for i in 0..<16 {
-                let nibble = UInt8(truncatingIfNeeded: bits >> UInt64(60 - 4 * i)) & 15
-                out[i] = nibble < 10 ? nibble &+ 0x30 : nibble &+ 0x57
-            }
+        String(unsafeUninitializedCapacity: 16) { out in
+            write(id, to: out.baseAddress!)
             return 16
+        }
+    }
+
+    /// Writes the 16 digits at `out`, with no String made: every node's stat carries one.
+    @inlinable @inline(__always)
+    public static func write(_ id: Int64, to out: UnsafeMutablePointer<UInt8>) {
+        let bits = UInt64(bitPattern: id)
+        for i in 0..<16 {
+            let nibble = UInt8(truncatingIfNeeded: bits >> UInt64(60 - 4 * i)) & 15
+            out[i] = nibble < 10 ? nibble &+ 0x30 : nibble &+ 0x57
         }
     }
 }

@@ -87,43 +87,21 @@ enum NodeRepresentation {
         // bytes: 140 of keys and punctuation, five Int64 and six Int32 numbers (166), 16 hex
         // digits and 10 of type.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 400) { buffer in
-            var out = StatBuffer(buffer: buffer)
-            out.put("{\"czxid\":"); out.put(stat.czxid)
-            out.put(",\"mzxid\":"); out.put(stat.mzxid)
-            out.put(",\"pzxid\":"); out.put(stat.pzxid)
-            out.put(",\"ctime\":"); out.put(stat.ctime)
-            out.put(",\"mtime\":"); out.put(stat.mtime)
-            out.put(",\"version\":"); out.put(Int64(stat.version))
-            out.put(",\"cversion\":"); out.put(Int64(stat.cversion))
-            out.put(",\"aversion\":"); out.put(Int64(stat.aversion))
-            out.put(",\"ephemeralOwner\":\""); out.putHex(UInt64(bitPattern: type?.clientEphemeralOwner ?? stat.ephemeralOwner))
-            out.put("\",\"dataLength\":"); out.put(Int64(stat.dataLength))
-            out.put(",\"numChildren\":"); out.put(Int64(stat.numChildren))
-            out.put(",\"type\":\""); out.put(typeName(type)); out.put("\"}")
-            w.raw(bytes: UnsafeBufferPointer(rebasing: buffer[..<out.count]))
-        }
-    }
-
-    /// A fixed-layout JSON value written into memory with room enough for it.
-    private struct StatBuffer {
-        let buffer: UnsafeMutableBufferPointer<UInt8>
-        var count = 0
-
-        mutating func put(_ text: StaticString) {
-            text.withUTF8Buffer { utf8 in
-                UnsafeMutableBufferPointer(rebasing: buffer[count..<(count + utf8.count)]).initialize(fromContentsOf: utf8)
-                count += utf8.count
-            }
-        }
-
-        mutating func put(_ value: Int64) { count = DecimalText.write(value, into: buffer, at: count) }
-
-        mutating func putHex(_ value: UInt64) {
-            for i in 0..<16 {
-                let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 15
-                buffer[count + i] = nibble < 10 ? nibble &+ 0x30 : nibble &+ 0x57
-            }
-            count += 16
+            var out = RawWriter(base: buffer.baseAddress!)
+            out.write("{\"czxid\":"); out.writeDecimal(stat.czxid)
+            out.write(",\"mzxid\":"); out.writeDecimal(stat.mzxid)
+            out.write(",\"pzxid\":"); out.writeDecimal(stat.pzxid)
+            out.write(",\"ctime\":"); out.writeDecimal(stat.ctime)
+            out.write(",\"mtime\":"); out.writeDecimal(stat.mtime)
+            out.write(",\"version\":"); out.writeDecimal(Int64(stat.version))
+            out.write(",\"cversion\":"); out.writeDecimal(Int64(stat.cversion))
+            out.write(",\"aversion\":"); out.writeDecimal(Int64(stat.aversion))
+            out.write(",\"ephemeralOwner\":\"")
+            out.write(16) { SessionText.write(type?.clientEphemeralOwner ?? stat.ephemeralOwner, to: $0) }
+            out.write("\",\"dataLength\":"); out.writeDecimal(Int64(stat.dataLength))
+            out.write(",\"numChildren\":"); out.writeDecimal(Int64(stat.numChildren))
+            out.write(",\"type\":\""); out.write(typeName(type)); out.write("\"}")
+            w.raw(bytes: UnsafeBufferPointer(start: out.base, count: out.count))
         }
     }
 

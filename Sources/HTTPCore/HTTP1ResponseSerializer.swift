@@ -79,43 +79,6 @@ public enum HTTP1ResponseSerializer {
     /// The interim `100 Continue` answer.
     public static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
-    /// Unchecked stores into memory the caller sized.
-    struct RawWriter {
-        let base: UnsafeMutablePointer<UInt8>
-        var count = 0
-
-        @inline(__always) mutating func write(_ s: StaticString) {
-            (base + count).update(from: s.utf8Start, count: s.utf8CodeUnitCount)
-            count += s.utf8CodeUnitCount
-        }
-
-        @inline(__always) mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
-            guard let source = bytes.baseAddress else { return }
-            (base + count).update(from: source, count: bytes.count)
-            count += bytes.count
-        }
-
-        @inline(__always) mutating func write(_ s: String) {
-            var s = s
-            s.withUTF8 { write($0) }
-        }
-
-        @inline(__always) mutating func writeDecimal(_ value: Int) {
-            var digits = 1
-            var v = value / 10
-            while v > 0 {
-                digits += 1
-                v /= 10
-            }
-            var n = value
-            for i in stride(from: digits - 1, through: 0, by: -1) {
-                base[count + i] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
-                n /= 10
-            }
-            count += digits
-        }
-    }
-
     @inline(__always)
     public static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
         if value < 10 {
