@@ -15,25 +15,25 @@ extension EventLoop {
     }
 
     func submit(_ job: InboxJob) {
-        if inEventLoop {
-            // The loop is awake: it runs the inbox before it next sleeps (`waitTimeout` sees
-            // `localJobs`), so no eventfd write to itself.
-            inbox.withLock { $0.append(job) }
-            localJobs = true
-            return
-        }
         if enqueue(job) { wake() }
     }
 
     /// Adds `job` to the inbox without waking the loop; returns whether the caller must then
-    /// call `wake()`. Lets a caller that enqueues under a lock of its own make the eventfd
-    /// write after releasing it, so other threads do not queue on that lock behind a syscall.
+    /// call `wake()` (never on the loop's own thread). Lets a caller that enqueues under a lock
+    /// of its own make the eventfd write after releasing it, so other threads do not queue on
+    /// that lock behind a syscall.
     public func enqueue(_ job: @escaping @Sendable () -> Void) -> Bool {
         enqueue(.closure(job))
     }
 
     func enqueue(_ job: InboxJob) -> Bool {
         inbox.withLock { $0.append(job) }
+        if inEventLoop {
+            // The loop is awake: it runs the inbox before it next sleeps (`waitTimeout` sees
+            // `localJobs`), so no eventfd write to itself.
+            localJobs = true
+            return false
+        }
         // Only the first producer after a drain pays for the write.
         return !wakePending.exchange(true, ordering: .acquiringAndReleasing)
     }

@@ -189,12 +189,6 @@ public final class ZooKeeperClient: Sendable {
         // write happens after it, so concurrent callers do not wait on a syscall.
         let queued = stopped.withLock { stopped -> Bool? in
             if stopped { return nil }
-            // From the loop itself (a handler on a loop the client shares): no eventfd write,
-            // the loop runs the job before it next sleeps.
-            if loop.inEventLoop {
-                loop.execute(job)
-                return false
-            }
             return loop.enqueue(job)
         }
         switch queued {

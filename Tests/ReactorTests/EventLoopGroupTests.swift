@@ -26,6 +26,30 @@ import Testing
         #expect(!group.loops[0].inEventLoop, "the test's own thread is none of them")
     }
 
+    @Test func enqueueOnTheLoopNeedsNoWakeAndStillRuns() {
+        let group = try! EventLoopGroup(count: 1, name: "test-loop")
+        defer { group.stop() }
+        let loop = group.loops[0]
+        let answers = Mutex<[Bool]>([])
+        let ran = DispatchSemaphore(value: 0)
+        loop.execute {
+            // On the loop: the job runs before the loop next sleeps, with no eventfd write.
+            let wake = loop.enqueue { ran.signal() }
+            answers.withLock { $0.append(wake) }
+        }
+        #expect(ran.wait(timeout: .now() + 5) == .success, "the job enqueued on the loop ran")
+        #expect(answers.withLock { $0 } == [false])
+        // From another thread, the first producer after a drain is told to wake the loop.
+        let woke = DispatchSemaphore(value: 0)
+        var wake = false
+        for _ in 0..<500 where !wake {
+            wake = loop.enqueue { woke.signal() }
+            if wake { loop.wake() } else { usleep(2_000) }
+        }
+        #expect(wake, "a producer off the loop is asked to wake it")
+        #expect(woke.wait(timeout: .now() + 5) == .success)
+    }
+
     @Test func aRemovedIterationHookIsNoLongerRun() {
         let group = try! EventLoopGroup(count: 1, name: "test-loop")
         defer { group.stop() }
