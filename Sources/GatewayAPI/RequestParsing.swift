@@ -76,14 +76,14 @@ enum ETagList {
     }
 
     private static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> (wildcard: Bool, tags: [String])? {
-        let (start, end) = trimmed(bytes, start: 0, end: bytes.count)
+        let (start, end) = trimmingBlanks(bytes, start: 0, end: bytes.count)
         if end - start == 1 && bytes[start] == UInt8(ascii: "*") { return (true, []) }
         var tags: [String] = []
         var from = start
         while true {
             var comma = from
             while comma < end && bytes[comma] != UInt8(ascii: ",") { comma += 1 }
-            let (a, b) = trimmed(bytes, start: from, end: comma)
+            let (a, b) = trimmingBlanks(bytes, start: from, end: comma)
             // Empty list elements are ignored (RFC 9110 §5.6.1.2), but a list needs one tag.
             if a < b {
                 let tag = UnsafeBufferPointer(rebasing: bytes[a..<b])
@@ -95,12 +95,6 @@ enum ETagList {
         }
     }
 
-    private static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, end: Int) -> (Int, Int) {
-        var (a, b) = (start, end)
-        while a < b && (bytes[a] == 0x20 || bytes[a] == 0x09) { a += 1 }
-        while b > a && (bytes[b - 1] == 0x20 || bytes[b - 1] == 0x09) { b -= 1 }
-        return (a, b)
-    }
 
     /// `"digits"` or `"digits.digits"`, each run 1 to 19 digits (an Int64 zxid).
     static func isWellFormed(_ tag: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -119,4 +113,13 @@ enum ETagList {
         }
         return run > 0
     }
+}
+
+/// The bounds of `start..<end` in a header value without its leading and trailing blanks
+/// (SP, HTAB: RFC 9110's optional whitespace).
+func trimmingBlanks(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, end: Int) -> (Int, Int) {
+    var (a, b) = (start, end)
+    while a < b && (bytes[a] == 0x20 || bytes[a] == 0x09) { a += 1 }
+    while b > a && (bytes[b - 1] == 0x20 || bytes[b - 1] == 0x09) { b -= 1 }
+    return (a, b)
 }

@@ -54,10 +54,7 @@ struct WriteBody {
     static func mediaType(_ value: String) -> String {
         var value = value
         return value.withUTF8 { bytes in
-            var start = 0
-            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
-            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+            let (start, end) = trimmingBlanks(bytes, start: 0, end: bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count)
             return String(unsafeUninitializedCapacity: end - start) { out in
                 for i in start..<end { out[i - start] = asciiLowercase(bytes[i]) }
                 return end - start
