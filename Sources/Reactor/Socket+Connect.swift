@@ -41,14 +41,18 @@ extension Socket {
         return err
     }
 
+    /// `host` as an address when it is one already (IPv4 or IPv6 text), with no lookup.
+    public static func numericAddress(host: String, port: UInt16) -> SocketAddress? {
+        try? SocketAddress(parsing: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+    }
+
     /// Resolves a host name (or numeric address) to the addresses to try, in the resolver's
-    /// order. Blocks: call it off the hot path.
+    /// order. Blocks for as long as the name servers take: never call it on an event loop
+    /// (`HostResolver` runs it on a thread of its own).
     ///
     /// - Throws: `SystemError` with the resolver's message in `call` when nothing resolves.
     public static func resolve(host: String, port: UInt16) throws(SystemError) -> [SocketAddress] {
-        if let numeric = try? SocketAddress(parsing: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") {
-            return [numeric]
-        }
+        if let numeric = numericAddress(host: host, port: port) { return [numeric] }
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?

@@ -6,27 +6,65 @@ import Glibc
 #endif
 
 extension ClientDriver {
+    /// Opens a connection to `host` for the machine's `.connect`. A name is looked up on a
+    /// thread of its own (`HostResolver`), so a slow name server stalls no loop; the lookup
+    /// counts against the attempt's connect timeout like the TCP connect after it.
     func openConnection(to host: HostAddress) {
         closeSocket()
-        let address: SocketAddress
-        do {
-            guard let first = try Socket.resolve(host: host.host, port: host.port).first else {
-                throw SystemError(code: ENOENT, call: "resolve \(host)")
-            }
-            address = first
-            let (socket, inProgress) = try Socket.connect(to: address)
-            fd = socket
-            connecting = inProgress
-            registration = try loop.register(
-                fd: socket, interest: inProgress ? Readiness.writable : Readiness.readable, handler: self)
-            if !inProgress { perform(machine.connectionEstablished(now: now)) }
-        } catch {
-            closeSocket()
-            perform(machine.connectionFailed(now: now))
+        if let address = Socket.numericAddress(host: host.host, port: host.port) {
+            return connect(to: [address])
+        }
+        let ticket = LookupTicket(driver: self)
+        pendingLookup = ticket
+        let loop = self.loop
+        resolve(host) { outcome in
+            loop.execute { ticket.deliver(outcome) }
         }
     }
 
+    /// The lookup of the current attempt answered.
+    func resolved(_ outcome: HostResolver.Outcome) {
+        guard case .success(let addresses) = outcome, !addresses.isEmpty else {
+            return perform(machine.connectionFailed(now: now))
+        }
+        connect(to: addresses)
+    }
+
+    /// Connects to the first of `addresses` that takes: each one that fails (at once or when
+    /// its connect completes) gives way to the next, and the machine hears of a failure only
+    /// when none is left.
+    func connect(to addresses: [SocketAddress]) {
+        candidates = addresses[...]
+        connectToNextCandidate()
+    }
+
+    func connectToNextCandidate() {
+        while let address = candidates.popFirst() {
+            do {
+                let (socket, inProgress) = try Socket.connect(to: address)
+                fd = socket
+                connecting = inProgress
+                registration = try loop.register(
+                    fd: socket, interest: inProgress ? Readiness.writable : Readiness.readable, handler: self)
+                if !inProgress { perform(machine.connectionEstablished(now: now)) }
+                return
+            } catch {
+                releaseSocket()
+            }
+        }
+        perform(machine.connectionFailed(now: now))
+    }
+
+    /// Ends the current connection or attempt: its socket, its lookup (whose answer is then
+    /// ignored) and the addresses it had left to try.
     func closeSocket() {
+        pendingLookup?.driver = nil
+        pendingLookup = nil
+        candidates = []
+        releaseSocket()
+    }
+
+    func releaseSocket() {
         guard fd >= 0 else { return }
         if let registration { loop.deregister(registration) }
         registration = nil
@@ -48,8 +86,10 @@ extension ClientDriver {
 
     func handleEvents(_ events: UInt32) {
         if connecting {
-            let err = Socket.pendingError(fd)
-            guard err == 0 else { return socketFailed() }
+            guard Socket.pendingError(fd) == 0 else {
+                releaseSocket()
+                return connectToNextCandidate()
+            }
             connecting = false
             wantsWrite = false
             if let registration { try? loop.modify(registration, interest: Readiness.readable) }
@@ -111,5 +151,22 @@ extension ClientDriver {
         guard let registration, !connecting, write != wantsWrite else { return }
         wantsWrite = write
         try? loop.modify(registration, interest: Readiness.readable | (write ? Readiness.writable : 0))
+    }
+}
+
+/// The lookup of one connect attempt. It holds the driver only while the attempt waits for
+/// it: an attempt given up (timed out, closed) lets go, so a late answer finds no driver and
+/// is dropped, and a lookup that outlives the client's loop keeps nothing alive. Touched only
+/// on the driver's loop.
+final class LookupTicket: @unchecked Sendable {
+    var driver: ClientDriver?
+
+    init(driver: ClientDriver) { self.driver = driver }
+
+    func deliver(_ outcome: HostResolver.Outcome) {
+        guard let driver else { return }
+        self.driver = nil
+        driver.pendingLookup = nil
+        driver.resolved(outcome)
     }
 }

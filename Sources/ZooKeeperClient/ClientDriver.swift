@@ -24,6 +24,14 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     /// Bumped whenever the socket closes, so packets read from an old connection are dropped.
     var generation: UInt64 = 0
     var framer: PacketFramer
+    /// The lookup the current attempt waits for, if its member is named by a host name.
+    var pendingLookup: LookupTicket?
+    /// The member's addresses the current attempt has yet to try.
+    var candidates: ArraySlice<SocketAddress> = []
+    /// Looks a member's name up and calls back on any thread (tests play a hung name server).
+    var resolve: (HostAddress, @escaping @Sendable (HostResolver.Outcome) -> Void) -> Void = { host, then in
+        HostResolver.lookUp(host: host.host, port: host.port, then: then)
+    }
     var outbound: [UInt8] = []
     var outboundOffset = 0
     var completions: [UInt64: Completion] = [:]

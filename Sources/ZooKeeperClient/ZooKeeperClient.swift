@@ -49,7 +49,13 @@ public final class ZooKeeperClient: Sendable {
     /// - Parameter loop: an event loop to share (its thread must be running); by default the
     ///   client starts a thread of its own.
     /// - Throws: `SystemError` when the loop or its thread cannot be created.
-    public init(configuration: Configuration, loop: EventLoop? = nil) throws(SystemError) {
+    public convenience init(configuration: Configuration, loop: EventLoop? = nil) throws(SystemError) {
+        try self.init(configuration: configuration, loop: loop, resolve: nil)
+    }
+
+    /// `resolve` replaces the host-name lookup (tests play a name server with it).
+    init(configuration: Configuration, loop: EventLoop?,
+         resolve: ((HostAddress, @escaping @Sendable (HostResolver.Outcome) -> Void) -> Void)?) throws(SystemError) {
         self.configuration = configuration
         let machine = SessionMachine(configuration: .init(
             hosts: configuration.connectString.hosts, sessionTimeoutMs: configuration.sessionTimeoutMs,
@@ -65,6 +71,7 @@ public final class ZooKeeperClient: Sendable {
         driver = ClientDriver(loop: self.loop, machine: machine, published: published,
                               chroot: configuration.connectString.chroot)
         let driver = self.driver
+        if let resolve { driver.resolve = resolve }
         self.loop.execute {
             driver.installFlushHook()
             driver.perform(driver.machine.start(now: driver.now))

@@ -1,7 +1,12 @@
 import Foundation
+import Reactor
 import Synchronization
+import SystemCalls
 import Testing
 @testable import ZooKeeperClient
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A client's end, without an ensemble: nothing listens on 127.0.0.1:1, so it never connects.
 @Suite(.timeLimit(.minutes(1)))
@@ -41,5 +46,109 @@ struct ClientLifecycleTests {
         // The waiter's deadline timer held the driver until it fired; it is cancelled now.
         for _ in 0..<500 where driver != nil { try await Task.sleep(for: .milliseconds(10)) }
         #expect(driver == nil, "nothing holds the driver once the client is gone")
+    }
+}
+
+/// Members named by host names: the lookup runs off the loop, counts against the attempt's
+/// connect timeout, and every address it gives is tried in order.
+@Suite(.timeLimit(.minutes(1)))
+struct ClientLookupTests {
+    /// A name server that answers only when the test says so.
+    final class NameServer: Sendable {
+        let pending = Mutex<[(host: HostAddress, answer: @Sendable (HostResolver.Outcome) -> Void)]>([])
+        var lookups: Int { pending.withLock { $0.count } }
+        func resolve(_ host: HostAddress, _ answer: @escaping @Sendable (HostResolver.Outcome) -> Void) {
+            pending.withLock { $0.append((host, answer)) }
+        }
+        func answer(_ index: Int, _ outcome: HostResolver.Outcome) {
+            pending.withLock { $0[index] }.answer(outcome)
+        }
+    }
+
+    static func waitFor(seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            if Date() > deadline { return false }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+
+    @Test func aHungLookupStallsNeitherTheLoopNorTheNextAttempt() async throws {
+        let names = NameServer()
+        // One member, a 2 s session timeout: each attempt gets 2 s, then a 1 s pause.
+        let client = try ZooKeeperClient(
+            configuration: .init("zk.hung.test:2181", sessionTimeoutMs: 2_000), loop: nil, resolve: names.resolve)
+        #expect(try await Self.waitFor(seconds: 5) { names.lookups == 1 })
+        let asked = Date()
+        // The loop is not waiting on the name server: a job runs at once.
+        #expect(ClientLifecycleTests.onLoop(client) { $0.pendingLookup != nil && $0.fd < 0 })
+        #expect(Date().timeIntervalSince(asked) < 1)
+        #expect(names.pending.withLock { $0[0].host } == HostAddress(host: "zk.hung.test", port: 2181))
+
+        // The attempt times out with its lookup unanswered, and the next one looks up again.
+        #expect(try await Self.waitFor(seconds: 10) { names.lookups == 2 })
+        #expect(Date().timeIntervalSince(asked) > 1.5, "not before the attempt's connect timeout")
+
+        // The first lookup answers late: its attempt is over, so nothing connects.
+        let (listener, address) = try Socket.listen(on: SocketAddress(parsing: "127.0.0.1:0"))
+        defer { close(listener) }
+        names.answer(0, .success([address]))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(ClientLifecycleTests.onLoop(client) { $0.fd < 0 && $0.pendingLookup != nil })
+
+        // The second answers with a refusing address first: the next address is tried, and the
+        // member gets the ConnectRequest (a 4-byte length, then protocol version 0).
+        names.answer(1, .success([try SocketAddress(parsing: "127.0.0.1:1"), address]))
+        let accepted = try await Self.acceptOne(listener)
+        defer { close(accepted) }
+        let head = try await Self.read(8, from: accepted)
+        #expect(head.count == 8 && head[4..<8] == [0, 0, 0, 0])
+        await client.close()
+    }
+
+    @Test func aFailedLookupMovesToTheNextMember() async throws {
+        let names = NameServer()
+        let client = try ZooKeeperClient(
+            configuration: .init("a.test:2181,b.test:2181", sessionTimeoutMs: 10_000), loop: nil, resolve: names.resolve)
+        #expect(try await Self.waitFor(seconds: 5) { names.lookups == 1 })
+        let first = names.pending.withLock { $0[0].host.host }
+        names.answer(0, .failure(SystemError(code: ENOENT, call: "getaddrinfo(\(first))")))
+        // At once, not after the 5 s connect timeout.
+        #expect(try await Self.waitFor(seconds: 2) { names.lookups == 2 })
+        #expect(names.pending.withLock { $0[1].host.host } != first)
+        await client.close()
+    }
+
+    @Test func theSystemResolverFindsLocalhost() async throws {
+        let outcome = Mutex<HostResolver.Outcome?>(nil)
+        HostResolver.lookUp(host: "localhost", port: 2181) { result in outcome.withLock { $0 = result } }
+        #expect(try await Self.waitFor(seconds: 10) { outcome.withLock { $0 != nil } })
+        let addresses = try #require(try outcome.withLock { $0 }?.get())
+        #expect(addresses.contains { $0.port == 2181 && ($0.host == "127.0.0.1" || $0.host == "::1") })
+        let missing = Mutex<HostResolver.Outcome?>(nil)
+        HostResolver.lookUp(host: "no-such-host.invalid", port: 1) { result in missing.withLock { $0 = result } }
+        #expect(try await Self.waitFor(seconds: 30) { missing.withLock { $0 != nil } })
+        #expect(throws: SystemError.self) { try missing.withLock { $0 }?.get() }
+    }
+
+    /// Up to `count` bytes from a non-blocking socket, within 5 s.
+    static func read(_ count: Int, from fd: Int32) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for _ in 0..<500 where bytes.count < count {
+            var chunk = [UInt8](repeating: 0, count: count - bytes.count)
+            let n = Glibc.read(fd, &chunk, chunk.count)
+            if n > 0 { bytes += chunk[0..<n] } else if n == 0 { break } else { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        return bytes
+    }
+
+    static func acceptOne(_ listener: Int32) async throws -> Int32 {
+        for _ in 0..<500 {
+            var peer = sockaddr_storage()
+            if case .done(let fd) = try Socket.accept(listener, peer: &peer) { return fd }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw SystemError(code: ETIMEDOUT, call: "accept")
     }
 }

@@ -54,6 +54,20 @@ struct EnsembleClientTests {
         await #expect(throws: ZooKeeperError.closed) { try await zk.getData("/") }
     }
 
+    /// Members named "localhost": the system resolver runs off the loop, and the session
+    /// works as with numeric addresses.
+    @Test func membersNamedByHostNames() async throws {
+        let named = Ensemble.connectString!.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        #expect(named.contains("localhost"))
+        let zk = try ZooKeeperClient(configuration: .init(named, sessionTimeoutMs: 10_000))
+        try await zk.waitUntilConnected(timeoutMs: 20_000)
+        #expect(zk.connectedHost?.host == "localhost")
+        let root = Ensemble.uniquePath("named")
+        _ = try await zk.create(root, data: Array("n".utf8), mode: .ephemeral)
+        #expect(try await zk.getData(root).data == Array("n".utf8))
+        await zk.close()
+    }
+
     @Test func sequentialContainerTTLAndEphemeralModes() async throws {
         let zk = try await Ensemble.client()
         let root = Ensemble.uniquePath("modes")
