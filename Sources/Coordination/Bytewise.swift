@@ -27,6 +27,19 @@ enum Bytewise {
         } ?? nil
     }
 
+    /// Whether `s` is `prefix`, then `next`, then at least nothing more (`next` included).
+    static func hasPrefix(_ s: String, _ prefix: String, followedBy next: UInt8) -> Bool {
+        let n = prefix.utf8.count
+        guard s.utf8.count > n else { return false }
+        let fast = s.utf8.withContiguousStorageIfAvailable { x -> Bool? in
+            prefix.utf8.withContiguousStorageIfAvailable { y -> Bool in
+                x[n] == next && (n == 0 || memcmp(x.baseAddress!, y.baseAddress!, n) == 0)
+            }
+        } ?? nil
+        if let fast { return fast }
+        return s.utf8.starts(with: prefix.utf8) && s.utf8.dropFirst(n).first == next
+    }
+
     static func hash(_ s: String, into hasher: inout Hasher) {
         let done: Void? = s.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         if done == nil {

@@ -46,9 +46,6 @@ extension ZNodePath {
     /// path, and no path is its own ancestor.
     public func isAncestor(of other: ZNodePath) -> Bool {
         if isRoot { return !other.isRoot }
-        let mine = string.utf8
-        let theirs = other.string.utf8
-        guard theirs.count > mine.count, theirs.starts(with: mine) else { return false }
-        return theirs[theirs.index(theirs.startIndex, offsetBy: mine.count)] == UInt8(ascii: "/")
+        return Bytewise.hasPrefix(other.string, string, followedBy: UInt8(ascii: "/"))
     }
 }

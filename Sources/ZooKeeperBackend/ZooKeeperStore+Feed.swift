@@ -10,16 +10,17 @@ import ZooKeeperClient
 /// label below the truth could make a waiter skip a change. A recursive watch delivers no
 /// children events, so they are rebuilt after each create and delete, in DataTree's order.
 struct FeedSequencer: Sendable {
-    /// Paths whose changes are the gateway's own bookkeeping, not the users'.
-    let hidden: [String]
+    /// Subtrees whose changes are the gateway's own bookkeeping, not the users'.
+    let hidden: [ZNodePath]
     var pending: [(WatchEvent.Kind, ZNodePath)] = []
 
-    init(hidden: [String]) { self.hidden = hidden }
+    /// - Parameter hidden: valid paths (others are ignored).
+    init(hidden: [String]) { self.hidden = hidden.compactMap { try? ZNodePath(validating: $0) } }
 
     /// Adds a notification; returns whether it produced events (then a mark must follow).
     mutating func notified(_ event: WatcherEvent) -> Bool {
         guard let path = try? ZNodePath(validating: event.path) else { return false }
-        if hidden.contains(where: { event.path == $0 || event.path.hasPrefix($0 + "/") }) { return false }
+        if hidden.contains(where: { $0 == path || $0.isAncestor(of: path) }) { return false }
         switch event.type {
         case .nodeCreated:
             pending.append((.created, path))

@@ -57,10 +57,22 @@ public struct JuteReader: Sendable {
         return Array(bytes[offset..<offset + n])
     }
 
+    /// Decoded in place, with no copy of the bytes first. Paths are nearly always ASCII,
+    /// which needs no validation; anything else goes through the standard library's
+    /// validating decoder (generic, about ten times the cost).
     public mutating func readString() throws(JuteError) -> String? {
-        guard let raw = try readBuffer() else { return nil }
-        guard let s = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8 }
-        return s
+        guard let n = try readLength() else { return nil }
+        guard remaining >= n else { throw .truncated }
+        let start = offset
+        offset += n
+        return try bytes.withUnsafeBufferPointer { all throws(JuteError) -> String in
+            let raw = UnsafeBufferPointer(rebasing: all[start..<start + n])
+            var high: UInt8 = 0
+            for byte in raw { high |= byte }
+            if high < 0x80 { return String(decoding: raw, as: UTF8.self) }
+            guard let s = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8 }
+            return s
+        }
     }
 
     /// A non-null string; a null one decodes as "" (the server never sends null paths).

@@ -41,23 +41,25 @@ public struct WatchRegistry: Equatable, Sendable {
     }
 
     /// One-shot watches fire once: forget the ones an event used up (the server did too).
+    /// Every notification of a recursive watch comes through here, and most sessions hold no
+    /// one-shot watches, so empty sets are skipped before the path is hashed.
     mutating func fired(_ event: WatcherEvent) {
         switch event.type {
-        case .nodeCreated, .nodeDataChanged:
-            data.remove(event.path); exist.remove(event.path)
+        case .nodeCreated, .nodeDataChanged, .dataWatchRemoved:
+            Self.forget(event.path, in: &data); Self.forget(event.path, in: &exist)
         case .nodeDeleted:
-            data.remove(event.path); exist.remove(event.path); child.remove(event.path)
-        case .nodeChildrenChanged:
-            child.remove(event.path)
-        case .dataWatchRemoved:
-            data.remove(event.path); exist.remove(event.path)
-        case .childWatchRemoved:
-            child.remove(event.path)
+            Self.forget(event.path, in: &data); Self.forget(event.path, in: &exist); Self.forget(event.path, in: &child)
+        case .nodeChildrenChanged, .childWatchRemoved:
+            Self.forget(event.path, in: &child)
         case .persistentWatchRemoved:
-            persistent.remove(event.path); persistentRecursive.remove(event.path)
+            Self.forget(event.path, in: &persistent); Self.forget(event.path, in: &persistentRecursive)
         default:
             break
         }
+    }
+
+    private static func forget(_ path: String, in watches: inout Set<String>) {
+        if !watches.isEmpty { watches.remove(path) }
     }
 
     /// SetWatches2 packets restoring every watch, each with at most `maxPathBytes` of path

@@ -29,4 +29,22 @@ struct BytewiseTests {
         #expect(Bytewise.equal(a, b) == (Array(a.utf8) == Array(b.utf8)))
         #expect(Bytewise.less(a, b) == a.utf8.lexicographicallyPrecedes(b.utf8))
     }
+
+    @Test(arguments: [
+        ("/a/b", "/a", true),
+        ("/a", "/a", false),
+        ("/ab", "/a", false),
+        ("/a/", "/a", true),
+        ("/b/c", "/a", false),
+        ("/", "", true),
+        ("", "", false),
+        (long + "/x", long, true),
+        (long + "x/y", long, false),
+        ("/é/x", "/é", true),
+        ("/e\u{301}/x", "/é", false),
+    ])
+    func prefixFollowedBySlash(s: String, prefix: String, expected: Bool) {
+        #expect(Bytewise.hasPrefix(s, prefix, followedBy: UInt8(ascii: "/")) == expected)
+        #expect(expected == (Array(s.utf8).starts(with: Array(prefix.utf8) + [UInt8(ascii: "/")])))
+    }
 }

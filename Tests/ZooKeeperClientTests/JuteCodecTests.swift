@@ -47,6 +47,24 @@ import Testing
         #expect(throws: JuteError.truncated) { try ok.readBuffer() }
     }
 
+    /// ASCII strings take a fast path, others the validating one; both read in place, in turn.
+    @Test func asciiAndOtherStringsInARow() throws {
+        var w = JuteWriter()
+        w.writeString("/a/b"); w.writeString("/é/ü"); w.writeString("/\u{7F}"); w.writeStringVector(["/x", "/ÿ", ""])
+        var r = JuteReader(w.bytes)
+        #expect(try r.readString() == "/a/b")
+        #expect(try r.readString() == "/é/ü")
+        #expect(try r.readString() == "/\u{7F}")
+        #expect(try r.readStringVector() == ["/x", "/ÿ", ""])
+        #expect(r.isAtEnd)
+        // An invalid byte after ASCII ones; a string cut short consumes only its length.
+        var bad = JuteReader(hex("00000003 2f61c3"))
+        #expect(throws: JuteError.invalidUTF8) { try bad.readString() }
+        var short = JuteReader(hex("00000004 2f61"))
+        #expect(throws: JuteError.truncated) { try short.readString() }
+        #expect(short.offset == 4)
+    }
+
     @Test func invalidUTF8() {
         var r = JuteReader(hex("00000002 c328"))
         #expect(throws: JuteError.invalidUTF8) { try r.readString() }
