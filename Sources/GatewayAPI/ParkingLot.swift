@@ -9,7 +9,7 @@ import Synchronization
 /// the key's list is walked, each timer cancelled (an O(1) wheel operation) and each answer
 /// written through the connection's own loop, so waking 10,000 waiters is one pass over an
 /// array. A slow client's answer waits in its own outbound queue; it never stalls the rest.
-final class ParkingLot<Key: Hashable>: @unchecked Sendable {
+final class ParkingLot<Key: Hashable & SendableMetatype>: @unchecked Sendable {
     /// Why a waiter is being answered.
     enum Wake {
         /// What it waits for changed.

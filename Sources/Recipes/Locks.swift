@@ -86,7 +86,7 @@ public final class Locks: Sendable {
             do {
                 try await confirmAlive(session)
             } catch {
-                try? await queue.leave(mine.node)
+                _ = try? await queue.leave(mine.node)
                 throw error
             }
             granted.withLock { $0[session, default: []].append(Held(token: LockToken(lock: name, token: mine.token), node: mine.node)) }
