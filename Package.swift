@@ -12,14 +12,11 @@ import PackageDescription
 //   TLS → COpenSSL: sans-IO TLS sessions on memory BIOs
 //   HTTP2 → CNGHTTP2: sans-IO HTTP/2 server sessions
 // HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
-// Nonisolated async functions run on their caller's executor (NonisolatedNonsendingByDefault):
-// no executor switch at every call and return of a request's async chain.
 // Release builds drop the runtime exclusivity checks (measured: a few percent of the loop's
 // CPU at 100k req/s); debug builds and the test suite keep them, so violations still surface.
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
