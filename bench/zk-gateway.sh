@@ -27,7 +27,9 @@
 #      the end.
 #   ops: a warm-up, then ROUNDS rounds. Each round uses one member for everything (members 1, 2,
 #      3 in turn), and for each C in CONCURRENCY runs zk-bench (--concurrency C --duration
-#      DURATION), then the same workload through a fresh zkgate (default threads, access log
+#      DURATION), then the same workload through a fresh zkgate (ZKGW_THREADS loops, one by
+#      default, as in the cached and longpoll parts: on 2 cores shared with three JVMs and wrk,
+#      a second loop costs each write two thread wake-ups, see docs/PERFORMANCE.md; access log
 #      off) on a fresh chroot /zk-gateway-<pid>-r<round>-c<C> on that member, with wrk -t1 -cC
 #      (one request in flight per connection: C outstanding, as zk-bench) and bench/zk-gateway.lua:
 #        create  PUT /v1/nodes/n<i> with If-None-Match: * and a raw 64-byte body, DURATION s
@@ -66,6 +68,7 @@
 #   PARKED [10000]           long-polls (longpoll)           POLL_PROCS [4] client processes
 #   LAG_NODES [2000] LAG_C [16] LAG_SECONDS [4]              (lag)
 #   ZKGW_PORT [18090] EMBEDDED_PORT [18091]
+#   ZKGW_THREADS [1]         --threads of the gateway (ops; "" for its default, one per core)
 #   SCRATCH_PATH [.build-bench]  build folder for `swift build --scratch-path`
 #   ZKGATE_BIN, ZK_BENCH_BIN     use these binaries instead of building
 #   ZK_BASE_PORT, ZK_ENSEMBLE_DIR  passed to deploy/zk-ensemble.sh (a private ensemble)
@@ -247,7 +250,8 @@ say "date:      $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 say "commit:    $(commit_desc Sources bench/ZooKeeperBench Package.swift)"
 say "cpu:       $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores, shared with the 3 ZooKeeper JVMs; $(ulimit -n) descriptors"
 say "ensemble:  ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?') on $CONNECT_ALL, leader member $LEADER, forceSync=no; $ENSEMBLE_NOTE"
-say "zkgate:    $ZKGATE; zk-bench: $ZK_BENCH; wrk $(wrk -v 2>&1 | awk 'NR==1 {print $2}') -t1"
+OPS_THREADS=${ZKGW_THREADS-1}
+say "zkgate:    $ZKGATE (ops: --threads ${OPS_THREADS:-default}); zk-bench: $ZK_BENCH; wrk $(wrk -v 2>&1 | awk 'NR==1 {print $2}') -t1"
 say "parts:     ${PARTS[*]}; chroots $PREFIX-*"
 say "load:      $(load_line) before the run"
 say "results:   $OUT"
@@ -291,7 +295,7 @@ run_zk_bench() {
 run_http() {
     local c="$1" secs="$2" member="$3" tag="$4" chroot="$PREFIX-$4" url="http://$HOST:$ZKGW_PORT"
     local first count
-    start_gateway "$tag" "$ZKGW_PORT" "zk:$member$chroot"
+    start_gateway "$tag" "$ZKGW_PORT" "zk:$member$chroot" "" "$OPS_THREADS"
     local gw="$GW_PID"
     GW_MEASURE="$gw"
     ZK_LINK="$(gateway_link "$gw")"

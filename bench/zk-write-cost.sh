@@ -11,6 +11,13 @@
 #       at C = 16; requests are counted as calls of HTTP1Connection.dispatch, and the start-up
 #       (about 35M instructions) is left out.
 #
+#   bench/zk-write-cost.sh share [ROUNDS] [SERVE ARGS...]
+#       where the CPU goes on the machine: per round (default 3), 6 s of zk-bench's creates at
+#       C = 64, then 6 s of the same through a fresh gateway (wrk), each measured over its middle
+#       4 s (from /proc): operations a second, the CPU of the ZooKeeper JVMs, of zk-bench or of
+#       the gateway and wrk, the machine's idle CPU, and the JVMs' CPU and context switches per
+#       operation. Needs ZK_ENSEMBLE_DIR (the ensemble's folder, for the JVMs' pids).
+#
 # With OP=get the measured requests are first reads instead: GETs of nodes created just
 # before (bench/zk-gateway.lua's getpass, one pass, so each GET goes to ZooKeeper as one
 # read). Under callgrind the creates run with instrumentation off (callgrind_control -i).
@@ -21,7 +28,8 @@
 # bytes, one request in flight per connection).
 #
 # Environment: OP [create] or get; ZOOKEEPER [127.0.0.1:2181] a running ensemble (deploy/zk-ensemble.sh start);
-# ZKGATE [.build-bench/release/zkgate] the binary; PORT [18195].
+# ZKGATE [.build-bench/release/zkgate] the binary; PORT [18195]; for share: ZK_ENSEMBLE_DIR
+# [${TMPDIR:-/tmp}/zkgate-zk-ensemble], ZK_BENCH [.build-bench/release/zk-bench].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-perf}
@@ -154,8 +162,82 @@ note = " (warm-up included)" if startup else ""
 print(f"{requests} requests{note}, {total:,} instructions in all: "
       f"{(total - startup) // max(requests, 1):,} per request")' "$startup"
     ;;
+share)
+    rounds=${1:-3}
+    shift || true
+    ensemble=${ZK_ENSEMBLE_DIR:-${TMPDIR:-/tmp}/zkgate-zk-ensemble}
+    zkbench=${ZK_BENCH:-.build-bench/release/zk-bench}
+    [[ -x "$zkbench" ]] || swift build -c release --product zk-bench --scratch-path .build-bench >/dev/null
+    jvms=()
+    for f in "$ensemble"/*/zookeeper.pid; do [[ -r $f ]] && jvms+=("$(cat "$f")"); done
+    ((${#jvms[@]} > 0)) || { echo "zk-write-cost: no ZooKeeper pids in $ensemble (set ZK_ENSEMBLE_DIR)" >&2; exit 2; }
+    # ticks PID...: utime + stime of the processes, in clock ticks
+    ticks() { local t=0 p f; for p in "$@"; do read -r -a f <"/proc/$p/stat"; t=$((t + f[13] + f[14])); done; echo "$t"; }
+    # switches PID...: context switches of every thread of the processes
+    switches() {
+        local p n total=0
+        for p in "$@"; do
+            n=$(awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' /proc/"$p"/task/*/status 2>/dev/null)
+            total=$((total + n))
+        done
+        echo "$total"
+    }
+    idle() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+    hz=$(getconf CLK_TCK)
+    # window SIDE OPS_FILE PIDS...: samples 4 s starting now; prints one row once OPS_FILE is known
+    window() {
+        local side=$1 j0 s0 c0 i0 t0 j1 s1 c1 i1 t1
+        shift
+        j0=$(ticks "${jvms[@]}"); s0=$(switches "${jvms[@]}"); c0=$(ticks "$@"); read -r i0 t0 < <(idle)
+        sleep 4
+        j1=$(ticks "${jvms[@]}"); s1=$(switches "${jvms[@]}"); c1=$(ticks "$@"); read -r i1 t1 < <(idle)
+        sample="$side $((j1 - j0)) $((s1 - s0)) $((c1 - c0)) $((i1 - i0)) $((t1 - t0))"
+    }
+    # row SAMPLE OPS: one line of the table
+    row() {
+        read -r side j s c i t <<<"$1"
+        awk -v side="$side" -v ops="$2" -v j="$j" -v s="$s" -v c="$c" -v i="$i" -v t="$t" -v hz="$hz" 'BEGIN {
+            printf "%-8s %8.0f %7.0f%% %9.0f%% %6.0f%% %9.0f %8.1f\n", side, ops, j * 100 / hz / 4, c * 100 / hz / 4,
+                i * 200 / t, j * 1e6 / hz / 4 / ops, s / 4 / ops }' | tee -a "$out/share.txt"
+    }
+    printf '%-8s %8s %8s %10s %7s %9s %8s\n' side "ops/s" "JVMs" "client" idle "JVM us/op" "JVM cs/op"
+    for r in $(seq 1 "$rounds"); do
+        "$zkbench" --connect "${zookeeper%%,*}" --concurrency 64 --duration 6 --value-size 64 >"$out/zkb.txt" 2>&1 &
+        client=$!
+        pids+=("$client")
+        sleep 1
+        window zk-bench "$client"
+        wait "$client"
+        row "$sample" "$(awk '$1 == "result" && $2 == "create" { print $5 }' "$out/zkb.txt")"
+        chroot=/zk-write-cost-$$-share-$r
+        serve "$chroot" -- "$@"
+        load 64 1 /v1/nodes/warm >/dev/null
+        # wrk itself, not a subshell around it, so its CPU is counted.
+        wrk -t1 -c64 -d6s -s bench/zk-gateway.lua "http://127.0.0.1:$port" -- create /v1/nodes/n 1 0 64 >"$out/wrk.txt" &
+        client=$!
+        pids+=("$client")
+        sleep 1
+        window zkgate "$gateway" "$client"
+        wait "$client"
+        finish "$chroot"
+        row "$sample" "$(awk '/Requests\/sec/ { print $2 }' "$out/wrk.txt")"
+    done
+    echo "(client: zk-bench's CPU, or the gateway's and wrk's together; idle: of the machine's 200%)"
+    # The rate is the JVMs' CPU over their CPU per operation, so the ratio of the two sides is
+    # the product of their CPU's ratio and the inverse ratio of their cost per operation.
+    awk 'function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+        $1 == "zk-bench" { z++; zo[z] = $2; zj[z] = $3; zu[z] = $6; zc[z] = $7 }
+        $1 == "zkgate" { g++; go[g] = $2; gj[g] = $3; gu[g] = $6; gc[g] = $7 }
+        END {
+            a = med(zo, z); b = med(go, g); c = med(zj, z); d = med(gj, g); e = med(zu, z); f = med(gu, g)
+            printf "medians: zk-bench %.0f ops/s, JVMs %.0f%%, %.0f us and %.1f context switches per operation\n", a, c, e, med(zc, z)
+            printf "         zkgate   %.0f ops/s, JVMs %.0f%%, %.0f us and %.1f context switches per operation\n", b, d, f, med(gc, g)
+            printf "ratio %.2f: the JVMs CPU %.2f x their cost per operation %.2f (zk-bench/zkgate)\n", b / a, d / c, e / f
+        }' "$out/share.txt"
+    ;;
 *)
-    echo "usage: bench/zk-write-cost.sh perf [RUNS] [SERVE ARGS...] | callgrind [SERVE ARGS...]" >&2
+    echo "usage: bench/zk-write-cost.sh perf [RUNS] [SERVE ARGS...] | callgrind [SERVE ARGS...] | share [ROUNDS] [SERVE ARGS...]" >&2
     exit 2
     ;;
 esac
