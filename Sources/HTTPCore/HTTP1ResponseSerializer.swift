@@ -79,24 +79,13 @@ public enum HTTP1ResponseSerializer {
     /// The interim `100 Continue` answer.
     public static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
+    /// `value` in decimal, appended (access-log lines).
     @inline(__always)
     public static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        if value < 10 {
-            out.append(UInt8(truncatingIfNeeded: 0x30 + value))
-            return
-        }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = value
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buf in
-            while n > 0 {
-                buf[19 - count] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
-                n /= 10
-                count += 1
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[(20 - count)...]))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var w = RawWriter(base: buffer.baseAddress!)
+            w.writeDecimal(value)
+            out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: w.count))
         }
     }
 

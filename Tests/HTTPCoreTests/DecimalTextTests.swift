@@ -11,6 +11,14 @@ struct DecimalTextTests {
         #expect(DecimalText.string(value) == String(value))
     }
 
+    /// The access log's appender shares the writer: the same text, after what was there.
+    @Test(arguments: values)
+    func appendedAsTheStandardLibraryPrintsIt(value: Int64) {
+        var out = Array("n=".utf8)
+        HTTP1ResponseSerializer.appendDecimal(Int(value), to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "n=\(value)")
+    }
+
     @Test func quotedPairIsAnETag() {
         #expect(DecimalText.quotedPair(0, 0) == #""0.0""#)
         #expect(DecimalText.quotedPair(17_179_869_185, 12) == #""17179869185.12""#)
