@@ -18,26 +18,26 @@ enum Bytewise {
     /// memcmp order of the two strings' bytes (a shorter prefix first), or nil when either is
     /// not contiguous UTF-8 (a bridged or lazily decoded string).
     private static func compare(_ a: String, _ b: String) -> Int32? {
-        a.utf8.withContiguousStorageIfAvailable { x -> Int32? in
-            b.utf8.withContiguousStorageIfAvailable { y -> Int32 in
-                let n = min(x.count, y.count)
-                let order = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
-                return order != 0 ? order : Int32(x.count < y.count ? -1 : x.count > y.count ? 1 : 0)
-            }
-        } ?? nil
+        withBytes(a, b) { x, y in
+            let n = min(x.count, y.count)
+            let order = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+            return order != 0 ? order : Int32(x.count < y.count ? -1 : x.count > y.count ? 1 : 0)
+        }
     }
 
-    /// Whether `s` is `prefix`, then `next`, then at least nothing more (`next` included).
+    /// Whether `s` starts with `prefix` and then the byte `next`.
     static func hasPrefix(_ s: String, _ prefix: String, followedBy next: UInt8) -> Bool {
         let n = prefix.utf8.count
         guard s.utf8.count > n else { return false }
-        let fast = s.utf8.withContiguousStorageIfAvailable { x -> Bool? in
-            prefix.utf8.withContiguousStorageIfAvailable { y -> Bool in
-                x[n] == next && (n == 0 || memcmp(x.baseAddress!, y.baseAddress!, n) == 0)
-            }
-        } ?? nil
-        if let fast { return fast }
-        return s.utf8.starts(with: prefix.utf8) && s.utf8.dropFirst(n).first == next
+        return withBytes(s, prefix) { x, y in x[n] == next && (n == 0 || memcmp(x.baseAddress!, y.baseAddress!, n) == 0) }
+            ?? (s.utf8.starts(with: prefix.utf8) && s.utf8.dropFirst(n).first == next)
+    }
+
+    /// `body` over both strings' contiguous UTF-8, or nil when either has none.
+    private static func withBytes<R>(
+        _ a: String, _ b: String, _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> R
+    ) -> R? {
+        a.utf8.withContiguousStorageIfAvailable { x in b.utf8.withContiguousStorageIfAvailable { y in body(x, y) } } ?? nil
     }
 
     static func hash(_ s: String, into hasher: inout Hasher) {

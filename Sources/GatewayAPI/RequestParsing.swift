@@ -95,7 +95,6 @@ enum ETagList {
         }
     }
 
-
     /// `"digits"` or `"digits.digits"`, each run 1 to 19 digits (an Int64 zxid).
     static func isWellFormed(_ tag: UnsafeBufferPointer<UInt8>) -> Bool {
         guard tag.count >= 3, tag[0] == UInt8(ascii: "\""), tag[tag.count - 1] == UInt8(ascii: "\"") else { return false }
