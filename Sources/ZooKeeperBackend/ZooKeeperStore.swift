@@ -91,9 +91,13 @@ public final class ZooKeeperStore: Sendable {
             try await startFeed()
             feedStart.store(client.lastZxid, ordering: .relaxed)
         } catch {
+            let failure = client.lastConnectFailure
             await client.close()
             if error == .server(.noNode), let chroot = client.configuration.connectString.chroot {
                 throw .unavailable("the parent of the chroot \(chroot) does not exist on the ensemble: create it first")
+            }
+            if error == .connectionLoss, let failure {
+                throw .unavailable("ZooKeeper at \(configuration.connectString): no member reached (last attempt: \(failure))")
             }
             throw .unavailable("ZooKeeper at \(configuration.connectString): \(error)")
         }

@@ -11,6 +11,7 @@ extension ClientDriver {
     /// counts against the attempt's connect timeout like the TCP connect after it.
     func openConnection(to host: HostAddress) {
         closeSocket()
+        member = host
         if let address = Socket.numericAddress(host: host.host, port: host.port) {
             return connect(to: [address])
         }
@@ -24,10 +25,22 @@ extension ClientDriver {
 
     /// The lookup of the current attempt answered.
     func resolved(_ outcome: HostResolver.Outcome) {
-        guard case .success(let addresses) = outcome, !addresses.isEmpty else {
-            return perform(machine.connectionFailed(now: now))
+        switch outcome {
+        case .success(let addresses) where !addresses.isEmpty:
+            connect(to: addresses)
+        case .success:
+            attemptFailed("the name has no address")
+        case .failure(let error):
+            // The resolver's message is in `call`; the errno (ENOENT) adds nothing to it.
+            attemptFailed(error.code == ENOENT ? error.call : error.description)
         }
-        connect(to: addresses)
+    }
+
+    /// The current attempt failed for `reason`: published for the layer above (a start-up that
+    /// gives up says why), and the machine moves on.
+    func attemptFailed(_ reason: String) {
+        published.setFailure("\(member.map { "\($0)" } ?? "?"): \(reason)")
+        perform(machine.connectionFailed(now: now))
     }
 
     /// Connects to the first of `addresses` that takes: each one that fails (at once or when
@@ -38,11 +51,14 @@ extension ClientDriver {
         connectToNextCandidate()
     }
 
-    func connectToNextCandidate() {
+    /// `failure` is why the address before failed, reported if no other is left.
+    func connectToNextCandidate(after failure: String = "no address to try") {
+        var failure = failure
         while let address = candidates.popFirst() {
             do {
                 let (socket, inProgress) = try Socket.connect(to: address)
                 fd = socket
+                connectingTo = address
                 connecting = inProgress
                 registration = try loop.register(
                     fd: socket, interest: inProgress ? Readiness.writable : Readiness.readable, handler: self)
@@ -50,9 +66,16 @@ extension ClientDriver {
                 return
             } catch {
                 releaseSocket()
+                failure = describe(error, at: address)
             }
         }
-        perform(machine.connectionFailed(now: now))
+        attemptFailed(failure)
+    }
+
+    /// A failed connect, naming the address when the member was named otherwise.
+    func describe(_ error: SystemError, at address: SocketAddress?) -> String {
+        guard let address, "\(address)" != member.map({ "\($0)" }) else { return "\(error)" }
+        return "\(address): \(error)"
     }
 
     /// Ends the current connection or attempt: its socket, its lookup (whose answer is then
@@ -86,9 +109,11 @@ extension ClientDriver {
 
     func handleEvents(_ events: UInt32) {
         if connecting {
-            guard Socket.pendingError(fd) == 0 else {
+            let error = Socket.pendingError(fd)
+            guard error == 0 else {
+                let failure = describe(SystemError(code: error, call: "connect"), at: connectingTo)
                 releaseSocket()
-                return connectToNextCandidate()
+                return connectToNextCandidate(after: failure)
             }
             connecting = false
             wantsWrite = false

@@ -28,6 +28,10 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     var pendingLookup: LookupTicket?
     /// The member's addresses the current attempt has yet to try.
     var candidates: ArraySlice<SocketAddress> = []
+    /// The member of the current attempt and the address being connected to, for the
+    /// message if the attempt fails (the machine has moved on to the next member by then).
+    var member: HostAddress?
+    var connectingTo: SocketAddress?
     /// Looks a member's name up and calls back on any thread (tests play a hung name server).
     var resolve: (HostAddress, @escaping @Sendable (HostResolver.Outcome) -> Void) -> Void = { host, then in
         HostResolver.lookUp(host: host.host, port: host.port, then: then)
@@ -114,6 +118,12 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
         case .send(let bytes):
             outbound.append(contentsOf: bytes)
         case .closeConnection:
+            // An attempt still waiting for its lookup or its connect is given up only when its
+            // time is over (or the session closes, which needs no reason).
+            if !machine.isTerminal, let member, pendingLookup != nil || connecting {
+                published.setFailure("\(member): " + (pendingLookup != nil
+                    ? "the name lookup did not answer in time" : "no connection within the connect timeout"))
+            }
             closeSocket()
         case .complete(let id, let result):
             if !markSubscribers.isEmpty, case .success(let reply) = result, reply.ordered, reply.zxid > markedZxid {

@@ -1,7 +1,8 @@
 import Synchronization
 
 /// What other threads may read about the session without a trip to the loop: the state, the
-/// session id and the last zxid seen. Written by the driver after each batch of actions.
+/// session id, the last zxid seen, and why the latest attempt to reach a member failed.
+/// Written by the driver after each batch of actions.
 final class PublishedState: Sendable {
     struct Snapshot: Sendable {
         var state: SessionState = .connecting
@@ -9,12 +10,21 @@ final class PublishedState: Sendable {
         var lastZxid: Int64 = 0
         var timeoutMs: Int32 = 0
         var host: HostAddress?
+        /// Why the latest connect attempt failed; nil once a member answers.
+        var lastFailure: String?
     }
 
     let value = Mutex(Snapshot())
 
     func setState(_ state: SessionState) {
-        value.withLock { $0.state = state }
+        value.withLock {
+            $0.state = state
+            if case .connected = state { $0.lastFailure = nil }
+        }
+    }
+
+    func setFailure(_ reason: String) {
+        value.withLock { $0.lastFailure = reason }
     }
 
     /// Takes the machine `inout` (the driver's own, in place): passed by value, the whole

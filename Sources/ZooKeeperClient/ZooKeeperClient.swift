@@ -98,6 +98,11 @@ public final class ZooKeeperClient: Sendable {
     /// The session timeout the ensemble granted.
     public var negotiatedTimeoutMs: Int32 { published.snapshot.timeoutMs }
 
+    /// Why the latest attempt to reach a member failed ("host:port: reason": a name that does
+    /// not resolve, a refused or timed-out connect), nil once a member answers: what to tell
+    /// an operator when the session does not come up.
+    public var lastConnectFailure: String? { published.snapshot.lastFailure }
+
     /// The member the client is connected to, nil while disconnected.
     public var connectedHost: HostAddress? { published.snapshot.host }
 

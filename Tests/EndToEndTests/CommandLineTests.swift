@@ -42,6 +42,18 @@ struct CommandLineTests {
         #expect(result.stderr.contains("Address already in use"))
     }
 
+    /// A member that cannot be reached: start-up gives up after twice the session timeout and
+    /// says why the last attempt failed, here the name lookup (its own message, or its timeout
+    /// where the machine has no name server at all).
+    @Test func anUnresolvableZooKeeperMemberExits1WithTheReason() throws {
+        let result = try zkgate(["--listen", "127.0.0.1:0", "--zookeeper", "no-such-host.invalid:2181",
+                                 "--zookeeper-session-timeout", "2000"], timeout: 30)
+        #expect(result.status == 1, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("cannot reach ZooKeeper"), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("no member reached (last attempt: no-such-host.invalid:2181: "),
+                "stderr: \(result.stderr)")
+    }
+
     /// SO_REUSEPORT lets the loops of one process share a port; it also lets a second zkgate
     /// run by the same user bind it, and the kernel then splits connections between the two.
     @Test

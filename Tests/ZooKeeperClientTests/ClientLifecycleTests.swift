@@ -47,6 +47,15 @@ struct ClientLifecycleTests {
         for _ in 0..<500 where driver != nil { try await Task.sleep(for: .milliseconds(10)) }
         #expect(driver == nil, "nothing holds the driver once the client is gone")
     }
+
+    @Test func aRefusedConnectIsReportedAsTheLastFailure() async throws {
+        let client = try ZooKeeperClient(configuration: .init("127.0.0.1:1", sessionTimeoutMs: 4_000))
+        #expect(try await ClientLookupTests.waitFor(seconds: 10) { client.lastConnectFailure != nil })
+        let failure = try #require(client.lastConnectFailure)
+        #expect(failure.hasPrefix("127.0.0.1:1: connect: ") && failure.contains("errno \(ECONNREFUSED)"), "\(failure)")
+        await #expect(throws: ZooKeeperError.connectionLoss) { try await client.waitUntilConnected(timeoutMs: 200) }
+        await client.close()
+    }
 }
 
 /// Members named by host names: the lookup runs off the loop, counts against the attempt's
@@ -92,6 +101,7 @@ struct ClientLookupTests {
         let (first, second) = (names.lookup(0), names.lookup(1))
         #expect(first.host != second.host)
         #expect(second.at - first.at >= .seconds(4), "not before the attempt's connect timeout")
+        #expect(client.lastConnectFailure == "\(first.host): the name lookup did not answer in time")
 
         // The first lookup answers late: its attempt is over, so nothing connects.
         let (listener, address) = try Socket.listen(on: SocketAddress(parsing: "127.0.0.1:0"))
@@ -125,6 +135,7 @@ struct ClientLookupTests {
         // At once, not after the 5 s connect timeout.
         #expect(try await Self.waitFor(seconds: 2) { names.lookups == 2 })
         #expect(names.pending.withLock { $0[1].host.host } != first)
+        #expect(client.lastConnectFailure == "\(first):2181: getaddrinfo(\(first))", "the resolver's message, for the operator")
         await client.close()
     }
 

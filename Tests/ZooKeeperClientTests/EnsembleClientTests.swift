@@ -62,6 +62,7 @@ struct EnsembleClientTests {
         let zk = try ZooKeeperClient(configuration: .init(named, sessionTimeoutMs: 10_000))
         try await zk.waitUntilConnected(timeoutMs: 20_000)
         #expect(zk.connectedHost?.host == "localhost")
+        #expect(zk.lastConnectFailure == nil)
         let root = Ensemble.uniquePath("named")
         _ = try await zk.create(root, data: Array("n".utf8), mode: .ephemeral)
         #expect(try await zk.getData(root).data == Array("n".utf8))
