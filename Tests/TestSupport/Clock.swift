@@ -48,3 +48,16 @@ public func eventually(
         sleepSeconds(min(interval, max(deadline.remaining, 0.001)))
     }
 }
+
+/// `eventually` for async tests: the same polling, sleeping with `Task.sleep` so the executor
+/// thread is free meanwhile.
+public func eventually(
+    timeout: Double, every interval: Double = 0.01, _ condition: () throws -> Bool
+) async rethrows -> Bool {
+    let deadline = Deadline(secondsFromNow: timeout)
+    while true {
+        if try condition() { return true }
+        if deadline.hasPassed { return false }
+        try? await Task.sleep(nanoseconds: UInt64(min(interval, max(deadline.remaining, 0.001)) * 1e9))
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import Reactor
 import Synchronization
 import SystemCalls
+import TestSupport
 import Testing
 @testable import ZooKeeperClient
 #if canImport(Glibc)
@@ -50,7 +51,7 @@ struct ClientLifecycleTests {
 
     @Test func aRefusedConnectIsReportedAsTheLastFailure() async throws {
         let client = try ZooKeeperClient(configuration: .init("127.0.0.1:1", sessionTimeoutMs: 4_000))
-        #expect(try await ClientLookupTests.waitFor(seconds: 10) { client.lastConnectFailure != nil })
+        #expect(await eventually(timeout: 10) { client.lastConnectFailure != nil })
         let failure = try #require(client.lastConnectFailure)
         #expect(failure.hasPrefix("127.0.0.1:1: connect: ") && failure.contains("errno \(ECONNREFUSED)"), "\(failure)")
         await #expect(throws: ZooKeeperError.connectionLoss) { try await client.waitUntilConnected(timeoutMs: 200) }
@@ -77,27 +78,18 @@ struct ClientLookupTests {
         }
     }
 
-    static func waitFor(seconds: Double, _ condition: () -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() {
-            if Date() > deadline { return false }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return true
-    }
-
     @Test func aHungLookupStallsNeitherTheLoopNorTheNextAttempt() async throws {
         let names = NameServer()
         // Two members, an 8 s session timeout: each attempt gets 4 s.
         let client = try ZooKeeperClient(
             configuration: .init("a.hung.test:2181,b.hung.test:2181", sessionTimeoutMs: 8_000), loop: nil,
             resolve: names.resolve)
-        #expect(try await Self.waitFor(seconds: 20) { names.lookups == 1 })
+        #expect(await eventually(timeout: 20) { names.lookups == 1 })
         // The first lookup never answers, yet the loop runs other jobs.
         #expect(ClientLifecycleTests.onLoop(client) { $0.fd < 0 })
 
         // The attempt times out with its lookup unanswered, and the next member is looked up.
-        #expect(try await Self.waitFor(seconds: 20) { names.lookups == 2 })
+        #expect(await eventually(timeout: 20) { names.lookups == 2 })
         let (first, second) = (names.lookup(0), names.lookup(1))
         #expect(first.host != second.host)
         #expect(second.at - first.at >= .seconds(4), "not before the attempt's connect timeout")
@@ -129,11 +121,11 @@ struct ClientLookupTests {
         let names = NameServer()
         let client = try ZooKeeperClient(
             configuration: .init("a.test:2181,b.test:2181", sessionTimeoutMs: 10_000), loop: nil, resolve: names.resolve)
-        #expect(try await Self.waitFor(seconds: 5) { names.lookups == 1 })
+        #expect(await eventually(timeout: 5) { names.lookups == 1 })
         let first = names.pending.withLock { $0[0].host.host }
         names.answer(0, .failure(SystemError(code: ENOENT, call: "getaddrinfo(\(first))")))
         // At once, not after the 5 s connect timeout.
-        #expect(try await Self.waitFor(seconds: 2) { names.lookups == 2 })
+        #expect(await eventually(timeout: 2) { names.lookups == 2 })
         #expect(names.pending.withLock { $0[1].host.host } != first)
         #expect(client.lastConnectFailure == "\(first):2181: getaddrinfo(\(first))", "the resolver's message, for the operator")
         await client.close()
@@ -142,12 +134,12 @@ struct ClientLookupTests {
     @Test func theSystemResolverFindsLocalhost() async throws {
         let outcome = Mutex<HostResolver.Outcome?>(nil)
         HostResolver.lookUp(host: "localhost", port: 2181) { result in outcome.withLock { $0 = result } }
-        #expect(try await Self.waitFor(seconds: 10) { outcome.withLock { $0 != nil } })
+        #expect(await eventually(timeout: 10) { outcome.withLock { $0 != nil } })
         let addresses = try #require(try outcome.withLock { $0 }?.get())
         #expect(addresses.contains { $0.port == 2181 && ($0.host == "127.0.0.1" || $0.host == "::1") })
         let missing = Mutex<HostResolver.Outcome?>(nil)
         HostResolver.lookUp(host: "no-such-host.invalid", port: 1) { result in missing.withLock { $0 = result } }
-        #expect(try await Self.waitFor(seconds: 30) { missing.withLock { $0 != nil } })
+        #expect(await eventually(timeout: 30) { missing.withLock { $0 != nil } })
         #expect(throws: SystemError.self) { try missing.withLock { $0 }?.get() }
     }
 
