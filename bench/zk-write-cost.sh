@@ -184,7 +184,8 @@ share)
     }
     idle() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
     hz=$(getconf CLK_TCK)
-    # window SIDE OPS_FILE PIDS...: samples 4 s starting now; prints one row once OPS_FILE is known
+    # window SIDE PIDS...: samples 4 s from now into $sample: SIDE, the JVMs' ticks and context
+    # switches, the ticks of PIDS (the client side), and the machine's idle and total jiffies
     window() {
         local side=$1 j0 s0 c0 i0 t0 j1 s1 c1 i1 t1
         shift
