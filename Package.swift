@@ -7,8 +7,9 @@ import PackageDescription
 //   zkgate → EmbeddedBackend → (Coordination, Storage)
 //   zkgate → ZooKeeperBackend → (Coordination, ZooKeeperClient, Reactor: a loop shared with HTTP)
 //   ZooKeeperClient → Reactor: the native ZooKeeper wire protocol (knows nothing of HTTP)
-//   GatewayAPI → Recipes → (Coordination, JSON): locks, elections, registration, layered config
-//   over any backend
+//   GatewayAPI → Recipes → (Coordination, JSON, Waiting): locks, elections, registration,
+//   layered config over any backend
+//   Waiting → Coordination: waiting in a task for the change batches that touch given paths
 //   TLS → COpenSSL: sans-IO TLS sessions on memory BIOs
 //   HTTP2 → CNGHTTP2: sans-IO HTTP/2 server sessions
 // HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
@@ -46,7 +47,8 @@ let package = Package(
         .target(name: "HTTPCore", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "Coordination", swiftSettings: strict),
-        .target(name: "Recipes", dependencies: ["Coordination", "JSON"], swiftSettings: strict),
+        .target(name: "Waiting", dependencies: ["Coordination"], swiftSettings: strict),
+        .target(name: "Recipes", dependencies: ["Coordination", "JSON", "Waiting"], swiftSettings: strict),
         .target(name: "ZooKeeperClient", dependencies: ["Reactor", "SystemCalls"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CZKShims", "SystemCalls"], swiftSettings: strict),
         .target(
@@ -63,7 +65,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "GatewayAPI",
-            dependencies: ["HTTPServer", "Coordination", "Recipes", "JSON", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HTTPServer", "Coordination", "Recipes", "Waiting", "JSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict, plugins: ["EmbedOpenAPI"]),
         .plugin(name: "EmbedOpenAPI", capability: .buildTool()),
         .executableTarget(
@@ -87,7 +89,7 @@ let package = Package(
         .testTarget(name: "ZooKeeperBackendTests", dependencies: ["ZooKeeperBackend", "Coordination", "ZooKeeperClient"], swiftSettings: strict),
         .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "Reactor", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "ConformanceTests", dependencies: ["Coordination", "Recipes", "EmbeddedBackend", "ZooKeeperBackend", "TestSupport"],
+            name: "ConformanceTests", dependencies: ["Coordination", "Recipes", "Waiting", "EmbeddedBackend", "ZooKeeperBackend", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", "StorageProbe"], swiftSettings: strict),
         .executableTarget(name: "StorageProbe", dependencies: ["Storage"], path: "Tests/StorageProbe", swiftSettings: strict),

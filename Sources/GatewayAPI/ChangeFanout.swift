@@ -1,6 +1,7 @@
 import Coordination
 import Recipes
 import Reactor
+import Waiting
 import Synchronization
 
 /// Delivers the backend's change batches to every loop that serves the API: one job per loop

@@ -1,4 +1,5 @@
 import Coordination
+import Waiting
 
 /// The queue of contenders under one lock or election node: joining, waiting for the turn
 /// (watching only the predecessor, so a release wakes one waiter, not the herd), leaving, and

@@ -1,4 +1,5 @@
 import Coordination
+import Waiting
 
 /// Leader elections in Curator LeaderLatch's layout (`<root>/<name>/_c_<uuid>-latch-<seq>`,
 /// each node holding its candidate's participant id): the first candidate leads.

@@ -1,4 +1,5 @@
 import Coordination
+import Waiting
 import Synchronization
 
 /// Fair locks in Curator InterProcessMutex's layout (`<root>/<name>/_c_<uuid>-lock-<seq>`),

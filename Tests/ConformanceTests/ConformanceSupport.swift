@@ -3,6 +3,7 @@ import Recipes
 import Synchronization
 import TestSupport
 import Testing
+import Waiting
 
 /// A failed precondition inside a conformance test (a result of the wrong shape, a missing
 /// node), thrown so that the test stops there with a readable message.
