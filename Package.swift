@@ -94,8 +94,9 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", "StorageProbe"], swiftSettings: strict),
         .executableTarget(name: "StorageProbe", dependencies: ["Storage"], path: "Tests/StorageProbe", swiftSettings: strict),
         .testTarget(
-            name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "GatewayAPITests", dependencies: ["GatewayAPI"], swiftSettings: strict),
+            name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Reactor", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "GatewayAPITests",
+            dependencies: ["GatewayAPI", "HTTPServer", "HTTPCore", "Reactor", "Recipes", "Coordination", "EmbeddedBackend", "ZooKeeperBackend", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(
             name: "SystemLibraryTests", dependencies: ["CNGHTTP2", "COpenSSL"], swiftSettings: strict),
         .testTarget(

@@ -4,6 +4,20 @@ import HTTPServer
 import JSON
 import Recipes
 
+/// An error with rows in the problem table, for code that answers whatever its work throws.
+protocol ProblemConvertible: Error {
+    /// The problem+json answer.
+    var problemResponse: HTTPResponse { get }
+}
+
+extension CoordinationError: ProblemConvertible {
+    var problemResponse: HTTPResponse { problem() }
+}
+
+extension RecipeError: ProblemConvertible {
+    var problemResponse: HTTPResponse { problem() }
+}
+
 extension CoordinationError {
     /// The one table from coordination errors to HTTP: status, problem type, and whether the
     /// client should retry later.

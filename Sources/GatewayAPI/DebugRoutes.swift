@@ -6,17 +6,18 @@ import HTTPServer
 /// `--debug-routes`): they let tests and operators check parking, cancellation and
 /// completion from other threads on a live binary.
 enum DebugRoutes {
-    static func add(to router: inout Router) {
+    static var routes: [Route] {
         // POST|PUT /debug/echo — answers the request body as octet-stream, so clients can test
         // Content-Length, chunked uploads, 100-continue and the body limit.
         let echo: HTTPHandler = { request, _ in
             .response(HTTPResponse(status: .ok, headers: ["Content-Type": "application/octet-stream"], body: request.body))
         }
-        router.add(.post, "/debug/echo", echo)
-        router.add(.put, "/debug/echo", echo)
+        let debug = { (method: HTTPMethod, template: String, handler: @escaping HTTPHandler) in
+            Route(method, template, .admin, .none, handler)
+        }
         // GET /debug/defer?ms=N&from=thread|loop — answers after N ms, from a dispatch
         // thread or from a loop timer.
-        router.add(.get, "/debug/defer") { request, context in
+        let deferred = debug(.get, "/debug/defer") { request, context in
             guard let ms = request.query["ms"].flatMap(Int.init), (0...60_000).contains(ms) else {
                 return .response(.problem(.badRequest, type: "invalid-parameter", detail: "ms must be an integer from 0 to 60000."))
             }
@@ -37,7 +38,7 @@ enum DebugRoutes {
             return .deferred
         }
         // GET /debug/stream?count=N&interval_ms=M — a chunked stream of N JSON lines.
-        router.add(.get, "/debug/stream") { request, context in
+        let stream = debug(.get, "/debug/stream") { request, context in
             let count = request.query["count"].map { Int($0) ?? -1 } ?? 3
             let interval = request.query["interval_ms"].map { Int($0) ?? -1 } ?? 10
             guard (0...1000).contains(count), (0...1000).contains(interval) else {
@@ -58,5 +59,6 @@ enum DebugRoutes {
             tick(0)
             return .deferred
         }
+        return [debug(.post, "/debug/echo", echo), debug(.put, "/debug/echo", echo), deferred, stream]
     }
 }

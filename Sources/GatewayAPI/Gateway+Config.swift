@@ -3,10 +3,14 @@ import HTTPCore
 import HTTPServer
 import JSON
 import Recipes
+import Waiting
 
 extension Gateway {
-    func addConfigRoute(to router: inout Router) {
-        router.add(.get, "/v1/config/{path...}") { [self] in getConfig($0, $1) }
+    /// Layered configuration below the config root.
+    var configRoutes: [Route] {
+        [
+            Route(.get, "/v1/config/{path...}", .read, .znode(root: options.roots.config, parameters: ["path"])) { [self] in getConfig($0, $1) },
+        ]
     }
 
     /// GET: the effective configuration of `{path}`, the deep merge of the JSON objects at the
@@ -24,72 +28,46 @@ extension Gateway {
         } catch {
             return .response(error.problem())
         }
-        let index: Int64?
-        let waitMs: Int64?
-        let etags: [String]?
-        var minIndex: Int64 = 0
-        do throws(BadRequest) {
-            if let text = request.headers["Zkgate-Index"] {
-                guard let value = Int64(text), value >= 0 else {
-                    throw BadRequest(field: "Zkgate-Index", detail: "Zkgate-Index takes the index of an earlier answer, an integer from 0.")
-                }
-                minIndex = value
-            }
-            index = try request.integer("index", in: 0...Int64.max)
-            waitMs = try Self.waitMs(request, max: options.maxWaitMs)
-            etags = try request.headers["If-None-Match"].map { (v) throws(BadRequest) in try ETagList.parse(v, header: "If-None-Match").tags }
+        let poll: LongPoll
+        do {
+            poll = try LongPoll.read(request, limits: waitLimits)
         } catch {
             return .response(error.response)
         }
-        let changed: @Sendable (LoopState.ConfigAnswer) -> Bool = { answer in
-            if let index { return answer.changeIndex > index }
-            if let etags { return !etags.contains(answer.etag) }
-            return true
-        }
+        let changed: @Sendable (LoopState.ConfigAnswer) -> Bool = { poll.changed(changeIndex: $0.changeIndex, etag: $0.etag) }
         let render: @Sendable (LoopState.ConfigAnswer, Bool) -> HTTPResponse = { answer, changedNow in
-            if etags != nil, index == nil, !changedNow {
+            if poll.answersNotModified, !changedNow {
                 return HTTPResponse(status: .notModified, headers: ["ETag": answer.etag, "Zkgate-Index": String(answer.index)])
             }
             return answer.response
         }
         let state = state(context)
-        guard let answer = configAnswer(name, leaf: leaf, state: state, atLeast: minIndex) else {
+        guard let answer = configAnswer(name, leaf: leaf, state: state, atLeast: poll.minIndex) else {
             let layers = ConfigLayers.paths(to: leaf, under: root)
             // Some layer is not cached (a remote backend's first read): read and wait in a task.
-            let waitNs = UInt64(max(0, waitMs ?? 0)) * 1_000_000
-            let floor = minIndex
-            return answerLaterCancellable(context) { [self] in
-                let deadline = ContinuousClock.now + .nanoseconds(Int64(waitNs))
-                do throws(CoordinationError) {
-                    while true {
-                        var reads: [ReadResult] = []
-                        for layer in layers {
-                            var read = try await backend.readAny(layer, children: false)
-                            // Read-your-writes: a member behind the client's Zkgate-Index catches up first.
-                            if read.index < floor {
-                                _ = try await backend.sync(layer)
-                                read = try await backend.read(layer, children: false)
-                            }
-                            reads.append(read)
-                        }
-                        let answer = Self.renderConfig(name, layers: layers, reads: reads)
-                        let left = ContinuousClock.now.duration(to: deadline)
-                        let leftNs = left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000
-                        if changed(answer) || leftNs <= 0 || Task.isCancelled { return render(answer, changed(answer)) }
-                        let readIndex = reads.map(\.index).min() ?? 0
-                        _ = await fanout.remote.waitForChange(Set(layers), after: readIndex, timeoutNs: UInt64(leftNs))
+            let floor = poll.minIndex
+            let waits = poll.waits
+            return waitInTask(context, wait: waits ? poll.wait : nil, poll: { [backend] _ throws(CoordinationError) in
+                var reads: [ReadResult] = []
+                for layer in layers {
+                    var read = try await backend.readAny(layer, children: false)
+                    // Read-your-writes: a member behind the client's Zkgate-Index catches up first.
+                    if read.index < floor {
+                        _ = try await backend.sync(layer)
+                        read = try await backend.read(layer, children: false)
                     }
-                } catch {
-                    return error.problem()
+                    reads.append(read)
                 }
-            }
+                let answer = Self.renderConfig(name, layers: layers, reads: reads)
+                let readIndex = reads.map(\.index).min() ?? 0
+                return (answer, !waits || changed(answer) ? .done : .waitForChange(Set(layers), after: readIndex))
+            }, render: { answer, _ in render(answer, changed(answer)) })
         }
-        guard let waitMs, waitMs > 0, index != nil || etags != nil, !changed(answer) else {
+        guard poll.waits, let wait = poll.wait, !changed(answer) else {
             return .response(render(answer, changed(answer)))
         }
         guard let parking = state.configParking else { return .response(render(answer, true)) }
-        let deadline = context.loop.now + UInt64(Self.jittered(waitMs, state: state)) * 1_000_000
-        let parked = parking.park(leaf, context: context, deadline: deadline) { [self] wake in
+        return park(parking, leaf, wait: wait, context: context, state: state) { [self] wake in
             guard let now = configAnswer(name, leaf: leaf, state: state) else {
                 // A layer left the caches: answer from the last known state rather than guess.
                 if case .changed = wake { return nil }
@@ -100,11 +78,6 @@ extension Gateway {
             case .timeout, .shutdown: return render(now, changed(now))
             }
         }
-        guard parked != nil else {
-            return .response(.problem(.tooManyRequests, type: "too-many-waiters",
-                detail: "Too many long-polls are parked on this server; retry shortly.", headers: ["Retry-After": "1"]))
-        }
-        return .deferred
     }
 
     /// The effective config from this loop's caches, or nil when a layer is not cached (or is

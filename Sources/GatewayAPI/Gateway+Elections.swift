@@ -5,10 +5,13 @@ import JSON
 import Recipes
 
 extension Gateway {
-    func addElectionRoutes(to router: inout Router) {
-        router.add(.post, "/v1/elections/{path...}") { [self] in campaign($0, $1) }
-        router.add(.get, "/v1/elections/{path...}") { [self] in getElection($0, $1) }
-        router.add(.delete, "/v1/elections/{path...}") { [self] in resign($0, $1) }
+    /// Elections below the elections root.
+    var electionRoutes: [Route] {
+        [
+            Route(.post, "/v1/elections/{path...}", .elect, .znode(root: options.roots.elections, parameters: ["path"])) { [self] in campaign($0, $1) },
+            Route(.get, "/v1/elections/{path...}", .read, .znode(root: options.roots.elections, parameters: ["path"])) { [self] in getElection($0, $1) },
+            Route(.delete, "/v1/elections/{path...}", .elect, .znode(root: options.roots.elections, parameters: ["path"])) { [self] in resign($0, $1) },
+        ]
     }
 
     /// POST `{"session", "value", "wait"}`: campaigns, waiting (a long-poll) until the caller
@@ -16,20 +19,20 @@ extension Gateway {
     func campaign(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
         let name = request.parameter("path") ?? ""
         let session: Int64
-        let waitMs: Int64
+        let wait: Duration
         let value: String
         do {
             let body = try RecipeBody(request, allowed: ["session", "value", "wait"],
                 example: #"{"session": "…", "value": "device-7", "wait": "30s"}"#)
             session = try body.session()
-            waitMs = try body.waitMs(default: Self.defaultWaitMs, max: options.maxWaitMs)
+            wait = try body.wait(limits: waitLimits)
             value = try body.string("value", maxLength: 65_536) ?? SessionID.format(session)
         } catch {
             return .response(error.response)
         }
         return answerLaterCancellable(context) { [elections] in
             do throws(RecipeError) {
-                let standing = try await elections.campaign(name, session: session, value: Array(value.utf8), waitMs: waitMs)
+                let standing = try await elections.campaign(name, session: session, value: Array(value.utf8), wait: wait)
                 var w = JSONWriter()
                 w.beginObject()
                 w.key("election"); w.string(name)

@@ -5,10 +5,13 @@ import JSON
 import Recipes
 
 extension Gateway {
-    func addLockRoutes(to router: inout Router) {
-        router.add(.post, "/v1/locks/{path...}") { [self] in acquireLock($0, $1) }
-        router.add(.get, "/v1/locks/{path...}") { [self] in getLock($0, $1) }
-        router.add(.delete, "/v1/locks/{path...}") { [self] in releaseLock($0, $1) }
+    /// Locks below the locks root.
+    var lockRoutes: [Route] {
+        [
+            Route(.post, "/v1/locks/{path...}", .lock, .znode(root: options.roots.locks, parameters: ["path"])) { [self] in acquireLock($0, $1) },
+            Route(.get, "/v1/locks/{path...}", .read, .znode(root: options.roots.locks, parameters: ["path"])) { [self] in getLock($0, $1) },
+            Route(.delete, "/v1/locks/{path...}", .lock, .znode(root: options.roots.locks, parameters: ["path"])) { [self] in releaseLock($0, $1) },
+        ]
     }
 
     /// POST `{"session", "wait"}`: joins the lock's fair queue and waits (a long-poll) until
@@ -17,17 +20,17 @@ extension Gateway {
     func acquireLock(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
         let name = request.parameter("path") ?? ""
         let session: Int64
-        let waitMs: Int64
+        let wait: Duration
         do {
             let body = try RecipeBody(request, allowed: ["session", "wait"], example: #"{"session": "…", "wait": "30s"}"#)
             session = try body.session()
-            waitMs = try body.waitMs(default: Self.defaultWaitMs, max: options.maxWaitMs)
+            wait = try body.wait(limits: waitLimits)
         } catch {
             return .response(error.response)
         }
         return answerLaterCancellable(context) { [locks] in
             do throws(RecipeError) {
-                let grant = try await locks.acquire(name, session: session, waitMs: waitMs)
+                let grant = try await locks.acquire(name, session: session, wait: wait)
                 var w = JSONWriter()
                 w.beginObject()
                 w.key("lock"); w.string(name)

@@ -4,11 +4,14 @@ import HTTPServer
 import JSON
 
 extension Gateway {
-    func addNodeRoutes(to router: inout Router) {
-        router.add(.get, "/v1/nodes/{path...}") { [self] in getNode($0, $1) }
-        router.add(.put, "/v1/nodes/{path...}") { [self] in putNode($0, $1) }
-        router.add(.post, "/v1/nodes/{path...}") { [self] in postNode($0, $1) }
-        router.add(.delete, "/v1/nodes/{path...}") { [self] in deleteNode($0, $1) }
+    /// Node routes: reads (and long-polls) and writes of any znode below `/`.
+    var nodeRoutes: [Route] {
+        [
+            Route(.get, "/v1/nodes/{path...}", .read, .znode(root: .root, parameters: ["path"])) { [self] in getNode($0, $1) },
+            Route(.put, "/v1/nodes/{path...}", .write, .znode(root: .root, parameters: ["path"])) { [self] in putNode($0, $1) },
+            Route(.post, "/v1/nodes/{path...}", .write, .znode(root: .root, parameters: ["path"])) { [self] in postNode($0, $1) },
+            Route(.delete, "/v1/nodes/{path...}", .write, .znode(root: .root, parameters: ["path"])) { [self] in deleteNode($0, $1) },
+        ]
     }
 
     /// PUT: set the data, creating the node when absent (`?parents=true` creates ancestors).

@@ -2,6 +2,7 @@ import Coordination
 import HTTPCore
 import HTTPServer
 import Recipes
+import Waiting
 
 /// A recipe's state as one read sees it.
 struct RecipeView: Sendable {
@@ -20,30 +21,17 @@ extension Gateway {
         _ request: HTTPRequest, _ context: RequestContext,
         _ read: @escaping @Sendable () async throws(RecipeError) -> RecipeView
     ) -> HandlerResult {
-        let index: Int64?
-        let waitMs: Int64?
+        let poll: LongPoll
         do {
-            index = try request.integer("index", in: 0...Int64.max)
-            waitMs = try Self.waitMs(request, max: options.maxWaitMs)
+            poll = try LongPoll.recipe(request, limits: waitLimits)
         } catch {
             return .response(error.response)
         }
-        let waitNs = UInt64(max(0, waitMs ?? 0)) * 1_000_000
-        return answerLaterCancellable(context) { [fanout] in
-            let deadline = ContinuousClock.now + .nanoseconds(Int64(waitNs))
-            do throws(RecipeError) {
-                while true {
-                    let view = try await read()
-                    guard let index, view.changeIndex <= index, !Task.isCancelled else { return view.response }
-                    let left = ContinuousClock.now.duration(to: deadline)
-                    let leftNs = left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000
-                    guard leftNs > 0 else { return view.response }
-                    _ = await fanout.remote.waitForChange(view.paths, after: view.index, timeoutNs: UInt64(leftNs))
-                }
-            } catch {
-                return error.problem()
-            }
-        }
+        return waitInTask(context, wait: poll.wait, poll: { _ throws(RecipeError) in
+            let view = try await read()
+            let settled = !poll.waits || poll.changed(changeIndex: view.changeIndex, etag: nil)
+            return (view, settled ? .done : .waitForChange(view.paths, after: view.index))
+        }, render: { view, _ in view.response })
     }
 
     /// A JSON answer with the index header.

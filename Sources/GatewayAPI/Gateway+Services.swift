@@ -6,12 +6,15 @@ import Recipes
 
 
 extension Gateway {
-    func addServiceRoutes(to router: inout Router) {
-        router.add(.get, "/v1/services") { [self] in listServiceNames($0, $1) }
-        router.add(.get, "/v1/services/{service}") { [self] in listService($0, $1) }
-        router.add(.put, "/v1/services/{service}/{instance}") { [self] in register($0, $1) }
-        router.add(.get, "/v1/services/{service}/{instance}") { [self] in getInstance($0, $1) }
-        router.add(.delete, "/v1/services/{service}/{instance}") { [self] in deregister($0, $1) }
+    /// Service registration below the services root.
+    var serviceRoutes: [Route] {
+        [
+            Route(.get, "/v1/services", .read, .znode(root: options.roots.services, parameters: [])) { [self] in listServiceNames($0, $1) },
+            Route(.get, "/v1/services/{service}", .read, .znode(root: options.roots.services, parameters: ["service"])) { [self] in listService($0, $1) },
+            Route(.put, "/v1/services/{service}/{instance}", .register, .znode(root: options.roots.services, parameters: ["service", "instance"])) { [self] in register($0, $1) },
+            Route(.get, "/v1/services/{service}/{instance}", .read, .znode(root: options.roots.services, parameters: ["service", "instance"])) { [self] in getInstance($0, $1) },
+            Route(.delete, "/v1/services/{service}/{instance}", .register, .znode(root: options.roots.services, parameters: ["service", "instance"])) { [self] in deregister($0, $1) },
+        ]
     }
 
     /// PUT `{"session", "address", "port", "sslPort", "payload"}`: registers the instance,

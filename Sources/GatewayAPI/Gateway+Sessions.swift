@@ -9,13 +9,16 @@ extension Gateway {
     static let sessionTimeouts: ClosedRange<Int64> = 1_000...3_600_000
     static let defaultSessionTimeout: Int64 = 30_000
 
-    func addSessionRoutes(to router: inout Router) {
-        router.add(.post, "/v1/sessions") { [self] in openSession($0, $1) }
-        router.add(.put, "/v1/sessions/{id}") { [self] in renewSession($0, $1) }
-        router.add(.get, "/v1/sessions/{id}") { [self] request, context in
-            sessionCall(request, context) { (backend, id) throws(CoordinationError) in try await backend.session(id) }
-        }
-        router.add(.delete, "/v1/sessions/{id}") { [self] in closeSession($0, $1) }
+    /// Device sessions.
+    var sessionRoutes: [Route] {
+        [
+            Route(.post, "/v1/sessions", .session, .none) { [self] in openSession($0, $1) },
+            Route(.put, "/v1/sessions/{id}", .session, .session(parameter: "id")) { [self] in renewSession($0, $1) },
+            Route(.get, "/v1/sessions/{id}", .session, .session(parameter: "id")) { [self] request, context in
+                sessionCall(request, context) { (backend, id) throws(CoordinationError) in try await backend.session(id) }
+            },
+            Route(.delete, "/v1/sessions/{id}", .session, .session(parameter: "id")) { [self] in closeSession($0, $1) },
+        ]
     }
 
     /// POST /v1/sessions `{"ttl": ms}` (default 30 s).

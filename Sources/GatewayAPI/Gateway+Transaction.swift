@@ -4,8 +4,11 @@ import HTTPServer
 import JSON
 
 extension Gateway {
-    func addTransactionRoute(to router: inout Router) {
-        router.add(.post, "/v1/txn") { [self] in transaction($0, $1) }
+    /// The transaction route: several writes applied atomically.
+    var transactionRoutes: [Route] {
+        [
+            Route(.post, "/v1/txn", .write, .transaction) { [self] in transaction($0, $1) },
+        ]
     }
 
     /// POST /v1/txn: `{"ops": [...], "session": "..."}` applied atomically (ZooKeeper multi).

@@ -5,8 +5,11 @@ import JSON
 import Reactor
 
 extension Gateway {
-    func addWatchRoute(to router: inout Router) {
-        router.add(.get, "/v1/watch/{path...}") { [self] in watch($0, $1) }
+    /// The change feed of a node or subtree.
+    var watchRoutes: [Route] {
+        [
+            Route(.get, "/v1/watch/{path...}", .read, .znode(root: .root, parameters: ["path"])) { [self] in watch($0, $1) },
+        ]
     }
 
     /// GET /v1/watch/{path}: the changes to a node (or with `recursive=true` its subtree)
@@ -19,11 +22,11 @@ extension Gateway {
         do { path = try request.nodePath() } catch { return .response(error.problem()) }
         let recursive: Bool
         var since: Int64?
-        let waitMs: Int64
+        let wait: Duration
         do {
             recursive = try request.flag("recursive")
             since = try request.integer("since", in: 0...Int64.max)
-            waitMs = try Self.waitMs(request, max: options.maxWaitMs) ?? min(Self.defaultWaitMs, options.maxWaitMs)
+            wait = try LongPoll.waitParameter(request, limits: waitLimits) ?? waitLimits.standard
         } catch {
             return .response(error.response)
         }
@@ -62,12 +65,11 @@ extension Gateway {
             let next = events.count == limit ? events.last!.zxid : max(latest, events.last!.zxid)
             return .response(WatchFeed.response(events, next: next))
         }
-        guard waitMs > 0, let parking = state.feedParking else {
+        guard wait > .zero, let parking = state.feedParking else {
             return .response(WatchFeed.response([], next: max(cursor, latest)))
         }
         let seen = max(cursor, latest)
-        let deadline = context.loop.now + UInt64(Self.jittered(waitMs, state: state)) * 1_000_000
-        let parked = parking.park(key, context: context, deadline: deadline) { wake in
+        return park(parking, key, wait: wait, context: context, state: state) { wake in
             switch wake {
             case .changed:
                 guard let batch = state.currentBatch else { return nil }
@@ -78,45 +80,6 @@ extension Gateway {
                 return WatchFeed.response([], next: max(seen, state.appliedIndex))
             }
         }
-        guard parked != nil else {
-            return .response(.problem(.tooManyRequests, type: "too-many-waiters",
-                detail: "Too many long-polls are parked on this server; retry shortly.", headers: ["Retry-After": "1"]))
-        }
-        return .deferred
-    }
-
-    /// 410: the feed cannot resume; here is the subtree now and a cursor to continue from.
-    func gone(_ key: FeedKey, next: Int64) async -> HTTPResponse {
-        var nodes: [NodeSnapshot] = []
-        var complete = true
-        if let root = try? await readAny(key.path, children: false).node {
-            nodes.append(root)
-            if key.recursive {
-                if let below = await subtree(key.path) {
-                    for path in below.reversed() {
-                        if let node = try? await readAny(path, children: false).node { nodes.append(node) }
-                    }
-                } else {
-                    complete = false
-                }
-            }
-        }
-        var w = JSONWriter()
-        w.beginArray()
-        for node in nodes { NodeRepresentation.write(node, encoding: nil, into: &w) }
-        w.endArray()
-        return .problem(.gone, type: "cursor-expired",
-            detail: complete
-                ? "The cursor is older than the retained history: start again from the snapshot and next."
-                : "The cursor is older than the retained history, and the subtree is too large to list.",
-            extra: [("next", String(next)), ("snapshot", w.string)])
-    }
-
-    /// 410 for a parked feed when the backend reports that changes may have been missed.
-    static func resynced(next: Int64) -> HTTPResponse {
-        .problem(.gone, type: "cursor-expired",
-            detail: "The gateway lost its connection to the backend and changes may have been missed: re-read, then continue from next.",
-            extra: [("next", String(next)), ("snapshot", "[]")])
     }
 
     final class StreamBox: @unchecked Sendable {

@@ -16,7 +16,7 @@ public final class Gateway: Sendable {
         /// Long-polls parked at once in this process; beyond it, 429 with Retry-After.
         public var maxParked: Int
         /// The longest long-poll wait; the default wait is the smaller of 30 s and this.
-        public var maxWaitMs: Int64
+        public var maxWait: Duration
         /// Change events the watch feed can resume from.
         public var watchHistory: Int
         /// Where the recipes keep their nodes (Curator's recipes on the same paths coordinate
@@ -24,13 +24,13 @@ public final class Gateway: Sendable {
         public var roots: RecipeRoots
 
         public init(
-            debugRoutes: Bool = false, threads: Int = 1, maxParked: Int = 100_000, maxWaitMs: Int64 = 55_000,
+            debugRoutes: Bool = false, threads: Int = 1, maxParked: Int = 100_000, maxWait: Duration = .seconds(55),
             watchHistory: Int = 16_384, roots: RecipeRoots = RecipeRoots()
         ) {
             self.debugRoutes = debugRoutes
             self.threads = max(1, threads)
             self.maxParked = max(1, maxParked)
-            self.maxWaitMs = max(1, maxWaitMs)
+            self.maxWait = max(.milliseconds(1), maxWait)
             self.watchHistory = max(1, watchHistory)
             self.roots = roots
         }
@@ -69,29 +69,44 @@ public final class Gateway: Sendable {
     /// The OpenAPI document served at `/openapi.yaml`.
     public static var openAPIDocument: String { OpenAPIDocument.yaml }
 
-    /// The route table.
+    /// The route table: every route the gateway serves, with the operation class it performs
+    /// and the znodes it touches (`Route`), in one list. A concern of every route belongs in
+    /// `router()`, which all of them pass through.
+    public func routes() -> [Route] {
+        var routes = operationsRoutes
+        routes += nodeRoutes
+        routes += transactionRoutes
+        routes += sessionRoutes
+        routes += watchRoutes
+        routes += lockRoutes
+        routes += electionRoutes
+        routes += serviceRoutes
+        routes += configRoutes
+        if options.debugRoutes { routes += DebugRoutes.routes }
+        return routes
+    }
+
+    /// The router over the route table.
     public func router() -> Router {
         var router = Router()
+        router.add(routes())
+        return router
+    }
+
+    /// Probes, metrics and the contract.
+    var operationsRoutes: [Route] {
         let healthy = HTTPResponse.json(.ok, #"{"status":"ok"}"#)
-        router.add(.get, "/healthz") { _, _ in .response(healthy) }
         let ready = HTTPResponse.json(.ok, #"{"status":"ready"}"#)
         let notReady = HTTPResponse.problem(
             .serviceUnavailable, type: "not-ready", detail: "The backend is not serving.", headers: ["Retry-After": "1"])
-        router.add(.get, "/readyz") { [backend] _, _ in .response(backend.isReady ? ready : notReady) }
-        router.add(.get, "/metrics") { [stats] _, _ in .response(Metrics.render(stats)) }
         let document = HTTPResponse(
             status: .ok, headers: ["Content-Type": "application/yaml"], body: Array(OpenAPIDocument.yaml.utf8))
-        router.add(.get, "/openapi.yaml") { _, _ in .response(document) }
-        addNodeRoutes(to: &router)
-        addTransactionRoute(to: &router)
-        addSessionRoutes(to: &router)
-        addWatchRoute(to: &router)
-        addLockRoutes(to: &router)
-        addElectionRoutes(to: &router)
-        addServiceRoutes(to: &router)
-        addConfigRoute(to: &router)
-        if options.debugRoutes { DebugRoutes.add(to: &router) }
-        return router
+        return [
+            Route(.get, "/healthz", .operations, .none) { _, _ in .response(healthy) },
+            Route(.get, "/readyz", .operations, .none) { [backend] _, _ in .response(backend.isReady ? ready : notReady) },
+            Route(.get, "/metrics", .operations, .none) { [stats] _, _ in .response(Metrics.render(stats)) },
+            Route(.get, "/openapi.yaml", .operations, .none) { _, _ in .response(document) },
+        ]
     }
 
     /// The state of the loop running this handler, bound on first use.

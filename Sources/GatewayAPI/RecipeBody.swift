@@ -1,6 +1,7 @@
 import Coordination
 import HTTPServer
 import JSON
+import Waiting
 
 /// The JSON object body of a recipe call, with its members checked against those allowed.
 struct RecipeBody {
@@ -32,18 +33,18 @@ struct RecipeBody {
 
     /// The optional `wait` member: a duration string ("30s", "500ms") or a number of seconds,
     /// clamped to the server's longest wait.
-    func waitMs(default defaultMs: Int64, max maxMs: Int64) throws(BadRequest) -> Int64 {
-        guard let value = object["wait"] else { return min(defaultMs, maxMs) }
-        let ms: Int64?
+    func wait(limits: LongPoll.Limits) throws(BadRequest) -> Duration {
+        guard let value = object["wait"] else { return limits.standard }
+        let wait: Duration?
         switch value {
-        case .string(let text): ms = WaitDuration.parse(text)
-        case .number: ms = value.int64Value.flatMap { $0 >= 0 && $0 <= 1_000_000 ? $0 * 1000 : nil }
-        default: ms = nil
+        case .string(let text): wait = WaitDuration.parse(text)
+        case .number: wait = value.int64Value.flatMap { $0 >= 0 && $0 <= 1_000_000 ? .seconds($0) : nil }
+        default: wait = nil
         }
-        guard let ms else {
+        guard let wait else {
             throw BadRequest(field: "wait", detail: "wait must be a duration such as \"30s\" or \"500ms\", or a number of seconds.")
         }
-        return min(ms, maxMs)
+        return min(wait, limits.max)
     }
 
     /// An optional string member.

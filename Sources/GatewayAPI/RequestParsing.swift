@@ -41,25 +41,6 @@ extension HTTPRequest {
     }
 }
 
-/// `30s`, `500ms`, `1m` or plain seconds, for `wait` and `Prefer: wait=`.
-enum WaitDuration {
-    /// Parses a duration into milliseconds; callers clamp it (up to 9 digits are read).
-    static func parse(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
-        var digits = Substring(text)
-        var scale: Int64 = 1000
-        for (suffix, unit) in units where text.hasSuffix(suffix) {
-            digits = text.dropLast(suffix.count)
-            scale = unit
-            break
-        }
-        guard !digits.isEmpty, digits.count <= 9, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-            let n = Int64(digits)
-        else { return nil }
-        return n * scale
-    }
-}
-
 /// Entity tags in `If-Match` / `If-None-Match`: ours are `"<mzxid>"` or `"<mzxid>.<pzxid>"`.
 enum ETagList {
     /// `*` (nil list, wildcard true) or a comma-separated list of well-formed tags; empty

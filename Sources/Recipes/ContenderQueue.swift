@@ -81,16 +81,13 @@ struct ContenderQueue: Sendable {
     ///
     /// - Throws: `.contenderLost` when the node is gone (its session ended).
     func waitForTurn(_ mine: String, until deadline: ContinuousClock.Instant) async throws(RecipeError) -> Turn {
-        while true {
+        let (position, first) = try await waiters.poll(until: deadline) { () throws(RecipeError) -> (Int, PollStep) in
             let (queue, index, _) = try await members()
             guard let position = queue.firstIndex(where: { $0.name == mine }) else { throw .contenderLost(name: name) }
-            if position == 0 { return .first }
-            let left = ContinuousClock.now.duration(to: deadline)
-            let leftNs = left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000
-            if leftNs <= 0 || Task.isCancelled { return .waiting(position: position) }
-            let predecessor = path(of: queue[position - 1])
-            _ = await waiters.waitForChange([predecessor, path(named: mine)], after: index, timeoutNs: UInt64(leftNs))
+            if position == 0 { return (0, .done) }
+            return (position, .waitForChange([path(of: queue[position - 1]), path(named: mine)], after: index))
         }
+        return first ? .first : .waiting(position: position)
     }
 
     /// Removes a contender; returns false when it was already gone (not an error). A backend

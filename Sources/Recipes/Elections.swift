@@ -33,13 +33,13 @@ public final class Elections: Sendable {
     }
 
     /// Campaigns for `session` with `value` (the participant id Curator shows), waiting up to
-    /// `waitMs` to lead. A session already running continues with its candidacy.
+    /// `wait` to lead. A session already running continues with its candidacy.
     ///
     /// - Throws: `.contenderLost` or `.coordination(.sessionExpired)` when the session ends;
     ///   `.coordination` for backend failures.
-    public func campaign(_ name: String, session: Int64, value: [UInt8], waitMs: Int64) async throws(RecipeError) -> Standing {
+    public func campaign(_ name: String, session: Int64, value: [UInt8], wait: Duration) async throws(RecipeError) -> Standing {
         let queue = try queues.queue(name)
-        let deadline = ContinuousClock.now + .milliseconds(waitMs)
+        let deadline = ContinuousClock.now + wait
         let mine = try await queue.enter(session: session, data: value)
         switch try await queue.waitForTurn(mine.node, until: deadline) {
         case .first:

@@ -54,7 +54,7 @@ public final class Locks: Sendable {
         public var changeIndex: Int64
     }
 
-    /// Acquires `name` for `session`, waiting up to `waitMs` as a fair queue.
+    /// Acquires `name` for `session`, waiting up to `wait` as a fair queue.
     ///
     /// The grant is answered only after the session is confirmed alive. A session that already
     /// holds the lock through this process gets the same grant again (a retried request whose
@@ -63,9 +63,9 @@ public final class Locks: Sendable {
     /// - Throws: `.lockHeld` when the wait ends first (the contender is removed);
     ///   `.contenderLost` or `.coordination(.sessionExpired)` when the session ends meanwhile;
     ///   `.coordination` for backend failures.
-    public func acquire(_ name: String, session: Int64, waitMs: Int64) async throws(RecipeError) -> Grant {
+    public func acquire(_ name: String, session: Int64, wait: Duration) async throws(RecipeError) -> Grant {
         let queue = try queues.queue(name)
-        let deadline = ContinuousClock.now + .milliseconds(waitMs)
+        let deadline = ContinuousClock.now + wait
         if let held = granted.withLock({ $0[session]?.first { $0.token.lock == name } }),
             let contender = Contender(name: held.node, marker: queues.marker),
             let entry = try await queue.entry(contender)

@@ -214,7 +214,7 @@ struct Serve: ParsableCommand {
             backend: store,
             options: .init(
                 debugRoutes: debugRoutes, threads: configuration.threads, maxParked: maxParked,
-                maxWaitMs: Int64(maxWait * 1000), watchHistory: watchHistory, roots: try recipeRoots()),
+                maxWait: .milliseconds(Int64(maxWait * 1000)), watchHistory: watchHistory, roots: try recipeRoots()),
             stats: stats)
         let router = gateway.router()
         let server: HTTPServer

@@ -24,7 +24,7 @@ struct RecipeConformanceTests {
                     let session = try await h.openSession().id
                     group.addTask {
                         for _ in 0..<rounds {
-                            let grant = try await locks.acquire("m", session: session, waitMs: 60_000)
+                            let grant = try await locks.acquire("m", session: session, wait: .seconds(60))
                             try checker.enter(grant.entry.token)
                             try await Task.sleep(nanoseconds: UInt64.random(in: 0...3_000_000))
                             checker.leave()
@@ -53,7 +53,7 @@ struct RecipeConformanceTests {
             var cycles = 0
             var last: Int64 = 0
             while ContinuousClock.now < until {
-                let grant = try await locks.acquire("sweep", session: session, waitMs: 0)
+                let grant = try await locks.acquire("sweep", session: session, wait: .zero)
                 #expect(grant.entry.token > last)
                 last = grant.entry.token
                 try await locks.release("sweep", token: grant.entry.token)
@@ -65,7 +65,7 @@ struct RecipeConformanceTests {
                 try await !h.exists(try h.path("locks/sweep"))
             }
             #expect(swept, "the emptied lock node was swept")
-            let grant = try await locks.acquire("sweep", session: session, waitMs: 0)
+            let grant = try await locks.acquire("sweep", session: session, wait: .zero)
             #expect(grant.entry.token > last)
             try await locks.release("sweep", token: grant.entry.token)
         }
@@ -77,9 +77,9 @@ struct RecipeConformanceTests {
             let locks = try locks(h)
             let holder = try await h.openSession().id
             let waiter = try await h.openSession().id
-            let grant = try await locks.acquire("t", session: holder, waitMs: 0)
+            let grant = try await locks.acquire("t", session: holder, wait: .zero)
             do {
-                _ = try await locks.acquire("t", session: waiter, waitMs: 200)
+                _ = try await locks.acquire("t", session: waiter, wait: .milliseconds(200))
                 Issue.record("a held lock was granted")
             } catch RecipeError.lockHeld(let lock, let current, let position) {
                 #expect(lock == "t")
@@ -91,7 +91,7 @@ struct RecipeConformanceTests {
             #expect(state.holder?.token == grant.entry.token)
             #expect(state.waiting.isEmpty)
             // The same session acquiring again gets the same grant (a retried request).
-            #expect(try await locks.acquire("t", session: holder, waitMs: 0).entry.token == grant.entry.token)
+            #expect(try await locks.acquire("t", session: holder, wait: .zero).entry.token == grant.entry.token)
         }
     }
 
@@ -101,8 +101,8 @@ struct RecipeConformanceTests {
             let locks = try locks(h)
             let holder = try await h.openSession().id
             let waiter = try await h.openSession().id
-            let grant = try await locks.acquire("c", session: holder, waitMs: 0)
-            let task = Task { try await locks.acquire("c", session: waiter, waitMs: 30_000) }
+            let grant = try await locks.acquire("c", session: holder, wait: .zero)
+            let task = Task { try await locks.acquire("c", session: waiter, wait: .milliseconds(30_000)) }
             try await settles { try await locks.state("c").waiting.count == 1 }
             task.cancel()
             _ = await task.result
@@ -119,8 +119,8 @@ struct RecipeConformanceTests {
             let locks = try locks(h)
             let holder = try await h.openSession().id
             let waiter = try await h.openSession().id
-            let first = try await locks.acquire("s", session: holder, waitMs: 0)
-            let second = Task { try await locks.acquire("s", session: waiter, waitMs: 30_000) }
+            let first = try await locks.acquire("s", session: holder, wait: .zero)
+            let second = Task { try await locks.acquire("s", session: waiter, wait: .milliseconds(30_000)) }
             try await settles { try await locks.state("s").waiting.count == 1 }
             try await h.backend.closeSession(holder)
             let granted = try await second.value
@@ -138,11 +138,11 @@ struct RecipeConformanceTests {
             let session = try await h.openSession().id
             let data = try h.path("data")
             try await h.create(data)
-            let grant = try await locks.acquire("f", session: session, waitMs: 0)
+            let grant = try await locks.acquire("f", session: session, wait: .zero)
             let check = try await locks.fencingCheck("f", token: grant.entry.token)
             try await h.commit([check, .setData(path: data, data: bytes("x"), version: -1)])
             try await locks.release("f", token: grant.entry.token)
-            let next = try await locks.acquire("f", session: session, waitMs: 0)
+            let next = try await locks.acquire("f", session: session, wait: .zero)
             #expect(next.entry.token > grant.entry.token)
             await #expect(throws: RecipeError.self) { _ = try await locks.fencingCheck("f", token: grant.entry.token) }
             // A check made before the release fails inside the multi: the write is not applied.
@@ -164,16 +164,16 @@ struct RecipeConformanceTests {
             let elections = Elections(backend: h.backend, waiters: h.changes.waiters, root: try h.path("elections"))
             let a = try await h.openSession().id
             let b = try await h.openSession().id
-            let first = try await elections.campaign("e", session: a, value: bytes("a"), waitMs: 0)
+            let first = try await elections.campaign("e", session: a, value: bytes("a"), wait: .zero)
             #expect(first.position == 0)
-            let second = try await elections.campaign("e", session: b, value: bytes("b"), waitMs: 100)
+            let second = try await elections.campaign("e", session: b, value: bytes("b"), wait: .milliseconds(100))
             #expect(second.position == 1)
             #expect(second.leader?.data == bytes("a"))
             // Campaigning again continues the same candidacy.
-            #expect(try await elections.campaign("e", session: b, value: bytes("b"), waitMs: 0).candidate.token == second.candidate.token)
+            #expect(try await elections.campaign("e", session: b, value: bytes("b"), wait: .zero).candidate.token == second.candidate.token)
             let state = try await elections.state("e")
             #expect(state.leader?.data == bytes("a") && state.candidates == 2)
-            let waiting = Task { try await elections.campaign("e", session: b, value: bytes("b"), waitMs: 30_000) }
+            let waiting = Task { try await elections.campaign("e", session: b, value: bytes("b"), wait: .milliseconds(30_000)) }
             try await elections.resign("e", token: first.candidate.token)
             #expect(try await waiting.value.position == 0)
             #expect(try await elections.state("e").leader?.data == bytes("b"))

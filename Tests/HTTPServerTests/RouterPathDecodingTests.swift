@@ -13,16 +13,16 @@ struct RouterPathDecodingTests {
         (.get, "/healthz"),
     ])
 
-    @Test func parametersAreDecoded() {
-        #expect(router.route(.get, "/v1/nodes/a%20b") == .found("GET /v1/nodes/{id}", ["id=a b"]))
-        #expect(router.route(.get, "/v1/nodes/%C3%A9t%c3%a9") == .found("GET /v1/nodes/{id}", ["id=été"]))
-        #expect(router.route(.get, "/v1/nodes/a+b") == .found("GET /v1/nodes/{id}", ["id=a+b"]), "+ is literal in paths")
-        #expect(router.route(.get, "/v1/nodes/%25") == .found("GET /v1/nodes/{id}", ["id=%"]))
-        #expect(router.route(.get, "/v1/files/x/a%20b/c") == .found("GET /v1/files/{path...}", ["path=x/a b/c"]))
+    @Test func parametersAreDecoded() async {
+        #expect(await router.route(.get, "/v1/nodes/a%20b") == .found("GET /v1/nodes/{id}", ["id=a b"]))
+        #expect(await router.route(.get, "/v1/nodes/%C3%A9t%c3%a9") == .found("GET /v1/nodes/{id}", ["id=été"]))
+        #expect(await router.route(.get, "/v1/nodes/a+b") == .found("GET /v1/nodes/{id}", ["id=a+b"]), "+ is literal in paths")
+        #expect(await router.route(.get, "/v1/nodes/%25") == .found("GET /v1/nodes/{id}", ["id=%"]))
+        #expect(await router.route(.get, "/v1/files/x/a%20b/c") == .found("GET /v1/files/{path...}", ["path=x/a b/c"]))
     }
 
-    @Test func literalSegmentsInPatternsWithParametersMatchDecoded() {
-        #expect(router.route(.get, "/v1/locks/l1/%6Fwner") == .found("GET /v1/locks/{name}/owner", ["name=l1"]))
+    @Test func literalSegmentsInPatternsWithParametersMatchDecoded() async {
+        #expect(await router.route(.get, "/v1/locks/l1/%6Fwner") == .found("GET /v1/locks/{name}/owner", ["name=l1"]))
     }
 
     @Test(arguments: [
@@ -32,17 +32,17 @@ struct RouterPathDecodingTests {
         "/v1/nodes/%ff", "/v1/nodes/%C3",
         "/healthz%00",
     ])
-    func badEscapesAreBadPath(path: String) {
-        #expect(router.route(.get, path) == .badPath)
+    func badEscapesAreBadPath(path: String) async {
+        #expect(await router.route(.get, path) == .badPath)
     }
 
     /// RFC 3986 §6.2.2.2: `%61` and `a` are the same URI. Literal segments of patterns with
     /// parameters match decoded text, but parameterless routes are compared on raw bytes, so
     /// the same literal path reaches different handlers depending on its spelling.
     @Test
-    func encodedUnreservedCharactersMatchLiteralRoutes() {
+    func encodedUnreservedCharactersMatchLiteralRoutes() async {
         let router = TaggedRouter([(.get, "/v1/nodes/stats"), (.get, "/v1/nodes/{id}"), (.get, "/healthz")])
-        #expect(router.route(.get, "/v1/nodes/st%61ts") == .found("GET /v1/nodes/stats", []))
-        #expect(router.route(.get, "/heal%74hz") == .found("GET /healthz", []))
+        #expect(await router.route(.get, "/v1/nodes/st%61ts") == .found("GET /v1/nodes/stats", []))
+        #expect(await router.route(.get, "/heal%74hz") == .found("GET /healthz", []))
     }
 }

@@ -1,5 +1,6 @@
 import HTTPCore
 import HTTPServer
+import Reactor
 
 /// What routing a path produced, in a form `#expect` can compare and print.
 enum Routed: Equatable, CustomStringConvertible {
@@ -33,11 +34,14 @@ struct TaggedRouter {
         router.add(method, pattern) { _, _ in .response(HTTPResponse(headers: ["X-Route": tag])) }
     }
 
-    func route(_ method: HTTPMethod, _ path: String) -> Routed {
+    /// Routes and runs the handler through a `RequestRecorder`, as a connection would.
+    func route(_ method: HTTPMethod, _ path: String) async -> Routed {
         switch router.match(method: method, path: Substring(path)) {
-        case .found(let handler, let params):
-            let request = HTTPRequest(head: HTTPRequestHead(method: method, target: path))
-            guard case .response(let response) = handler(request, Self.unusedContext) else { return .found("deferred?", []) }
+        case .found(_, let params):
+            let recorder = RequestRecorder(loop: Self.loop)
+            guard let response = await recorder.response(HTTPRequestHead(method: method, target: path), to: router) else {
+                return .found("stream?", [])
+            }
             return .found(response.headers["X-Route"] ?? "?", params.map { "\($0.0)=\($0.1)" })
         case .notFound: return .notFound
         case .methodNotAllowed(let allow): return .methodNotAllowed(allow.map(\.rawValue))
@@ -45,11 +49,8 @@ struct TaggedRouter {
         }
     }
 
-    /// A RequestContext can only be made by a live connection. These handlers never touch it,
-    /// so a non-null bit pattern of the right size stands in (it is never dereferenced).
-    static var unusedContext: RequestContext {
-        let words = MemoryLayout<RequestContext>.size / MemoryLayout<UInt>.size
-        precondition(words * MemoryLayout<UInt>.size == MemoryLayout<RequestContext>.size)
-        return [UInt](repeating: 0x1000, count: words).withUnsafeBytes { $0.load(as: RequestContext.self) }
-    }
+    /// One running loop for every router test: handlers run on a loop's thread.
+    static let loop: EventLoop = {
+        do { return try EventLoopGroup(count: 1, name: "router-test").loops[0] } catch { fatalError("no event loop: \(error)") }
+    }()
 }
