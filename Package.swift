@@ -13,6 +13,10 @@ import PackageDescription
 //   TLS → COpenSSL: sans-IO TLS sessions on memory BIOs
 //   HTTP2 → CNGHTTP2: sans-IO HTTP/2 server sessions
 // HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
+// Besides the layer just below it, a target may use lower ones directly, and then declares them
+// too: every module a target imports is among its dependencies (scripts/check-imports.sh checks
+// this in CI). So GatewayAPI also depends on HTTPCore and Reactor, HTTPServer on JSON and
+// CZKShims, zkgate on Coordination, HTTPCore, Reactor and CZKShims.
 // Release builds drop the runtime exclusivity checks (measured: a few percent of the loop's
 // CPU at 100k req/s); debug builds and the test suite keep them, so violations still surface.
 let strict: [SwiftSetting] = [
@@ -61,17 +65,21 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "HTTPServer",
-            dependencies: ["Reactor", "SystemCalls", "HTTPCore", "JSON", "TLS", "HTTP2", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Reactor", "SystemCalls", "CZKShims", "HTTPCore", "JSON", "TLS", "HTTP2",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .target(
             name: "GatewayAPI",
-            dependencies: ["HTTPServer", "Coordination", "Recipes", "Waiting", "JSON", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HTTPServer", "HTTPCore", "Reactor", "Coordination", "Recipes", "Waiting", "JSON"],
             swiftSettings: strict, plugins: ["EmbedOpenAPI"]),
         .plugin(name: "EmbedOpenAPI", capability: .buildTool()),
         .executableTarget(
             name: "zkgate",
             dependencies: [
-                "GatewayAPI", "Recipes", "HTTPServer", "TLS", "EmbeddedBackend", "ZooKeeperBackend", "ZooKeeperClient",
+                "GatewayAPI", "Recipes", "Coordination", "HTTPServer", "HTTPCore", "Reactor", "CZKShims", "TLS",
+                "EmbeddedBackend", "ZooKeeperBackend", "ZooKeeperClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -87,16 +95,26 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RecipesTests", dependencies: ["Recipes", "JSON", "Coordination"], swiftSettings: strict),
         .testTarget(name: "ZooKeeperBackendTests", dependencies: ["ZooKeeperBackend", "Coordination", "ZooKeeperClient"], swiftSettings: strict),
-        .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "Reactor", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "ConformanceTests", dependencies: ["Coordination", "Recipes", "Waiting", "EmbeddedBackend", "ZooKeeperBackend", "TestSupport"],
+            name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "Reactor", "SystemCalls", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ConformanceTests",
+            dependencies: [
+                "Coordination", "Recipes", "Waiting", "JSON", "EmbeddedBackend", "ZooKeeperBackend", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", "StorageProbe"], swiftSettings: strict),
         .executableTarget(name: "StorageProbe", dependencies: ["Storage"], path: "Tests/StorageProbe", swiftSettings: strict),
         .testTarget(
-            name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Reactor", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "GatewayAPITests",
-            dependencies: ["GatewayAPI", "HTTPServer", "HTTPCore", "Reactor", "Recipes", "Coordination", "EmbeddedBackend", "ZooKeeperBackend", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+            name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Reactor"], swiftSettings: strict),
+        .testTarget(
+            name: "GatewayAPITests",
+            dependencies: [
+                "GatewayAPI", "HTTPServer", "HTTPCore", "Reactor", "Recipes", "Coordination", "JSON", "EmbeddedBackend",
+                "ZooKeeperBackend", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "SystemLibraryTests", dependencies: ["CNGHTTP2", "COpenSSL"], swiftSettings: strict),
         .testTarget(

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# scripts/test.sh — the whole test run: setup, build, unit and integration tests, short fuzzing.
+# scripts/test.sh — the whole test run: setup, import check, build, unit and integration tests,
+# short fuzzing.
 #
 # Why: CI (.ci/run) and developers run exactly the same steps, so a green local run predicts a
 # green CI run. Each step has a header, and the script stops at the first failing step with a
 # non-zero exit code.
 #
-# Steps: setup, build, a 3-node ZooKeeper ensemble on 127.0.0.1 (deploy/zk-ensemble.sh), swift
-# test (unit, end-to-end against the real binary, the client and conformance against the
-# ensemble), fault tests (members killed, run alone), the OpenAPI contract (openapi-spec-validator, then schemathesis against a live
-# zkgate), fuzzing.
+# Steps: setup, imports (every module a target imports is declared in Package.swift:
+# scripts/check-imports.sh, no build needed), build, a 3-node ZooKeeper ensemble on 127.0.0.1
+# (deploy/zk-ensemble.sh), swift test (unit, end-to-end against the real binary, the client and
+# conformance against the ensemble), fault tests (members killed, run alone), the OpenAPI
+# contract (openapi-spec-validator, then schemathesis against a live zkgate), fuzzing.
 # The tests get ZKGATE_TEST_ZOOKEEPER (the ensemble's connect string) and
 # ZKGATE_ZK_ENSEMBLE_SCRIPT (the script's absolute path, to kill and restart members). An
 # ensemble that is already running (a developer's) is reused and left running; one this run
@@ -49,6 +51,10 @@ trap on_exit EXIT
 STEP="setup"
 section "setup: Debian packages"
 bash scripts/setup.sh
+
+STEP="imports"
+section "imports: every import declared in Package.swift (scripts/check-imports.sh)"
+bash scripts/check-imports.sh
 
 STEP="build"
 section "build: swift build --build-tests"

@@ -25,7 +25,9 @@ struct BackendCapabilities: Sendable {
     var supportsTTL: Bool
     /// Seconds within which the server deletes a used, empty container or an expired TTL node, or
     /// nil when that is too slow to wait for in a test (ZooKeeper's `ContainerManager` runs every
-    /// 60 s by default).
+    /// 60 s by default). The container and TTL tests of the create modes fail on nil rather than
+    /// skip the sweep, so every backend of `all` must declare it (deploy/zk-ensemble.sh sets
+    /// ZooKeeper's sweep to every second); only the recipe tests are filtered on it.
     var cleanupWithinSeconds: Double?
     /// Whether `BackendInstance.restart()` works: the backend can be shut down and reopened on
     /// the same durable state (the embedded store and its data folder).

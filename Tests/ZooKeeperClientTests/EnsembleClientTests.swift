@@ -209,14 +209,48 @@ struct EnsembleClientTests {
         await owner.close(); await stranger.close(); await friend.close()
     }
 
-    @Test func limitsAndSync() async throws {
+    @Test func limitsAndClose() async throws {
         let zk = try await Ensemble.client()
         await #expect(throws: ZooKeeperError.packetTooLarge(1_048_642, limit: 0xfffff)) {
             try await zk.setData("/zkgate-too-large-node", data: [UInt8](repeating: 0, count: 1_048_600))
         }
-        let zxid = try await zk.sync("/")
-        #expect(zxid >= 0)
         await zk.close()
         await #expect(throws: ZooKeeperError.closed) { try await zk.exists("/") }
+    }
+
+    /// Every write gets a zxid above all earlier ones (the leader's epoch in the high 32 bits,
+    /// a counter below), the stats carry it (czxid, mzxid, the parent's pzxid), and a sync makes
+    /// another session's member catch up: its zxid, and what it then reads, cover the writes.
+    @Test func writeZxidsGrowAndSyncCoversThem() async throws {
+        let zk = try await Ensemble.client()
+        let root = Ensemble.uniquePath("zxids")
+        let (_, created) = try await zk.create(root, data: Array("v1".utf8))
+        #expect(created.czxid > 0 && created.czxid >> 32 >= 1, "an elected leader's epoch is at least 1")
+        #expect(created.mzxid == created.czxid && created.pzxid == created.czxid)
+
+        let (results, setZxid) = try await zk.multi([.setData(SetDataRequest(path: root, data: Array("v2".utf8), version: 0))])
+        #expect(setZxid > created.czxid, "a later write has a greater zxid")
+        guard case .setData(let updated) = results.first else { Issue.record("\(results)"); return }
+        #expect(updated.mzxid == setZxid && updated.czxid == created.czxid, "the stat carries the write's zxid")
+
+        let (_, child) = try await zk.create(root + "/child", data: [])
+        #expect(child.czxid > setZxid)
+
+        // Another session, possibly on another member: after a sync it has applied every write
+        // committed before it, so the sync's zxid and the state it then reads cover all three.
+        let other = try await Ensemble.client()
+        let synced = try await other.sync(root)
+        #expect(synced >= child.czxid, "the sync's zxid \(synced) covers the last write \(child.czxid)")
+        let (data, stat, readZxid) = try await other.getData(root)
+        #expect(data == Array("v2".utf8))
+        #expect(stat.czxid == created.czxid, "czxid read back is the create's zxid")
+        #expect(stat.mzxid == setZxid, "mzxid read back is the set's zxid")
+        #expect(stat.pzxid == child.czxid, "pzxid read back is the child create's zxid")
+        #expect(readZxid >= synced)
+        #expect(try await other.exists(root + "/child")?.czxid == child.czxid)
+
+        await Ensemble.deleteTree(zk, root)
+        await other.close()
+        await zk.close()
     }
 }
