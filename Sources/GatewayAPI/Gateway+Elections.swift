@@ -7,10 +7,11 @@ import Recipes
 extension Gateway {
     /// Elections below the elections root.
     var electionRoutes: [Route] {
-        [
-            Route(.post, "/v1/elections/{path...}", .elect, .znode(root: options.roots.elections, parameters: ["path"])) { [self] in campaign($0, $1) },
-            Route(.get, "/v1/elections/{path...}", .read, .znode(root: options.roots.elections, parameters: ["path"])) { [self] in getElection($0, $1) },
-            Route(.delete, "/v1/elections/{path...}", .elect, .znode(root: options.roots.elections, parameters: ["path"])) { [self] in resign($0, $1) },
+        let named = RouteTarget.znode(root: options.roots.elections, parameters: ["path"])
+        return [
+            Route(.post, "/v1/elections/{path...}", .elect, named) { [self] in campaign($0, $1) },
+            Route(.get, "/v1/elections/{path...}", .read, named) { [self] in getElection($0, $1) },
+            Route(.delete, "/v1/elections/{path...}", .elect, named) { [self] in resign($0, $1) },
         ]
     }
 

@@ -7,10 +7,11 @@ import Recipes
 extension Gateway {
     /// Locks below the locks root.
     var lockRoutes: [Route] {
-        [
-            Route(.post, "/v1/locks/{path...}", .lock, .znode(root: options.roots.locks, parameters: ["path"])) { [self] in acquireLock($0, $1) },
-            Route(.get, "/v1/locks/{path...}", .read, .znode(root: options.roots.locks, parameters: ["path"])) { [self] in getLock($0, $1) },
-            Route(.delete, "/v1/locks/{path...}", .lock, .znode(root: options.roots.locks, parameters: ["path"])) { [self] in releaseLock($0, $1) },
+        let named = RouteTarget.znode(root: options.roots.locks, parameters: ["path"])
+        return [
+            Route(.post, "/v1/locks/{path...}", .lock, named) { [self] in acquireLock($0, $1) },
+            Route(.get, "/v1/locks/{path...}", .read, named) { [self] in getLock($0, $1) },
+            Route(.delete, "/v1/locks/{path...}", .lock, named) { [self] in releaseLock($0, $1) },
         ]
     }
 

@@ -6,11 +6,12 @@ import JSON
 extension Gateway {
     /// Node routes: reads (and long-polls) and writes of any znode below `/`.
     var nodeRoutes: [Route] {
-        [
-            Route(.get, "/v1/nodes/{path...}", .read, .znode(root: .root, parameters: ["path"])) { [self] in getNode($0, $1) },
-            Route(.put, "/v1/nodes/{path...}", .write, .znode(root: .root, parameters: ["path"])) { [self] in putNode($0, $1) },
-            Route(.post, "/v1/nodes/{path...}", .write, .znode(root: .root, parameters: ["path"])) { [self] in postNode($0, $1) },
-            Route(.delete, "/v1/nodes/{path...}", .write, .znode(root: .root, parameters: ["path"])) { [self] in deleteNode($0, $1) },
+        let node = RouteTarget.znode(root: .root, parameters: ["path"])
+        return [
+            Route(.get, "/v1/nodes/{path...}", .read, node) { [self] in getNode($0, $1) },
+            Route(.put, "/v1/nodes/{path...}", .write, node) { [self] in putNode($0, $1) },
+            Route(.post, "/v1/nodes/{path...}", .write, node) { [self] in postNode($0, $1) },
+            Route(.delete, "/v1/nodes/{path...}", .write, node) { [self] in deleteNode($0, $1) },
         ]
     }
 

@@ -8,12 +8,15 @@ import Recipes
 extension Gateway {
     /// Service registration below the services root.
     var serviceRoutes: [Route] {
-        [
-            Route(.get, "/v1/services", .read, .znode(root: options.roots.services, parameters: [])) { [self] in listServiceNames($0, $1) },
-            Route(.get, "/v1/services/{service}", .read, .znode(root: options.roots.services, parameters: ["service"])) { [self] in listService($0, $1) },
-            Route(.put, "/v1/services/{service}/{instance}", .register, .znode(root: options.roots.services, parameters: ["service", "instance"])) { [self] in register($0, $1) },
-            Route(.get, "/v1/services/{service}/{instance}", .read, .znode(root: options.roots.services, parameters: ["service", "instance"])) { [self] in getInstance($0, $1) },
-            Route(.delete, "/v1/services/{service}/{instance}", .register, .znode(root: options.roots.services, parameters: ["service", "instance"])) { [self] in deregister($0, $1) },
+        let root = RouteTarget.znode(root: options.roots.services, parameters: [])
+        let service = RouteTarget.znode(root: options.roots.services, parameters: ["service"])
+        let instance = RouteTarget.znode(root: options.roots.services, parameters: ["service", "instance"])
+        return [
+            Route(.get, "/v1/services", .read, root) { [self] in listServiceNames($0, $1) },
+            Route(.get, "/v1/services/{service}", .read, service) { [self] in listService($0, $1) },
+            Route(.put, "/v1/services/{service}/{instance}", .register, instance) { [self] in register($0, $1) },
+            Route(.get, "/v1/services/{service}/{instance}", .read, instance) { [self] in getInstance($0, $1) },
+            Route(.delete, "/v1/services/{service}/{instance}", .register, instance) { [self] in deregister($0, $1) },
         ]
     }
 

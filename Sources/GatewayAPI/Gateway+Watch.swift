@@ -7,8 +7,9 @@ import Reactor
 extension Gateway {
     /// The change feed of a node or subtree.
     var watchRoutes: [Route] {
-        [
-            Route(.get, "/v1/watch/{path...}", .read, .znode(root: .root, parameters: ["path"])) { [self] in watch($0, $1) },
+        let node = RouteTarget.znode(root: .root, parameters: ["path"])
+        return [
+            Route(.get, "/v1/watch/{path...}", .read, node) { [self] in watch($0, $1) },
         ]
     }
 
