@@ -106,6 +106,20 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", "StorageProbe"], swiftSettings: strict),
         .executableTarget(name: "StorageProbe", dependencies: ["Storage"], path: "Tests/StorageProbe", swiftSettings: strict),
+        // Heap allocations of the loop's hot paths, counted in a process of its own: the counter
+        // replaces malloc in whatever it is linked into, so it goes into AllocationProbe only, and
+        // AllocationBudgetTests runs that probe without depending on it (a test target's
+        // executable dependencies are linked into the shared test bundle). `swift build
+        // --build-tests` and `swift test` build every executable, the probe included.
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .executableTarget(
+            name: "AllocationProbe",
+            dependencies: [
+                "CAllocationCounter", "Coordination", "EmbeddedBackend", "GatewayAPI", "HTTPCore", "HTTPServer", "Reactor",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/AllocationProbe", swiftSettings: strict),
+        .testTarget(name: "AllocationBudgetTests", swiftSettings: strict),
         .testTarget(
             name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Reactor"], swiftSettings: strict),
         .testTarget(
