@@ -8,18 +8,18 @@ import Waiting
 extension Gateway {
     /// Layered configuration below the config root.
     var configRoutes: [Route] {
-        let named = RouteTarget.znode(root: options.roots.config, parameters: ["path"])
+        let config = RouteTarget.znode(root: options.roots.config, parameters: ["path"])
         return [
-            Route(.get, "/v1/config/{path...}", .read, named) { [self] in getConfig($0, $1) },
+            Route(.get, "/v1/config/{path...}", .read, config) { [self] in getConfig($0, $1) },
         ]
     }
 
     /// GET: the effective configuration of `{path}`, the deep merge of the JSON objects at the
-    /// config root, named ancestor and the path itself. `ETag` and the long-poll (`?index=`, or
+    /// config root, each ancestor and the path itself. `ETag` and the long-poll (`?index=`, or
     /// `If-None-Match` with `Prefer: wait=`) cover every layer.
     ///
     /// Served from this loop's cache when every layer is cached, and parked on the loop, so
-    /// 10,000 devices waiting on one config cost one wake-up pass, not a task named.
+    /// 10,000 devices waiting on one config cost one wake-up pass, not a task each.
     func getConfig(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
         let name = request.parameter("path") ?? ""
         let root = options.roots.config
