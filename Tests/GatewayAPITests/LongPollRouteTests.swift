@@ -137,6 +137,9 @@ import Testing
     @Test(arguments: backends)
     func aLockLongPollWakesWhenTheLockIsTaken(backend: RouteHarness.Backend) async throws {
         let harness = try await RouteHarness(backend)
+        // The wait on a lock never taken is on its nearest existing ancestor: this harness's
+        // folder, not the root that other tests on a shared ensemble change.
+        await harness.makeBase()
         let state = await harness.request(.get, "/v1/locks/l1")
         #expect(state.status.code == 200)
         let index = try #require(state.headers["Zkgate-Index"].flatMap(Int64.init))
