@@ -2,7 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The operational routes as a client sees them on the wire.
+/// The operational routes as a client sees them on the wire. (What the server answers a path
+/// no route takes is in GatewayAPITests/RoutingProblemRouteTests.)
 @Suite("End to end: basic routes")
 struct BasicRoutesTests {
     static var imfFixdate: Regex<(Substring, Substring, Substring)> { #/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/# }
@@ -62,26 +63,6 @@ struct BasicRoutesTests {
         expectProblem(response, status: 405, type: "method-not-allowed")
         #expect(response.header("Allow") == "GET, HEAD")
         #expect(try client.request("GET", "/healthz").status == 200, "a 405 does not close the connection")
-    }
-
-    @Test func unknownPathIs404() throws {
-        let server = try ZKGateProcess()
-        defer { server.stop() }
-        let client = try server.connect()
-        let response = try client.request("GET", "/nope")
-        expectProblem(response, status: 404, type: "not-found")
-        #expect(response.json?["title"] as? String == "Not Found")
-        #expect(try client.request("GET", "/healthz/").status == 404, "no trailing-slash leniency")
-    }
-
-    @Test func badPathIs400() throws {
-        let server = try ZKGateProcess()
-        defer { server.stop() }
-        let client = try server.connect()
-        // Only a segment the router has to decode can be refused: /v1/%zz is 404 (no /v1 routes).
-        expectProblem(try client.request("GET", "/%zz"), status: 400, type: "bad-path")
-        expectProblem(try client.request("GET", "/a%2Fb"), status: 400, type: "bad-path")
-        expectProblem(try client.request("GET", "/healthz%00"), status: 400, type: "bad-path")
     }
 
     @Test func readyzAndMetrics() throws {

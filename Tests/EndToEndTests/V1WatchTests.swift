@@ -2,8 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The change feed: batches after a cursor, long-polls, server-sent events, and 410 with a
-/// snapshot when the cursor is older than the retained history.
+/// The change feed where the process matters: server-sent events over a socket, and 410 with
+/// a snapshot when the cursor is older than the history `--watch-history` keeps. Batches and
+/// long-polls are in GatewayAPITests/WatchRouteTests.
 @Suite("End to end: /v1/watch")
 struct V1WatchTests {
     func watch(_ client: RawHTTPClient, _ target: String, headers: [(String, String)] = [], timeout: Double? = nil)
@@ -15,57 +16,6 @@ struct V1WatchTests {
     /// The body's top-level object with nested values intact (`HTTPTestResponse.json` flattens them).
     func object(_ response: HTTPTestResponse) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
-    }
-
-    func events(_ response: HTTPTestResponse) -> [(type: String, path: String, index: Int)] {
-        let list = (object(response)["events"] as? [Any] ?? []).compactMap { $0 as? [String: Any] }
-        return list.map { ($0["type"] as? String ?? "", $0["path"] as? String ?? "", intValue($0["index"]) ?? -1) }
-    }
-
-    @Test func batchAfterACursorWithTheNextCursor() throws {
-        let server = try V1Server()
-        defer { server.stop() }
-        let client = try server.connect()
-        let start = try #require(try watch(client, "/app?recursive=true&wait=0").json?["next"].flatMap(intValue))
-        _ = try client.put("/app/a?parents=true", "1")
-        _ = try client.put("/app/a", "2")
-        _ = try client.put("/other", "x")
-        let batch = try watch(client, "/app?recursive=true&since=\(start)")
-        #expect(batch.status == 200)
-        let seen = events(batch)
-        #expect(seen.map(\.type) == ["created", "created", "childrenChanged", "dataChanged"], "\(batch.bodyText)")
-        #expect(seen.map(\.path) == ["/app", "/app/a", "/app", "/app/a"])
-        let next = try #require(batch.json?["next"].flatMap(intValue))
-        #expect(next >= seen.last!.index)
-        // Not recursive: only the node itself and its children's list.
-        let own = events(try watch(client, "/app?since=\(start)"))
-        #expect(own.map(\.type) == ["created", "childrenChanged"])
-        // Nothing new after `next`: an empty batch with the same cursor when not waiting.
-        let empty = try watch(client, "/app?recursive=true&since=\(next)&wait=0")
-        #expect(events(empty).isEmpty)
-        #expect(empty.json?["next"].flatMap(intValue) == next)
-    }
-
-    @Test func longPollIsWokenByAWriteBelow() throws {
-        let server = try V1Server()
-        defer { server.stop() }
-        let writer = try server.connect()
-        _ = try writer.put("/tree/leaf?parents=true", "0")
-        let start = try #require(try watch(writer, "/tree?recursive=true&wait=0").json?["next"].flatMap(intValue))
-        let port = server.port
-        let poll = Background { () throws -> HTTPTestResponse in
-            let client = try RawHTTPClient(port: port, timeout: 20)
-            return try client.request("GET", "/v1/watch/tree?recursive=true&since=\(start)&wait=20s")
-        }
-        #expect(try eventually(timeout: 5, every: 0.01) { try writer.parked() == 1 })
-        #expect(!poll.isFinished, "answered before any change")
-        let written = monotonicSeconds()
-        _ = try writer.put("/tree/leaf", "1")
-        let answer = try poll.value(timeout: 5)
-        #expect(answer.status == 200)
-        #expect(events(answer).map(\.type) == ["dataChanged"])
-        #expect(events(answer).map(\.path) == ["/tree/leaf"])
-        #expect(try #require(poll.wait(timeout: 0)).finishedAt - written < 2)
     }
 
     @Test func serverSentEventsWithResume() throws {
@@ -115,20 +65,5 @@ struct V1WatchTests {
         let next = try #require(gone.json?["next"].flatMap(intValue))
         // The fresh cursor resumes cleanly.
         #expect(try watch(client, "/h?recursive=true&since=\(next)&wait=0").status == 200)
-    }
-
-    @Test func badParametersAre400() throws {
-        let server = try V1Server()
-        defer { server.stop() }
-        let client = try server.connect()
-        for (target, field) in [("/x?since=-1", "since"), ("/x?since=abc", "since"), ("/x?recursive=maybe", "recursive"),
-                                ("/x?wait=soon", "wait")] {
-            let response = try watch(client, target)
-            #expect(response.status == 400, "\(target)")
-            #expect(response.json?["field"] as? String == field, "\(target)")
-        }
-        let badID = try watch(client, "/x", headers: [("Last-Event-ID", "x")])
-        #expect(badID.status == 400)
-        #expect(try watch(client, "/a//b").status == 400)
     }
 }

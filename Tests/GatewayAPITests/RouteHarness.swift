@@ -107,3 +107,126 @@ extension HTTPResponse {
         (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
     }
 }
+
+// MARK: Helpers of the route tests that translate the end-to-end node, session and error tests
+
+extension RouteHarness {
+    /// `/v1/nodes` and `path` inside this harness's folder (`path` may carry a query).
+    func nodes(_ path: String) -> String { "/v1/nodes" + base + path }
+
+    /// Creates this harness's folder, for tests that write directly below it.
+    func makeBase() async {
+        let made = await request(.put, "/v1/nodes" + base)
+        #expect(made.status.code == 201, "\(made.text)")
+    }
+
+    /// A request with a body as given, and no Content-Type unless `headers` has one.
+    func request(_ method: HTTPMethod, _ target: String, body: [UInt8], headers: HTTPHeaders = [:]) async -> HTTPResponse {
+        let head = HTTPRequestHead(method: method, target: target, headers: headers)
+        guard let response = await connection().response(head, body: body, to: router) else {
+            Issue.record("\(method) \(target) started a stream")
+            return HTTPResponse(status: .internalServerError)
+        }
+        return response
+    }
+
+    /// A request with `object` as its JSON body.
+    func request(_ method: HTTPMethod, _ target: String, object: Any, headers: HTTPHeaders = [:]) async -> HTTPResponse {
+        var headers = headers
+        headers.add(name: "Content-Type", value: "application/json")
+        return await request(method, target, body: jsonBytes(object), headers: headers)
+    }
+
+    /// POST /v1/sessions; the new session's id.
+    func openSession(ttl: Int? = nil) async throws -> String {
+        let response = ttl == nil
+            ? await request(.post, "/v1/sessions")
+            : await request(.post, "/v1/sessions", object: ["ttl": ttl!])
+        #expect(response.status.code == 201, "\(response.text)")
+        return try #require(response.json["id"] as? String)
+    }
+
+    /// Every node under `path` (this harness's folder by default), each mapped to its
+    /// GET ?children=true body: data, full stat and children. Equal snapshots mean nothing changed.
+    func treeSnapshot(_ path: String? = nil) async -> [String: String] {
+        var result: [String: String] = [:]
+        var stack = [path ?? base]
+        while let next = stack.popLast() {
+            let response = await request(.get, "/v1/nodes" + (next == "/" ? "/" : next) + "?children=true")
+            guard response.status.code == 200 else {
+                result[next] = "\(response.status.code)"
+                continue
+            }
+            result[next] = response.text
+            for child in response.children ?? [] { stack.append(next == "/" ? "/" + child : next + "/" + child) }
+        }
+        return result
+    }
+}
+
+/// JSON bytes for a request body (slashes unescaped, keys sorted).
+func jsonBytes(_ object: Any) -> [UInt8] {
+    let data = try! JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes, .sortedKeys, .fragmentsAllowed])
+    return [UInt8](data)
+}
+
+/// An integer out of a JSONSerialization value (NSNumber on Linux).
+func intValue(_ value: Any?) -> Int? {
+    switch value {
+    case let n as Int: n
+    case let n as NSNumber: n.intValue
+    default: nil
+    }
+}
+
+/// Every byte value once, 0 through 255.
+let allByteValues: [UInt8] = (0...255).map { UInt8($0) }
+
+/// Polls `condition` until it holds or `timeout` passes; whether it held.
+func eventually(timeout: Duration, every interval: Duration = .milliseconds(20), _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return await condition()
+}
+
+extension HTTPResponse {
+    var stat: [String: Any] { json["stat"] as? [String: Any] ?? [:] }
+    func statInt(_ name: String) -> Int? { intValue(stat[name]) }
+    var dataText: String? { json["data"] as? String }
+    var encoding: String? { json["encoding"] as? String }
+    var children: [String]? { json["children"] as? [String] }
+    var nodePath: String? { json["path"] as? String }
+    /// `field` of an invalid-parameter problem.
+    var field: String? { json["field"] as? String }
+    var problemType: String? { json["type"] as? String }
+    var zkIndex: Int? { headers["Zkgate-Index"].flatMap { Int($0) } }
+    var etag: String? { headers["ETag"] }
+
+    /// The node data of a JSON node answer, decoded by its `encoding`.
+    var nodeData: [UInt8]? {
+        guard let text = dataText else { return nil }
+        switch encoding {
+        case "utf8": return Array(text.utf8)
+        case "base64": return Data(base64Encoded: text).map { [UInt8]($0) }
+        default: return nil
+        }
+    }
+}
+
+/// Checks an RFC 9457 problem answer: status, media type, `type` URI and the `status` member.
+/// (Content-Length is the connection's, checked by the serializer's and the end-to-end tests.)
+func expectProblem(_ response: HTTPResponse, status: Int, type slug: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(response.status.code == status, "\(response.status.code) \(response.text)", sourceLocation: sourceLocation)
+    #expect(response.headers["Content-Type"] == "application/problem+json", sourceLocation: sourceLocation)
+    #expect(response.problemType == "urn:zkgate:problem:\(slug)", "\(response.text)", sourceLocation: sourceLocation)
+    #expect(intValue(response.json["status"]) == status, sourceLocation: sourceLocation)
+}
+
+/// Checks an invalid-parameter answer naming `field`.
+func expectInvalidParameter(_ response: HTTPResponse, field: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    expectProblem(response, status: 400, type: "invalid-parameter", sourceLocation: sourceLocation)
+    #expect(response.field == field, "\(response.text)", sourceLocation: sourceLocation)
+}
