@@ -13,7 +13,8 @@ public enum HandlerResult: Sendable {
 /// Maps method and path to a handler. Patterns are literal segments, `{name}` for one
 /// non-empty segment, and a final `{name...}` for the rest of the path (slashes included,
 /// possibly empty). Literals win over parameters, parameters over tails. Built once at
-/// start-up; a literal path is one hash lookup with no allocation.
+/// start-up; a literal path is found by comparing it with the literal routes of its length,
+/// with no allocation.
 public struct Router: Sendable {
     /// Handlers of one path by method. A short array: a linear scan of a few small strings
     /// beats hashing one.
