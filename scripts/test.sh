@@ -9,8 +9,8 @@
 # Steps: setup, imports (every module a target imports is declared in Package.swift:
 # scripts/check-imports.sh, no build needed), build, a 3-node ZooKeeper ensemble on 127.0.0.1
 # (deploy/zk-ensemble.sh), swift test (unit, end-to-end against the real binary, the client and
-# conformance against the ensemble), the route tests (GatewayAPITests, on their own), fault tests (members killed, run alone), the OpenAPI
-# contract (openapi-spec-validator, then schemathesis against a live zkgate), fuzzing.
+# conformance against the ensemble), the route tests (GatewayAPITests, on their own), fault
+# tests (members killed, run alone), the OpenAPI contract (openapi-spec-validator, then schemathesis against a live zkgate), fuzzing.
 # The tests get ZKGATE_TEST_ZOOKEEPER (the ensemble's connect string) and
 # ZKGATE_ZK_ENSEMBLE_SCRIPT (the script's absolute path, to kill and restart members). An
 # ensemble that is already running (a developer's) is reused and left running; one this run
