@@ -113,6 +113,10 @@ public protocol CoordinationBackend: AnyObject, Sendable {
     /// - Throws: `.sessionExpired` when it is unknown, closed or expired.
     func session(_ id: Int64) async throws(CoordinationError) -> SessionInfo
 
+    /// The device sessions open now: every one in the store (embedded), or those this gateway
+    /// serves (ZooKeeper). Read per session open, against `--max-sessions`: a lock and a count.
+    var deviceSessionCount: Int { get }
+
     /// Closes a session, deleting its ephemerals in one step. Closing an unknown session is
     /// not an error.
     func closeSession(_ id: Int64) async throws(CoordinationError)

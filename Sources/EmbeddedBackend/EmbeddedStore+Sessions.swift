@@ -25,6 +25,8 @@ extension EmbeddedStore {
         return SessionInfo(id: id, timeoutMs: timeoutMs, expiresInMs: timeoutMs)
     }
 
+    public var deviceSessionCount: Int { state.withLock { $0.durable.sessions.count } }
+
     /// Renewals only move the deadline in memory: one log write per renewal would cap the
     /// number of devices at the disk's sync rate.
     public func renewSession(_ id: Int64) async throws(CoordinationError) -> SessionInfo {

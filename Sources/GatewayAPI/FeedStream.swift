@@ -47,9 +47,12 @@ extension LoopState {
         startHeartbeat()
     }
 
+    /// Forgets a feed and gives back its slot of `--max-parked`.
     func removeStream(_ stream: FeedStream) {
-        streams[stream.key]?.removeAll { $0 === stream }
+        guard let i = streams[stream.key]?.firstIndex(where: { $0 === stream }) else { return }
+        streams[stream.key]?.remove(at: i)
         if streams[stream.key]?.isEmpty == true { streams.removeValue(forKey: stream.key) }
+        budget.release(1)
     }
 
     /// One timer per loop keeps every open feed's proxies from timing it out.

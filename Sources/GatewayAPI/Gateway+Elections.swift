@@ -31,7 +31,7 @@ extension Gateway {
         } catch {
             return .response(error.response)
         }
-        return answerLaterCancellable(context) { [elections] in
+        return answerLaterCancellable(context, waits: wait > .zero) { [elections] in
             do throws(RecipeError) {
                 let standing = try await elections.campaign(name, session: session, value: Array(value.utf8), wait: wait)
                 var w = JSONWriter()

@@ -29,7 +29,7 @@ extension Gateway {
         } catch {
             return .response(error.response)
         }
-        return answerLaterCancellable(context) { [locks] in
+        return answerLaterCancellable(context, waits: wait > .zero) { [locks] in
             do throws(RecipeError) {
                 let grant = try await locks.acquire(name, session: session, wait: wait)
                 var w = JSONWriter()

@@ -27,7 +27,7 @@ extension Gateway {
         } catch {
             return .response(error.response)
         }
-        return waitInTask(context, wait: poll.wait, poll: { _ throws(RecipeError) in
+        return waitInTask(context, wait: poll.waits ? poll.wait : nil, poll: { _ throws(RecipeError) in
             let view = try await read()
             let settled = !poll.waits || poll.changed(changeIndex: view.changeIndex, etag: nil)
             return (view, settled ? .done : .waitForChange(view.paths, after: view.index))

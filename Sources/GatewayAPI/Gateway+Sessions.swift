@@ -3,6 +3,7 @@ import HTTPCore
 import HTTPServer
 import JSON
 import Recipes
+import Synchronization
 
 extension Gateway {
     /// Session timeouts accepted, in milliseconds.
@@ -47,7 +48,15 @@ extension Gateway {
             }
         }
         let ttl = timeout
-        return answerLater(context) { [backend] in
+        // Opens on their way count too, so a burst cannot pass the cap between the check and
+        // the backend's count.
+        let opening = openingSessions.wrappingAdd(1, ordering: .relaxed).newValue
+        guard backend.deviceSessionCount + opening <= options.maxSessions else {
+            openingSessions.wrappingSubtract(1, ordering: .relaxed)
+            return .response(Self.tooManySessions)
+        }
+        return answerLater(context) { [self] in
+            defer { openingSessions.wrappingSubtract(1, ordering: .relaxed) }
             do throws(CoordinationError) {
                 let info = try await backend.openSession(timeoutMs: ttl)
                 return Self.sessionResponse(info, status: .created)
@@ -112,6 +121,11 @@ extension Gateway {
             }
         }
     }
+
+    /// The 429 of a session open over `--max-sessions`.
+    static let tooManySessions = HTTPResponse.problem(.tooManyRequests, type: "too-many-sessions",
+        detail: "This gateway holds as many device sessions as it allows; retry later, or close sessions that are no longer used.",
+        headers: ["Retry-After": "5"])
 
     static func badSessionID() -> HTTPResponse {
         BadRequest(field: "id", detail: "A session id is 16 hex digits, as POST /v1/sessions returns.").response

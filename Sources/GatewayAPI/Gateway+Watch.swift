@@ -49,6 +49,9 @@ extension Gateway {
         let cursor = since ?? latest
 
         if streaming {
+            // A feed holds a slot of `--max-parked` for as long as it is open (LoopState's
+            // `streams` gives it back).
+            guard budget.acquire() else { return .response(Self.tooManyWaiters) }
             let stream = StreamBox()
             let response = context.deferResponse { reason, handle in
                 guard let feed = stream.feed else { return }

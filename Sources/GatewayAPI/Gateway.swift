@@ -13,8 +13,12 @@ public final class Gateway: Sendable {
         public var debugRoutes: Bool
         /// Event loop threads of the server (one cache and parking lot each).
         public var threads: Int
-        /// Long-polls parked at once in this process; beyond it, 429 with Retry-After.
+        /// Requests waiting at once in this process: parked long-polls, long-polls and lock or
+        /// election waits in a task, and server-sent-event feeds. Beyond it, 429 with Retry-After.
         public var maxParked: Int
+        /// Device sessions open at once (`CoordinationBackend.deviceSessionCount`); beyond it,
+        /// opening one is 429 with Retry-After.
+        public var maxSessions: Int
         /// The longest long-poll wait; the default wait is the smaller of 30 s and this.
         public var maxWait: Duration
         /// Change events the watch feed can resume from.
@@ -24,12 +28,13 @@ public final class Gateway: Sendable {
         public var roots: RecipeRoots
 
         public init(
-            debugRoutes: Bool = false, threads: Int = 1, maxParked: Int = 100_000, maxWait: Duration = .seconds(55),
-            watchHistory: Int = 16_384, roots: RecipeRoots = RecipeRoots()
+            debugRoutes: Bool = false, threads: Int = 1, maxParked: Int = 100_000, maxSessions: Int = 200_000,
+            maxWait: Duration = .seconds(55), watchHistory: Int = 16_384, roots: RecipeRoots = RecipeRoots()
         ) {
             self.debugRoutes = debugRoutes
             self.threads = max(1, threads)
             self.maxParked = max(1, maxParked)
+            self.maxSessions = max(1, maxSessions)
             self.maxWait = max(.milliseconds(1), maxWait)
             self.watchHistory = max(1, watchHistory)
             self.roots = roots
@@ -44,12 +49,17 @@ public final class Gateway: Sendable {
     let locks: Locks
     let elections: Elections
     let registry: ServiceRegistry
+    /// Every waiting request's slot against `maxParked`.
+    let budget: ParkingBudget
+    /// Session opens on their way to the backend, counted against `maxSessions` with those open.
+    let openingSessions = Atomic<Int>(0)
 
     public init(backend: any CoordinationBackend, options: Options, stats: HTTPServerStats) {
         self.backend = backend
         self.options = options
         self.stats = stats
         let budget = ParkingBudget(capacity: options.maxParked)
+        self.budget = budget
         states = (0..<options.threads).map { _ in LoopState(budget: budget, configRoot: options.roots.config) }
         // Events before this process started are not in the history: a feed from an older
         // cursor gets 410 and a snapshot.
@@ -119,15 +129,26 @@ public final class Gateway: Sendable {
 
     /// As `answerLater`, for work that waits: when the client goes away the task is cancelled,
     /// so a recipe can clean up (a lock contender leaves its queue) instead of waiting on; at
-    /// shutdown too, so the wait ends and answers at once.
-    func answerLaterCancellable(_ context: RequestContext, _ work: @escaping @Sendable () async -> HTTPResponse) -> HandlerResult {
+    /// shutdown too, so the wait ends and answers at once. Work that `waits` holds a slot of
+    /// `--max-parked` until it answers; without one free, the answer is 429 at once.
+    func answerLaterCancellable(
+        _ context: RequestContext, waits: Bool, _ work: @escaping @Sendable () async -> HTTPResponse
+    ) -> HandlerResult {
+        if waits {
+            guard budget.acquire() else { return .response(Self.tooManyWaiters) }
+        }
+        let budget = waits ? budget : nil
         let box = TaskBox()
         let deferred = context.deferResponse { reason, _ in
             _ = reason
             box.cancel()
         }
         let state = state(context)
-        box.set(Task(executorPreference: context.loop) { self.answer(deferred, await work(), state) })
+        box.set(Task(executorPreference: context.loop) {
+            let response = await work()
+            budget?.release(1)
+            self.answer(deferred, response, state)
+        })
         return .deferred
     }
 

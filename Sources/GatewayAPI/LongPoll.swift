@@ -136,14 +136,15 @@ extension Gateway {
     /// shuts down (so the wait ends and answers at once).
     ///
     /// For reads that cannot park on the loop: their state is not in this loop's cache (a
-    /// remote backend's first read), or it spans several nodes (recipes).
+    /// remote backend's first read), or it spans several nodes (recipes). A request that waits
+    /// holds a slot of `--max-parked` until it answers, as a parked one does.
     func waitInTask<View: Sendable, Failure: ProblemConvertible>(
         _ context: RequestContext, wait: Duration?,
         poll: @escaping @Sendable (_ first: Bool) async throws(Failure) -> (View, PollStep),
         render: @escaping @Sendable (View, _ done: Bool) -> HTTPResponse
     ) -> HandlerResult {
         let span = wait.map { state(context).jittered($0) } ?? .zero
-        return answerLaterCancellable(context) { [fanout] in
+        return answerLaterCancellable(context, waits: span > .zero) { [fanout] in
             let deadline = ContinuousClock.now + span
             var first = true
             do throws(Failure) {

@@ -103,6 +103,7 @@ final class LoopState: @unchecked Sendable {
             configParking?.wakeAll()
             let ended = streams.values.flatMap { $0 }
             streams.removeAll()
+            budget.release(ended.count)
             for stream in ended { stream.response.finish() }
             return
         }

@@ -26,6 +26,8 @@ extension ZooKeeperStore {
         }
     }
 
+    public var deviceSessionCount: Int { devices.withLock { $0.entries.count } }
+
     public func renewSession(_ id: Int64) async throws(CoordinationError) -> SessionInfo {
         try await requireLive(id)
         let now = nowMs

@@ -61,8 +61,11 @@ struct Serve: ParsableCommand {
     @Option(help: "The gateway's own ZooKeeper session timeout in milliseconds (the ensemble clamps it).")
     var zookeeperSessionTimeout: Int32 = 10_000
 
-    @Option(help: "Long-polls parked at once; beyond it, 429 with Retry-After.")
+    @Option(help: "Requests waiting at once (long-polls, lock and election waits, event streams); beyond it, 429 with Retry-After.")
     var maxParked = 100_000
+
+    @Option(help: "Device sessions open at once; beyond it, opening one is 429 with Retry-After.")
+    var maxSessions = 200_000
 
     @Option(help: "Longest long-poll wait in seconds (keep it under your proxies' idle cut-off).")
     var maxWait: Double = 55
@@ -132,6 +135,7 @@ struct Serve: ParsableCommand {
         guard (1...10_000_000).contains(watchHistory) else { throw ValidationError("--watch-history must be from 1 to 10000000.") }
         guard maxWait > 0 && maxWait <= 3600 else { throw ValidationError("--max-wait must be above 0 and at most 3600 seconds.") }
         guard (1...1_000_000).contains(maxParked) else { throw ValidationError("--max-parked must be from 1 to 1000000.") }
+        guard (1...10_000_000).contains(maxSessions) else { throw ValidationError("--max-sessions must be from 1 to 10000000.") }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty.") }
         if let zookeeper {
             do { _ = try ConnectString(parsing: zookeeper) } catch { throw ValidationError("--zookeeper: \(error)") }
@@ -213,7 +217,7 @@ struct Serve: ParsableCommand {
         let gateway = Gateway(
             backend: store,
             options: .init(
-                debugRoutes: debugRoutes, threads: configuration.threads, maxParked: maxParked,
+                debugRoutes: debugRoutes, threads: configuration.threads, maxParked: maxParked, maxSessions: maxSessions,
                 maxWait: .milliseconds(Int64(maxWait * 1000)), watchHistory: watchHistory, roots: try recipeRoots()),
             stats: stats)
         let router = gateway.router()
