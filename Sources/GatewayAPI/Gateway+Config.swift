@@ -93,20 +93,38 @@ extension Gateway {
             guard let read = currentRead(WaitKey(path: layer, children: false), state: state, atLeast: minIndex) else { return nil }
             reads.append(read)
         }
-        let answer = Self.renderConfig(name, layers: layers, reads: reads)
+        let answer = Self.renderConfig(name, layers: layers, reads: reads, parsed: state)
         state.configCache[leaf] = answer
         return answer
     }
 
     /// Merges the layers into the answer (a 422 naming a layer that is not a JSON object).
-    static func renderConfig(_ name: String, layers: [ZNodePath], reads: [ReadResult]) -> LoopState.ConfigAnswer {
+    ///
+    /// With `parsed` (the loop's state), each layer is parsed once per change on this loop,
+    /// however many config paths below it are read: a large layer costs its own writers a
+    /// parse, not every reader one.
+    static func renderConfig(_ name: String, layers: [ZNodePath], reads: [ReadResult], parsed: LoopState? = nil)
+        -> LoopState.ConfigAnswer
+    {
         let changeIndex = reads.map(\.changeIndex).max() ?? 0
         let index = reads.map(\.index).max() ?? 0
         let etag = "\"\(changeIndex)\""
         let headers: HTTPHeaders = ["ETag": etag, "Zkgate-Index": String(index)]
         let merged: (config: JSONObject, used: [ZNodePath])
-        do {
-            merged = try ConfigLayers.merge(zip(layers, reads).map { ConfigLayers.Layer(path: $0, data: $1.node?.data) })
+        do throws(RecipeError) {
+            var objects: [(ZNodePath, JSONObject?)] = []
+            objects.reserveCapacity(layers.count)
+            for (layer, read) in zip(layers, reads) {
+                let data = ConfigLayers.Layer(path: layer, data: read.node?.data)
+                let object: JSONObject?
+                if let parsed {
+                    object = try parsed.parsedLayer(data, mzxid: read.node?.stat.mzxid)
+                } else {
+                    object = try ConfigLayers.parse(data)
+                }
+                objects.append((layer, object))
+            }
+            merged = ConfigLayers.merge(parsed: objects)
         } catch {
             var problem = error.problem()
             problem.headers.add(name: "Zkgate-Index", value: String(index))

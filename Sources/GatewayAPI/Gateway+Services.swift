@@ -3,6 +3,7 @@ import HTTPCore
 import HTTPServer
 import JSON
 import Recipes
+import Synchronization
 
 
 extension Gateway {
@@ -95,7 +96,7 @@ extension Gateway {
         case let other?:
             return .response(BadRequest(field: "pick", detail: "pick takes random, not '\(other)'.").response)
         }
-        return recipePoll(request, context) { [registry] () throws(RecipeError) in
+        return recipePoll(request, context) { [registry, listings] () throws(RecipeError) in
             let listing = try await registry.list(service)
             let body: [UInt8]
             if random {
@@ -107,13 +108,15 @@ extension Gateway {
                 }
                 body = chosen.json.serialized()
             } else {
-                var w = JSONWriter()
-                w.beginObject()
-                w.key("service"); w.string(service)
-                w.key("instances")
-                w.value(.array(listing.instances.map(\.json)))
-                w.endObject()
-                body = w.bytes
+                body = listings.body(service, changeIndex: listing.changeIndex) {
+                    var w = JSONWriter()
+                    w.beginObject()
+                    w.key("service"); w.string(service)
+                    w.key("instances")
+                    w.value(.array(listing.instances.map(\.json)))
+                    w.endObject()
+                    return w.bytes
+                }
             }
             return RecipeView(index: listing.index, changeIndex: listing.changeIndex, paths: listing.paths,
                 response: Self.recipeResponse(body, index: listing.index))
@@ -136,4 +139,24 @@ extension Gateway {
         }
     }
 
+}
+
+/// Rendered service listings by service, with the change index they were rendered at: a
+/// discovery GET renders a listing once per change of the service, not once per read.
+final class RenderedListings: Sendable {
+    private let table = Mutex<[String: (changeIndex: Int64, body: [UInt8])]>([:])
+    static let capacity = 10_000
+
+    /// The listing's body at `changeIndex`, rendering it only when the kept one is older.
+    func body(_ service: String, changeIndex: Int64, render: () -> [UInt8]) -> [UInt8] {
+        if let kept = table.withLock({ $0[service] }), kept.changeIndex == changeIndex { return kept.body }
+        let body = render()
+        table.withLock { table in
+            if table.count >= Self.capacity, table[service] == nil, let victim = table.keys.first {
+                table.removeValue(forKey: victim)
+            }
+            table[service] = (changeIndex, body)
+        }
+        return body
+    }
 }

@@ -49,6 +49,7 @@ public final class Gateway: Sendable {
     let locks: Locks
     let elections: Elections
     let registry: ServiceRegistry
+    let listings = RenderedListings()
     /// Every waiting request's slot against `maxParked`.
     let budget: ParkingBudget
     /// Session opens on their way to the backend, counted against `maxSessions` with those open.

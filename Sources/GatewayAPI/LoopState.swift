@@ -1,7 +1,9 @@
 import Coordination
 import HTTPCore
 import HTTPServer
+import JSON
 import Reactor
+import Recipes
 
 /// What a parked long-poll waits on: a node's data, or its data and children.
 struct WaitKey: Hashable {
@@ -28,6 +30,9 @@ final class LoopState: @unchecked Sendable {
     private(set) var configParking: ParkingLot<ZNodePath>?
     /// Rendered effective configs by path, dropped when any of their layers changes.
     var configCache: [ZNodePath: ConfigAnswer] = [:]
+    /// Parsed config layers by path, with the mzxid they were parsed at.
+    var parsedLayers: [ZNodePath: (mzxid: Int64, object: Result<JSONObject?, RecipeError>)] = [:]
+    static let parsedLayersCapacity = 10_000
     /// The root configuration layer.
     let configRoot: ZNodePath
     /// The batch `apply` is working through, for feed waiters to render from.
@@ -98,6 +103,7 @@ final class LoopState: @unchecked Sendable {
             // resync batch) and streams end, so their clients resume and learn of the gap.
             cache.removeAll()
             configCache.removeAll()
+            parsedLayers.removeAll()
             parking?.wakeAll()
             feedParking?.wakeAll()
             configParking?.wakeAll()
@@ -166,7 +172,32 @@ extension LoopState {
         if !configCache.isEmpty {
             for leaf in configCache.keys where affected(leaf) { configCache.removeValue(forKey: leaf) }
         }
+        if !parsedLayers.isEmpty {
+            for path in paths { parsedLayers.removeValue(forKey: path) }
+        }
         guard let configParking, configParking.count > 0 else { return }
         for leaf in configParking.keys where affected(leaf) { configParking.wake(leaf) }
+    }
+}
+
+extension LoopState {
+    /// A config layer's object, parsed once per change: reused while the node's mzxid is the
+    /// one it was parsed at. A missing node (no mzxid) is an empty layer and is not kept.
+    ///
+    /// - Throws: `.layerNotObject`, as `ConfigLayers.parse`, from the cache too.
+    func parsedLayer(_ layer: ConfigLayers.Layer, mzxid: Int64?) throws(RecipeError) -> JSONObject? {
+        guard let mzxid else { return nil }
+        if let kept = parsedLayers[layer.path], kept.mzxid == mzxid { return try kept.object.get() }
+        let result: Result<JSONObject?, RecipeError>
+        do throws(RecipeError) {
+            result = .success(try ConfigLayers.parse(layer))
+        } catch {
+            result = .failure(error)
+        }
+        if parsedLayers.count >= Self.parsedLayersCapacity, parsedLayers[layer.path] == nil, let victim = parsedLayers.keys.first {
+            parsedLayers.removeValue(forKey: victim)
+        }
+        parsedLayers[layer.path] = (mzxid, result)
+        return try result.get()
     }
 }

@@ -46,47 +46,75 @@ public enum ConfigLayers {
     /// - Returns: the merged object and the paths of the layers that contributed.
     /// - Throws: `.layerNotObject` naming the first layer that holds anything but a JSON object.
     public static func merge(_ layers: [Layer]) throws(RecipeError) -> (config: JSONObject, used: [ZNodePath]) {
+        var parsed: [(ZNodePath, JSONObject?)] = []
+        parsed.reserveCapacity(layers.count)
+        for layer in layers { parsed.append((layer.path, try parse(layer))) }
+        return merge(parsed: parsed)
+    }
+
+    /// One layer's object: nil for a missing node or empty data. Parsing is linear in the
+    /// data, and callers that serve many reads keep the result until the layer changes.
+    ///
+    /// - Throws: `.layerNotObject` when the layer holds anything but a JSON object.
+    public static func parse(_ layer: Layer) throws(RecipeError) -> JSONObject? {
+        guard let data = layer.data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
+            return nil
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(data)
+        } catch {
+            throw .layerNotObject(layer: layer.path, detail: "it is not valid JSON (\(error))")
+        }
+        guard let object = value.objectValue else {
+            throw .layerNotObject(layer: layer.path, detail: "it holds a JSON \(value.typeName), not an object")
+        }
+        return object
+    }
+
+    /// Merges parsed layers, root first (nil: an empty layer), in time linear in their members.
+    public static func merge(parsed layers: [(ZNodePath, JSONObject?)]) -> (config: JSONObject, used: [ZNodePath]) {
         var merged = JSONObject()
         var used: [ZNodePath] = []
-        for layer in layers {
-            guard let data = layer.data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
-                continue
-            }
-            let value: JSONValue
-            do {
-                value = try JSONParser.parse(data)
-            } catch {
-                throw .layerNotObject(layer: layer.path, detail: "it is not valid JSON (\(error))")
-            }
-            guard let object = value.objectValue else {
-                throw .layerNotObject(layer: layer.path, detail: "it holds a JSON \(value.typeName), not an object")
-            }
+        for (path, object) in layers {
+            guard let object else { continue }
             merged = deepMerge(merged, object)
-            used.append(layer.path)
+            used.append(path)
         }
         return (merged, used)
     }
 
     /// `top` over `base`: objects merge member by member, anything else replaces, and `null`
-    /// removes the member.
+    /// removes the member. Names are found through a table once either side is large, so a
+    /// layer of 20,000 keys merges in one pass, not 20,000 scans.
     static func deepMerge(_ base: JSONObject, _ top: JSONObject) -> JSONObject {
-        var members = base.members
+        var members: [(name: String, value: JSONValue)?] = base.members.map { $0 }
+        let indexed = members.count + top.count > 16
+        var slots: [String: Int] = [:]
+        if indexed {
+            slots.reserveCapacity(members.count + top.count)
+            for (i, member) in members.enumerated() { slots[member!.name] = i }
+        }
         for (name, value) in top {
-            let existing = members.firstIndex { $0.name == name }
+            let existing = indexed ? slots[name] : members.firstIndex { $0?.name == name }
             if value.isNull {
-                if let existing { members.remove(at: existing) }
+                if let existing {
+                    members[existing] = nil
+                    slots[name] = nil
+                }
                 continue
             }
-            if let existing {
-                if let lower = members[existing].value.objectValue, let upper = value.objectValue {
-                    members[existing].value = .object(deepMerge(lower, upper))
+            if let existing, let current = members[existing] {
+                if let lower = current.value.objectValue, let upper = value.objectValue {
+                    members[existing] = (name, .object(deepMerge(lower, upper)))
                 } else {
-                    members[existing].value = value
+                    members[existing] = (name, value)
                 }
             } else {
+                if indexed { slots[name] = members.count }
                 members.append((name, value.objectValue.map { .object(deepMerge(JSONObject(), $0)) } ?? value))
             }
         }
-        return JSONObject(members.map { ($0.name, $0.value) })
+        return JSONObject(members.compactMap { $0.map { ($0.name, $0.value) } })
     }
 }

@@ -15,6 +15,11 @@ public final class ServiceRegistry: Sendable {
     private let kept = Mutex<[ZNodePath: (session: Int64, data: [UInt8])]>([:])
     /// Reads reflect at least this process's own last registration change.
     private let floor = WriteFloor()
+    /// Instances as parsed, by path, with the mzxid they were parsed at: a listing parses an
+    /// instance once per change, not once per read (a large payload costs its writer, not
+    /// every reader).
+    private let parsed = Mutex<[ZNodePath: (mzxid: Int64, instance: ServiceInstance?)]>([:])
+    static let parsedCapacity = 100_000
 
     public init(backend: any CoordinationBackend, root: ZNodePath) {
         self.backend = backend
@@ -63,7 +68,7 @@ public final class ServiceRegistry: Sendable {
         let path = try instancePath(service, id)
         let read: ReadResult
         do { read = try await backend.readAny(path, children: false, atLeast: floor.index) } catch { throw error.recipe }
-        return (read.node.flatMap { ServiceInstance(data: $0.data) }, read)
+        return (read.node.flatMap { instance(at: path, $0) }, read)
     }
 
     /// The instances of `service`, in id order. Nodes that do not hold an instance are left out.
@@ -80,9 +85,23 @@ public final class ServiceRegistry: Sendable {
             do { node = try await backend.readAny(path, children: false, atLeast: floor.index) } catch { throw error.recipe }
             guard let snapshot = node.node else { continue }
             listing.changeIndex = max(listing.changeIndex, snapshot.stat.mzxid)
-            if let instance = ServiceInstance(data: snapshot.data) { listing.instances.append(instance) }
+            if let instance = instance(at: path, snapshot) { listing.instances.append(instance) }
         }
         return listing
+    }
+
+    /// The instance a node holds, parsed once per mzxid.
+    private func instance(at path: ZNodePath, _ snapshot: NodeSnapshot) -> ServiceInstance? {
+        let mzxid = snapshot.stat.mzxid
+        if let kept = parsed.withLock({ $0[path] }), kept.mzxid == mzxid { return kept.instance }
+        let instance = ServiceInstance(data: snapshot.data)
+        parsed.withLock { table in
+            if table.count >= Self.parsedCapacity, table[path] == nil, let victim = table.keys.first {
+                table.removeValue(forKey: victim)
+            }
+            table[path] = (mzxid, instance)
+        }
+        return instance
     }
 
     /// The service names (the children of the root).
