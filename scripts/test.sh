@@ -10,7 +10,9 @@
 # scripts/check-imports.sh, no build needed), build, a 3-node ZooKeeper ensemble on 127.0.0.1
 # (deploy/zk-ensemble.sh), swift test (unit, end-to-end against the real binary, the client and
 # conformance against the ensemble), the route tests (GatewayAPITests, on their own), fault
-# tests (members killed, run alone), the OpenAPI contract (openapi-spec-validator, then schemathesis against a live zkgate), fuzzing.
+# tests (members killed, run alone), the OpenAPI contract (openapi-spec-validator, then
+# schemathesis against a live zkgate), HTTP/2 conformance (scripts/h2spec.sh: h2spec --strict
+# against a live zkgate, h2c and h2 over TLS; h2spec from ../shared/tools), fuzzing.
 # The tests get ZKGATE_TEST_ZOOKEEPER (the ensemble's connect string) and
 # ZKGATE_ZK_ENSEMBLE_SCRIPT (the script's absolute path, to kill and restart members). An
 # ensemble that is already running (a developer's) is reused and left running; one this run
@@ -108,6 +110,10 @@ fi
 STEP="openapi"
 section "openapi: validate the contract, schemathesis against a live zkgate"
 bash openapi/check.sh .build/debug/zkgate
+
+STEP="h2spec"
+section "h2spec: HTTP/2 conformance, --strict, h2c and h2 over TLS against a live zkgate (scripts/h2spec.sh)"
+bash scripts/h2spec.sh .build/debug/zkgate
 
 if [[ -f scripts/fuzz.sh && "$FUZZ_SECONDS" != "0" ]]; then
     STEP="fuzz"

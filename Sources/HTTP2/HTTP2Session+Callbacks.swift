@@ -8,6 +8,16 @@ extension HTTP2Session {
     }
 
     static func install(_ callbacks: OpaquePointer) {
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks) { _, header, user in
+            guard let header, header.pointee.type == UInt8(NGHTTP2_HEADERS.rawValue) else { return 0 }
+            return HTTP2Session.of(user).checkStreamOrder(header.pointee.stream_id) ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+        }
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, user in
+            if let frame, frame.pointee.hd.type == UInt8(NGHTTP2_RST_STREAM.rawValue) {
+                HTTP2Session.of(user).noteResetSent(frame.pointee.hd.stream_id)
+            }
+            return 0
+        }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, user in
             guard let frame, frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
                 frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
@@ -24,12 +34,15 @@ extension HTTP2Session {
             let id = frame.pointee.hd.stream_id
             guard s.receiving[id] != nil else { return 0 }
             // SETTINGS_MAX_HEADER_LIST_SIZE counts each field as name + value + 32 (RFC 9113
-            // §6.5.2); a request over it is reset rather than decoded further.
+            // §6.5.2). A request over it keeps being decoded (the HPACK table must stay in step
+            // with the client's) but its fields are dropped, and once the block ends it is
+            // answered 431, as HTTP/1.1 answers a header section over the limit.
+            guard !s.oversizedHeaders.contains(id) else { return 0 }
             s.headerBytes[id, default: 0] += nameLength + valueLength + 32
             if s.headerBytes[id]! > Int(s.settings.maxHeaderListSize) {
-                s.receiving.removeValue(forKey: id)
-                s.headerBytes.removeValue(forKey: id)
-                return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+                s.oversizedHeaders.insert(id)
+                s.receiving[id]!.headers = []
+                return 0
             }
             let n = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)
             let v = String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
@@ -62,8 +75,22 @@ extension HTTP2Session {
                 s.noteReset()
                 return 0
             }
+            if type == UInt8(NGHTTP2_SETTINGS.rawValue) {
+                // The client's preface ends with its first SETTINGS frame.
+                s.prefaceReceived = true
+                return 0
+            }
             let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
-            if type == UInt8(NGHTTP2_HEADERS.rawValue) { s.headerBytes.removeValue(forKey: id) }
+            if type == UInt8(NGHTTP2_HEADERS.rawValue) {
+                s.headerBytes.removeValue(forKey: id)
+                if s.oversizedHeaders.remove(id) != nil, s.receiving.removeValue(forKey: id) != nil {
+                    // Its DATA, if any follows, is dropped: `receiving` no longer has it.
+                    s.receivingSince.removeValue(forKey: id)
+                    s.oversized.remove(id)
+                    s.events.append(.headersTooLarge(streamID: id))
+                    return 0
+                }
+            }
             guard endStream, type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue),
                 let request = s.receiving.removeValue(forKey: id)
             else { return 0 }
@@ -80,6 +107,7 @@ extension HTTP2Session {
             s.receiving.removeValue(forKey: id)
             s.receivingSince.removeValue(forKey: id)
             s.headerBytes.removeValue(forKey: id)
+            s.oversizedHeaders.remove(id)
             s.oversized.remove(id)
             s.responses.removeValue(forKey: id)
             s.events.append(.streamClosed(streamID: id, errorCode: errorCode))
@@ -109,6 +137,32 @@ extension HTTP2Session {
         }
         return n
     }
+
+    /// Whether a HEADERS frame on `id` may be processed. A client's streams open in increasing
+    /// order (RFC 9113 §5.1.1): HEADERS on a lower id that is not open is a connection error
+    /// (PROTOCOL_ERROR), since that stream is closed or was skipped. nghttp2 ignores such a
+    /// block instead, because the stream may be one it reset while the client's trailers were
+    /// in flight; those, the streams this server reset, are still ignored here (§5.1 asks it).
+    func checkStreamOrder(_ id: Int32) -> Bool {
+        guard id & 1 == 1 else { return true }
+        let highest = max(highestClientStream, nghttp2_session_get_last_proc_stream_id(session))
+        if id > highest {
+            highestClientStream = id
+            return true
+        }
+        if nghttp2_session_find_stream(session, id) != nil || resetSent.contains(id) { return true }
+        streamOrderViolation = "HEADERS on stream \(id), below stream \(highest) and not open"
+        return false
+    }
+
+    /// Remembers a stream this server reset (the last `maxRememberedResets` of them), whose
+    /// client may still send frames that crossed the RST_STREAM.
+    func noteResetSent(_ id: Int32) {
+        resetSent.insert(id)
+        if resetSent.count > Self.maxRememberedResets, let oldest = resetSent.min() { resetSent.remove(oldest) }
+    }
+
+    static let maxRememberedResets = 256
 
     /// Counts a reset from the peer; past the limit, queues GOAWAY(ENHANCE_YOUR_CALM).
     func noteReset() {

@@ -46,6 +46,9 @@ public final class HTTP2Session {
         case request(Request)
         /// A request whose body passed `maxBody`: answer 413 (its body is discarded).
         case bodyTooLarge(streamID: Int32)
+        /// A request whose header list passed `maxHeaderListSize`: answer 431 (its fields and
+        /// body are discarded).
+        case headersTooLarge(streamID: Int32)
         /// A stream ended: answered, or reset by the peer (`errorCode` non-zero) — a parked
         /// request's client went away.
         case streamClosed(streamID: Int32, errorCode: UInt32)
@@ -66,6 +69,16 @@ public final class HTTP2Session {
     let settings: HTTP2Settings
     var receiving: [Int32: Request] = [:]
     var oversized: Set<Int32> = []
+    /// Streams whose header list is over `maxHeaderListSize`, until their block ends.
+    var oversizedHeaders: Set<Int32> = []
+    /// The highest client stream id seen in a HEADERS frame.
+    var highestClientStream: Int32 = 0
+    /// Streams this server reset (RST_STREAM sent), recent ones only.
+    var resetSent: Set<Int32> = []
+    /// Why the last `receive` failed on stream order, when it did.
+    var streamOrderViolation: String?
+    /// Whether the client's connection preface (magic and first SETTINGS) has arrived.
+    public internal(set) var prefaceReceived = false
     /// When each stream still arriving began (ns), for `expireIncomplete`.
     var receivingSince: [Int32: UInt64] = [:]
     /// Header bytes received so far per stream, against `maxHeaderListSize`.
@@ -122,7 +135,7 @@ public final class HTTP2Session {
             throw .tooManyResets(count: settings.maxResetsPerWindow, windowMs: settings.resetWindowMs)
         }
         if consumed < 0 {
-            let reason = String(cString: nghttp2_strerror(Int32(consumed)))
+            let reason = streamOrderViolation ?? String(cString: nghttp2_strerror(Int32(consumed)))
             // nghttp2 queues the GOAWAY for most errors; make sure one goes out.
             _ = nghttp2_session_terminate_session(session, UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue))
             throw .protocolViolation(reason)
@@ -142,6 +155,9 @@ public final class HTTP2Session {
             nghttp2_session_upgrade2(session, $0.baseAddress, $0.count, headRequest ? 1 : 0, nil)
         }
         guard rv == 0 else { throw .protocolViolation(String(cString: nghttp2_strerror(rv))) }
+        // nghttp2 reports the HTTP2-Settings payload as a received SETTINGS frame; the preface
+        // is still due (RFC 9113 §3.2: the client sends it right after the 101).
+        prefaceReceived = false
     }
 
     /// What to send the peer now (frames nghttp2 has queued, within flow control).
@@ -199,6 +215,7 @@ public final class HTTP2Session {
             receivingSince.removeValue(forKey: id)
             headerBytes.removeValue(forKey: id)
             oversized.remove(id)
+            oversizedHeaders.remove(id)
         }
         return stale
     }

@@ -14,6 +14,7 @@ struct FramingFields {
         switch name.count {
         case 4 where Self.equalsLowercase(name, "host"):
             hostCount += 1
+            if !HostSyntax.isValid(value) { return .invalidHost }
         case 6 where Self.equalsLowercase(name, "expect"):
             if Self.equalsLowercase(value, "100-continue") {
                 expectContinue = true

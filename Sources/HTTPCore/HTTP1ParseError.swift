@@ -15,6 +15,8 @@ public enum HTTP1ParseError: Error, Equatable, Sendable {
     case tooManyHeaders
     case missingHost
     case duplicateHost
+    /// A Host value that is not `host[:port]` (RFC 9110 §7.2, RFC 3986 §3.2.2).
+    case invalidHost
     case invalidContentLength
     case duplicateContentLength
     case contentLengthWithTransferEncoding
@@ -50,6 +52,7 @@ public enum HTTP1ParseError: Error, Equatable, Sendable {
         case .bodyTooLarge: "body-too-large"
         case .unsupportedTransferCoding: "unsupported-transfer-coding"
         case .unsupportedExpectation: "expectation-failed"
+        case .invalidHost: "bad-host"
         case .contentLengthWithTransferEncoding, .duplicateContentLength, .transferEncodingInHTTP10,
             .chunkedNotFinal, .obsoleteLineFolding:
             "ambiguous-framing"
@@ -74,6 +77,7 @@ public enum HTTP1ParseError: Error, Equatable, Sendable {
         case .tooManyHeaders: "There are more header fields than the limit."
         case .missingHost: "HTTP/1.1 requests need a Host header."
         case .duplicateHost: "There is more than one Host header."
+        case .invalidHost: "The Host header is not host[:port]: a name, an IPv4 address or a bracketed IPv6 address, with no spaces, '@', '/' or control characters."
         case .invalidContentLength: "Content-Length is not a single non-negative decimal number."
         case .duplicateContentLength: "Content-Length appears more than once."
         case .contentLengthWithTransferEncoding: "Content-Length and Transfer-Encoding together are refused."

@@ -12,14 +12,15 @@ public enum HTTP1ResponseSerializer {
     ///
     /// Handler fields named Content-Length, Transfer-Encoding, Connection or Date are skipped,
     /// since the server owns framing; fields with CR, LF or NUL are skipped, so no handler can
-    /// split a response.
+    /// split a response. `serverFields` are fields the server adds to every answer of the
+    /// connection, already rendered as `\r\nName: value` (Strict-Transport-Security over TLS).
     public static func writeHead(
         status: HTTPStatus, headers: HTTPHeaders, framing: Framing, close: Bool, http10KeepAlive: Bool,
-        date: [UInt8], into out: inout [UInt8]
+        date: [UInt8], serverFields: [UInt8] = [], into out: inout [UInt8]
     ) {
         // One bound, raw stores into a temporary buffer, one append: each Array.append costs
         // a uniqueness and capacity check, and a head has a dozen pieces.
-        var bound = 64 + status.reason.utf8.count + date.count + 80
+        var bound = 64 + status.reason.utf8.count + date.count + serverFields.count + 80
         for field in headers.fields { bound += field.name.utf8.count + field.value.utf8.count + 4 }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
             var w = RawWriter(base: buffer.baseAddress!)
@@ -29,6 +30,7 @@ public enum HTTP1ResponseSerializer {
             w.write(status.reason)
             w.write("\r\nDate: ")
             date.withUnsafeBufferPointer { w.write($0) }
+            if !serverFields.isEmpty { serverFields.withUnsafeBufferPointer { w.write($0) } }
             switch framing {
             case .length(let n) where !(status.forbidsBody && n == 0):
                 w.write("\r\nContent-Length: ")

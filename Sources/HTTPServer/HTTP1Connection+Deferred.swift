@@ -29,7 +29,8 @@ extension HTTP1Connection: ParkableRequest, RequestSource {
         owner.scratch.removeAll(keepingCapacity: true)
         HTTP1ResponseSerializer.writeHead(
             status: status, headers: headers, framing: framing, close: closeAfterResponse || owner.shuttingDown,
-            http10KeepAlive: false, date: owner.currentDate(), into: &owner.scratch)
+            http10KeepAlive: false, date: owner.currentDate(), serverFields: tls == nil ? [] : owner.tlsServerFields,
+            into: &owner.scratch)
         owner.scratch.withUnsafeBytes { send($0) }
         if head.method == .head { finishStream(t) }
     }

@@ -125,8 +125,15 @@ extension HTTP1Connection {
             case .body(let range):
                 body.append(contentsOf: input[(base + range.lowerBound)..<(base + range.upperBound)])
             case .end:
-                dispatch()
+                dispatch(following: UnsafeRawBufferPointer(rebasing: input[offset...]))
             case .error(let error):
+                if !servedAny, Self.namesNoHTTPVersion(error, UnsafeRawBufferPointer(rebasing: input[offset...])) {
+                    // Not an HTTP/1.x client (an HTTP/2 client whose preface is wrong, another
+                    // protocol): an HTTP/1.1 answer would be noise to it. Closed unanswered.
+                    owner.logger.debug("not HTTP/1.x: closed", metadata: ["peer": "\(remoteText)"])
+                    abort()
+                    return offset
+                }
                 closeAfterResponse = true
                 respond(.problem(for: error))
                 return offset
@@ -135,8 +142,9 @@ extension HTTP1Connection {
         return offset
     }
 
-    /// Routes the complete request and runs its handler.
-    func dispatch() {
+    /// Routes the complete request and runs its handler. `following` holds the bytes read
+    /// after the request (pipelined ones, or an upgrading client's HTTP/2 preface).
+    func dispatch(following: UnsafeRawBufferPointer) {
         guard let head else { return }
         servedAny = true
         owner.stats.add(owner.stats.requests)
@@ -148,7 +156,9 @@ extension HTTP1Connection {
             owner.scratch.removeAll(keepingCapacity: true)
             owner.scratch.append(contentsOf: "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8)
             owner.scratch.withUnsafeBytes { send($0) }
-            let rest = inbound
+            // What followed the request in the same read is the client's preface (or whatever
+            // it sent instead): HTTP/2's now, not left behind with this connection.
+            let rest = Array(following) + inbound
             owner.upgradeToHTTP2(self, initial: rest, upgrade: upgrade)
             return
         }
@@ -196,6 +206,27 @@ extension HTTP1Connection {
             if parser.isIdle && inbound.isEmpty { headStartedAt = loop.now }
             updateTimer()
         }
+    }
+
+    /// Whether a request-line error comes from bytes whose first line names no HTTP version at
+    /// all (no `HTTP/`), as a client of another protocol sends, or an HTTP/2 client whose
+    /// preface is wrong (RFC 9113 §3.4 has the server close such a connection).
+    static func namesNoHTTPVersion(_ error: HTTP1ParseError, _ input: UnsafeRawBufferPointer) -> Bool {
+        switch error {
+        case .malformedRequestLine, .invalidMethod, .invalidTarget, .invalidVersion: break
+        default: return false
+        }
+        var start = 0
+        while start < input.count && (input[start] == 0x0D || input[start] == 0x0A) { start += 1 }
+        let line = input[start...].prefix { $0 != 0x0A }
+        let marker = Array("HTTP/".utf8)
+        guard line.count >= marker.count else { return true }
+        var i = line.startIndex
+        while i + marker.count <= line.endIndex {
+            if input[i..<(i + marker.count)].elementsEqual(marker) { return false }
+            i += 1
+        }
+        return true
     }
 
     /// The HTTP/2 connection preface (RFC 9113 §3.4), which no HTTP/1.1 request can start with.

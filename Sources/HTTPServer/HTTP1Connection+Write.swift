@@ -16,7 +16,8 @@ extension HTTP1Connection {
         owner.scratch.removeAll(keepingCapacity: true)
         HTTP1ResponseSerializer.writeHead(
             status: response.status, headers: response.headers, framing: .length(bodyCount), close: close,
-            http10KeepAlive: !close && head?.version == .http1_0, date: owner.currentDate(), into: &owner.scratch)
+            http10KeepAlive: !close && head?.version == .http1_0, date: owner.currentDate(),
+            serverFields: tls == nil ? [] : owner.tlsServerFields, into: &owner.scratch)
         if bodyAllowed && head?.method != .head { owner.scratch.append(contentsOf: response.body) }
         owner.scratch.withUnsafeBytes { send($0) }
         log(status: response.status.code, bytes: bodyCount)

@@ -48,6 +48,7 @@ extension HTTP2Connection {
         let bodyAllowed = !response.status.forbidsBody && head?.method != .head
         var fields = Self.fields(response.headers)
         fields.append(HTTP2Session.Field("date", String(decoding: owner.currentDate(), as: UTF8.self)))
+        if tls != nil { fields += owner.tlsServerFieldList }
         if !response.status.forbidsBody {
             fields.append(HTTP2Session.Field("content-length", String(response.body.count)))
         }
@@ -136,6 +137,7 @@ final class HTTP2Stream: ParkableRequest, @unchecked Sendable {
         streamStatus = status.code
         var fields = HTTP2Connection.fields(headers)
         fields.append(HTTP2Session.Field("date", String(decoding: connection.owner.currentDate(), as: UTF8.self)))
+        if connection.tls != nil { fields += connection.owner.tlsServerFieldList }
         connection.session.startStream(streamID: id, status: status.code, headers: fields)
         if head.method == .head { return finishStream(t) }
         connection.scheduleFlush()

@@ -36,6 +36,9 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     var current: (id: Int32, head: HTTPRequestHead, startedAt: UInt64)?
     /// Whether the current request was answered while its handler ran.
     var currentAnswered = false
+    /// When the connection became HTTP/2: the client's preface is due within the header
+    /// timeout from here.
+    let openedAt: UInt64
 
     init(fd: Int32, owner: ServerLoop, remote: SocketAddress?, tls: TLSSession?, peerIdentity: PeerIdentity?) throws {
         self.fd = fd
@@ -44,7 +47,10 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         remoteText = remote?.description ?? "-"
         self.tls = tls
         self.peerIdentity = peerIdentity
-        session = try HTTP2Session(settings: HTTP2Settings(maxBody: owner.config.limits.maxBody))
+        // The header limit is HTTP/1.1's (--max-header-bytes), counted as RFC 9113 §6.5.2 does.
+        session = try HTTP2Session(settings: HTTP2Settings(
+            maxHeaderListSize: UInt32(clamping: owner.config.limits.maxHeaderBytes), maxBody: owner.config.limits.maxBody))
+        openedAt = owner.loop.now
         registration = try owner.loop.register(fd: fd, interest: interest, handler: self)
     }
 
@@ -120,6 +126,10 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
             switch event {
             case .request(let request):
                 dispatch(request)
+            case .headersTooLarge(let id):
+                respondWhole(id, head: nil, startedAt: loop.now, .problem(.requestHeaderFieldsTooLarge,
+                    type: "header-fields-too-large",
+                    detail: "The header list is over the limit of \(config.limits.maxHeaderBytes) bytes."))
             case .bodyTooLarge(let id):
                 respondWhole(id, head: nil, startedAt: loop.now, .problem(.contentTooLarge, type: "body-too-large",
                     detail: "The request body is over the limit of \(config.limits.maxBody) bytes."))
@@ -250,10 +260,15 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
 
     /// Idle (no stream open, nothing to write) for `idleTimeout`: GOAWAY and close. A request
     /// still arriving after `bodyTimeout` is answered 408. A write the peer does not take
-    /// within `writeTimeout` ends the connection.
+    /// within `writeTimeout` ends the connection. A client whose preface has not arrived within
+    /// `headerTimeout` of the switch to HTTP/2 is dropped.
     func armIdleTimer() {
         guard !closed, !lingering, out.isEmpty else { return }
-        if let oldest = session.oldestIncomplete {
+        if !session.prefaceReceived {
+            // A client that upgraded (101), or chose h2 by ALPN, and then sends no preface
+            // holds the connection no longer than a request head may take.
+            setTimer(openedAt + config.headerTimeout)
+        } else if let oldest = session.oldestIncomplete {
             setTimer(oldest + config.bodyTimeout)
         } else if streams.isEmpty && session.openStreams == 0 {
             setTimer(loop.now + config.idleTimeout)
@@ -273,6 +288,10 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
         guard !closed else { return }
         if lingering { return close() }
         if !out.isEmpty { return abort() }  // the peer stopped reading
+        if !session.prefaceReceived {
+            owner.logger.debug("HTTP/2 client sent no preface in time", metadata: ["peer": "\(remoteText)"])
+            return abort()
+        }
         let stalled = session.expireIncomplete(before: loop.now &- config.bodyTimeout + 1)
         for id in stalled {
             respondWhole(id, head: nil, startedAt: loop.now, .problem(.requestTimeout, type: "request-timeout",

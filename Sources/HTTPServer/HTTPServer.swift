@@ -13,8 +13,9 @@ import Glibc
 /// Handlers run on the loop that owns the connection.
 public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
-    /// The bound address (with the real port when port 0 was asked for).
-    public let address: SocketAddress
+    /// The bound plain address (with the real port when port 0 was asked for); nil when the
+    /// server listens only for TLS.
+    public let address: SocketAddress?
     /// The bound TLS address, when a TLS listener is configured.
     public let tlsAddress: SocketAddress?
     public let stats: HTTPServerStats
@@ -43,6 +44,7 @@ public final class HTTPServer: Sendable {
         group: EventLoopGroup? = nil
     ) throws(SystemError) {
         precondition(group.map { $0.loops.count == configuration.threads } ?? true, "one loop per thread")
+        precondition(configuration.address != nil || configuration.tls != nil, "a plain or a TLS listener")
         self.configuration = configuration
         self.logger = logger
         self.stats = stats
@@ -50,13 +52,15 @@ public final class HTTPServer: Sendable {
         var tlsListeners: [Int32] = []
         var bound = configuration.address
         var tlsBound = configuration.tls?.address
-        try Socket.ensureAvailable(bound)
+        if let bound { try Socket.ensureAvailable(bound) }
         if let tlsBound { try Socket.ensureAvailable(tlsBound) }
         do {
             for _ in 0..<configuration.threads {
-                let (fd, address) = try Socket.listen(on: bound)
-                listeners.append(fd)
-                bound = address
+                if let plain = bound {
+                    let (fd, address) = try Socket.listen(on: plain)
+                    listeners.append(fd)
+                    bound = address
+                }
                 if let tls = tlsBound {
                     let (fd, address) = try Socket.listen(on: tls)
                     tlsListeners.append(fd)
@@ -101,12 +105,13 @@ public final class HTTPServer: Sendable {
         var loops: [ServerLoop] = []
         let drained = DrainCounter()
         self.drained = drained
-        for (i, fd) in listeners.enumerated() {
+        for i in 0..<configuration.threads {
             let log = accessLogFD.map { AccessLog(fd: $0, ownsFD: false) }
             let serverLoop = ServerLoop(
                 loop: running.loops[i], config: configuration, router: router, logger: logger, stats: stats,
                 accessLog: log, onDrained: { drained.loops.wrappingAdd(1, ordering: .relaxed) })
             loops.append(serverLoop)
+            let fd = listeners.isEmpty ? nil : listeners[i]
             let tlsFD = tlsListeners.isEmpty ? nil : tlsListeners[i]
             // Registrations happen on the loop's own thread.
             serverLoop.loop.execute { serverLoop.start(listenFD: fd, tlsFD: tlsFD) }

@@ -4,8 +4,10 @@ import TLS
 
 /// Everything the server needs to know; every limit has a documented default.
 public struct HTTPServerConfiguration: Sendable {
-    /// Where to listen; port 0 picks a free port (read it back from `HTTPServer.address`).
-    public var address: SocketAddress
+    /// Where to listen for plain HTTP; port 0 picks a free port (read it back from
+    /// `HTTPServer.address`). Nil for none: a server that serves only over TLS (with client
+    /// certificates required, a plain listener would let every client around them).
+    public var address: SocketAddress?
     /// Event loop threads, each with its own SO_REUSEPORT listener. Defaults to the core count.
     public var threads: Int
     /// Request size limits (414, 431, 413).
@@ -37,11 +39,18 @@ public struct HTTPServerConfiguration: Sendable {
         /// With optional client authentication, the paths served to a client without a
         /// certificate (health probes); every other request then gets 401.
         public var anonymousPaths: Set<String>
+        /// `Strict-Transport-Security: max-age=` on every answer over TLS (RFC 6797 §7.1; never
+        /// over plain HTTP, §7.2), so a browser that once reached this host over TLS does not
+        /// fall back to plain HTTP; nil for none.
+        public var hstsMaxAge: Int?
 
-        public init(address: SocketAddress, source: TLSContextSource, anonymousPaths: Set<String> = []) {
+        public init(
+            address: SocketAddress, source: TLSContextSource, anonymousPaths: Set<String> = [], hstsMaxAge: Int? = nil
+        ) {
             self.address = address
             self.source = source
             self.anonymousPaths = anonymousPaths
+            self.hstsMaxAge = hstsMaxAge
         }
     }
 
@@ -53,7 +62,7 @@ public struct HTTPServerConfiguration: Sendable {
     public static let second: UInt64 = 1_000_000_000
 
     public init(
-        address: SocketAddress, threads: Int = HTTPServerConfiguration.coreCount,
+        address: SocketAddress?, threads: Int = HTTPServerConfiguration.coreCount,
         limits: HTTP1RequestParser.Limits = .init(), idleTimeout: UInt64 = 60 * second,
         headerTimeout: UInt64 = 10 * second, bodyTimeout: UInt64 = 30 * second,
         writeTimeout: UInt64 = 60 * second, lingerTimeout: UInt64 = 2 * second,

@@ -31,6 +31,10 @@ final class ServerLoop: @unchecked Sendable {
     /// HTTP/2 connections with frames to send, written once per loop iteration: a fan-out
     /// that answers 200 streams of one connection makes one send, not 200.
     var http2Pending: [HTTP2Connection] = []
+    /// Fields added to every answer over TLS, rendered for HTTP/1.1 (`\r\nName: value`).
+    let tlsServerFields: [UInt8]
+    /// The same fields for HTTP/2 (lowercase names).
+    let tlsServerFieldList: [HTTP2Session.Field]
     private var dateSecond: Int64 = -1
     private(set) var date: [UInt8] = []
 
@@ -47,14 +51,21 @@ final class ServerLoop: @unchecked Sendable {
         self.stats = stats
         self.accessLog = accessLog
         self.onDrained = onDrained
+        if let maxAge = config.tls?.hstsMaxAge {
+            tlsServerFields = Array("\r\nStrict-Transport-Security: max-age=\(maxAge)".utf8)
+            tlsServerFieldList = [HTTP2Session.Field("strict-transport-security", "max-age=\(maxAge)")]
+        } else {
+            tlsServerFields = []
+            tlsServerFieldList = []
+        }
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         scratch.reserveCapacity(Self.readBufferSize)
     }
 
     deinit { readBuffer.deallocate() }
 
-    /// Starts accepting on `listenFD`, and TLS connections on `tlsFD`. Loop thread only.
-    func start(listenFD: Int32, tlsFD: Int32?) {
+    /// Starts accepting plain connections on `listenFD`, and TLS ones on `tlsFD`. Loop thread only.
+    func start(listenFD: Int32?, tlsFD: Int32?) {
         // Strong, so a loop that outlives the server (one shared with others) never calls a
         // freed object; `detach()` removes the hook and ends the cycle. Not weak: a weak
         // reference gives the object a side table, and every retain and release of it (a few
@@ -64,11 +75,11 @@ final class ServerLoop: @unchecked Sendable {
             flushHTTP2()
         }
         do {
-            listener = try Listener(fd: listenFD, owner: self, tls: nil)
+            if let listenFD { listener = try Listener(fd: listenFD, owner: self, tls: nil) }
             if let tlsFD { tlsListener = try Listener(fd: tlsFD, owner: self, tls: config.tls?.source) }
         } catch {
             logger.critical("cannot watch the listening socket", metadata: ["error": "\(error)"])
-            close(listenFD)
+            if let listenFD { close(listenFD) }
             if let tlsFD { close(tlsFD) }
         }
     }

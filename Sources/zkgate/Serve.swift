@@ -19,7 +19,7 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the HTTP API (the default command).")
 
-    @Option(help: "Address to listen on: host:port or [v6]:port; port 0 picks a free one.")
+    @Option(help: "Address to listen on for plain HTTP: host:port or [v6]:port; port 0 picks a free one; 'none' to serve only on --tls-listen.")
     var listen = "127.0.0.1:8080"
 
     @Option(help: "Event loop threads (default: one per core).")
@@ -73,7 +73,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Change events the watch feed keeps for resuming (older cursors get 410).")
     var watchHistory = 16_384
 
-    @Option(help: "Also serve HTTPS on this address (host:port), beside --listen; needs --tls-cert and --tls-key.")
+    @Option(help: "Also serve HTTPS on this address (host:port), beside --listen (or alone, with --listen none); needs --tls-cert and --tls-key.")
     var tlsListen: String?
 
     @Option(help: "PEM certificate chain for --tls-listen (reloaded on SIGHUP).")
@@ -87,6 +87,12 @@ struct Serve: ParsableCommand {
 
     @Option(help: "Client certificates: none; optional (a client without one gets 401 except on /healthz, /readyz, /metrics and /openapi.yaml); required (the handshake fails without a valid one).")
     var tlsClientAuth = "none"
+
+    @Option(help: "Strict-Transport-Security max-age in seconds on answers over TLS (never on plain HTTP); 0 leaves the header out (default: 31536000, a year). Browsers then refuse plain HTTP to this host name on any port.")
+    var tlsHstsMaxAge: Int?
+
+    /// A year: the common value, and what preload lists ask for.
+    static let defaultHSTSMaxAge = 31_536_000
 
     @Option(help: "Where locks live (Curator InterProcessMutex paths <root>/<name>).")
     var lockRoot = "/locks"
@@ -146,7 +152,9 @@ struct Serve: ParsableCommand {
         _ = try recipeRoots()
         try validateTLS()
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level.") }
-        do { _ = try SocketAddress(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
+        if listen != "none" {
+            do { _ = try SocketAddress(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
+        }
     }
 
     func run() throws {
@@ -172,10 +180,10 @@ struct Serve: ParsableCommand {
         // The address first: a port that cannot be had stops us before the data folder (and
         // its lock) is touched.
         do {
-            try Socket.ensureAvailable(configuration.address)
+            if let address = configuration.address { try Socket.ensureAvailable(address) }
             if let tls = configuration.tls { try Socket.ensureAvailable(tls.address) }
         } catch {
-            logger.critical("cannot start", metadata: ["address": "\(configuration.address)", "error": "\(error)"])
+            logger.critical("cannot start", metadata: ["address": "\(listen)", "error": "\(error)"])
             throw ExitCode(1)
         }
         // The loops first: the ZooKeeper client shares the first, so a request on it reaches
@@ -226,11 +234,11 @@ struct Serve: ParsableCommand {
             server = try HTTPServer(configuration: configuration, router: router, logger: logger, stats: stats, group: group)
             liveServer = server
         } catch {
-            logger.critical("cannot start", metadata: ["address": "\(configuration.address)", "error": "\(error)"])
+            logger.critical("cannot start", metadata: ["address": "\(listen)", "error": "\(error)"])
             throw ExitCode(1)
         }
         var listening: Logger.Metadata = [
-            "address": "\(server.address)", "threads": "\(configuration.threads)",
+            "address": "\(server.address.map { "\($0)" } ?? "none")", "threads": "\(configuration.threads)",
             "descriptors": "\(descriptors)", "version": "\(ZKGate.version)",
         ]
         if let tlsAddress = server.tlsAddress { listening["tlsAddress"] = "\(tlsAddress)" }
@@ -290,10 +298,19 @@ struct Serve: ParsableCommand {
             throw ValidationError("--tls-client-auth must be none, optional or required, not '\(tlsClientAuth)'.")
         }
         guard let tlsListen else {
+            if listen == "none" {
+                throw ValidationError("--listen none needs --tls-listen: without it no listener would remain.")
+            }
+            if tlsHstsMaxAge != nil {
+                throw ValidationError("--tls-hsts-max-age needs --tls-listen.")
+            }
             if tlsCert != nil || tlsKey != nil || tlsClientCA != nil || mode != .none {
                 throw ValidationError("--tls-cert, --tls-key, --tls-client-ca and --tls-client-auth need --tls-listen.")
             }
             return
+        }
+        if let tlsHstsMaxAge, !(0...(1 << 30)).contains(tlsHstsMaxAge) {
+            throw ValidationError("--tls-hsts-max-age must be from 0 to 1073741824 seconds.")
         }
         let tlsAddress: SocketAddress
         do { tlsAddress = try SocketAddress(parsing: tlsListen) } catch { throw ValidationError("--tls-listen: \(error)") }
@@ -320,7 +337,8 @@ struct Serve: ParsableCommand {
             applicationProtocols: ["h2", "http/1.1"]))
         // Probes and scrapers rarely hold client certificates.
         return .init(address: try SocketAddress(parsing: tlsListen), source: source,
-            anonymousPaths: ["/healthz", "/readyz", "/metrics", "/openapi.yaml"])
+            anonymousPaths: ["/healthz", "/readyz", "/metrics", "/openapi.yaml"],
+            hstsMaxAge: (tlsHstsMaxAge ?? Self.defaultHSTSMaxAge) > 0 ? tlsHstsMaxAge ?? Self.defaultHSTSMaxAge : nil)
     }
 
     func makeConfiguration() throws -> HTTPServerConfiguration {
@@ -332,7 +350,7 @@ struct Serve: ParsableCommand {
             default: .file(accessLog)
             }
         return HTTPServerConfiguration(
-            address: try SocketAddress(parsing: listen),
+            address: listen == "none" ? nil : try SocketAddress(parsing: listen),
             threads: threads ?? HTTPServerConfiguration.coreCount,
             limits: .init(maxRequestLine: maxRequestLine, maxHeaderBytes: maxHeaderBytes, maxBody: maxBody),
             idleTimeout: UInt64(idleTimeout * second), headerTimeout: UInt64(headerTimeout * second),

@@ -46,6 +46,8 @@ struct LimitsTests {
              request: "POST /debug/echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
              status: 400, type: "ambiguous-framing"),
         Case(name: "missing Host", request: "GET /healthz HTTP/1.1\r\n\r\n", status: 400, type: "malformed-request"),
+        Case(name: "Host with a space", request: "GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n", status: 400, type: "bad-host"),
+        Case(name: "Host with userinfo", request: "GET /healthz HTTP/1.1\r\nHost: u@h\r\n\r\n", status: 400, type: "bad-host"),
         Case(name: "bare LF", request: "GET /healthz HTTP/1.1\nHost: x\n\n", status: 400, type: "malformed-request"),
         Case(name: "unknown expectation", request: "POST /debug/echo HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 1\r\n\r\nx",
              status: 417, type: "expectation-failed"),

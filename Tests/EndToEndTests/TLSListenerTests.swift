@@ -175,4 +175,98 @@ struct TLSListenerTests {
             #expect((result.stderr + result.stdoutText).contains(expected), "\(arguments): \(result.stderr)")
         }
     }
+    /// The TCP ports a process listens on, from /proc (no tool needed).
+    static func listeningPorts(of pid: pid_t) -> Set<UInt16> {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        let inodes = Set(fds.compactMap { fd -> String? in
+            guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                link.hasPrefix("socket:[") else { return nil }
+            return String(link.dropFirst(8).dropLast())
+        })
+        var ports: Set<UInt16> = []
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let text = (try? String(contentsOfFile: table, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n").dropFirst() {
+                let columns = line.split(separator: " ")
+                // local_address is HEX:PORT, st 0A is LISTEN, the inode is the tenth column.
+                guard columns.count > 9, columns[3] == "0A", inodes.contains(String(columns[9])),
+                    let port = columns[1].split(separator: ":").last.flatMap({ UInt16($0, radix: 16) }) else { continue }
+                ports.insert(port)
+            }
+        }
+        return ports
+    }
+
+    @Test func listenNoneServesOnlyTLSWithRequiredClientCertificates() throws {
+        let certs = try Self.certificates.get()
+        let (server, port) = try Self.server(certs, ["--listen", "none", "--tls-client-ca", certs.ca,
+            "--tls-client-auth", "required"])
+        defer { server.stop() }
+        #expect(server.process.stderr.text.contains("address=none"), "\(server.process.stderr.text)")
+        #expect(Self.listeningPorts(of: server.pid) == [port], "the TLS port is the only one")
+        let device = try Self.curl(["--cacert", certs.ca, "--cert", certs.clientCertificate, "--key", certs.clientKey,
+            "https://localhost:\(port)/healthz"])
+        #expect(device.stdoutText == #"{"status":"ok"}"#, "\(device.stderr)")
+        let anonymous = try Self.curl(["--cacert", certs.ca, "https://localhost:\(port)/healthz"])
+        #expect(anonymous.status != 0)
+    }
+
+    @Test func listenNoneWithoutATLSListenerStopsStartUp() throws {
+        let result = try runCommand(try ZKGateProcess.binaryPath(), ["serve", "--listen", "none", "--data-dir",
+            try TemporaryDirectory(prefix: "zkgate-tls-none").path])
+        #expect(result.status != 0)
+        #expect((result.stderr + result.stdoutText).contains("--listen none needs --tls-listen"), "\(result.stderr)")
+    }
+
+    @Test func tls12OffersOnlyECDHEWithAEAD() throws {
+        let certs = try Self.certificates.get()
+        let (server, port) = try Self.server(certs)
+        defer { server.stop() }
+        for suite in ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256", "AES128-SHA"] {
+            let out = try Self.sClient(port, ["-tls1_2", "-cipher", suite, "-CAfile", certs.ca])
+            #expect(out.contains("Cipher is (NONE)"), "no handshake with \(suite): \(out)")
+        }
+        let good = try Self.sClient(port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-CAfile", certs.ca])
+        #expect(good.contains("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"), "\(good)")
+        // With an RSA certificate, static RSA key exchange is still refused; ECDHE-RSA is served.
+        let rsa = try V1Server(["--tls-listen", "127.0.0.1:0", "--tls-cert", certs.rsaServerCertificate,
+            "--tls-key", certs.rsaServerKey])
+        defer { rsa.stop() }
+        let log = rsa.process.stderr.text
+        let rsaPort = try #require(log.firstMatch(of: /tlsAddress=127\.0\.0\.1:(\d+)/).flatMap { UInt16($0.1) })
+        for suite in ["AES128-GCM-SHA256", "AES256-SHA256", "ECDHE-RSA-AES128-SHA"] {
+            let out = try Self.sClient(rsaPort, ["-tls1_2", "-cipher", suite, "-CAfile", certs.ca])
+            #expect(out.contains("Cipher is (NONE)"), "no handshake with \(suite): \(out)")
+        }
+        let ecdhe = try Self.sClient(rsaPort, ["-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384", "-CAfile", certs.ca])
+        #expect(ecdhe.contains("Cipher is ECDHE-RSA-AES256-GCM-SHA384"), "\(ecdhe)")
+    }
+
+    @Test func strictTransportSecurityOnTLSAnswersOnly() throws {
+        let certs = try Self.certificates.get()
+        let (server, port) = try Self.server(certs)
+        defer { server.stop() }
+        for version in ["--http1.1", "--http2"] {
+            let head = try Self.curl([version, "-D", "-", "-o", "/dev/null", "--cacert", certs.ca,
+                "https://localhost:\(port)/healthz"])
+            #expect(head.stdoutText.lowercased().contains("strict-transport-security: max-age=31536000\r\n"),
+                "\(version): \(head.stdoutText)")
+            let problem = try Self.curl([version, "-D", "-", "-o", "/dev/null", "--cacert", certs.ca,
+                "https://localhost:\(port)/nope"])
+            #expect(problem.stdoutText.lowercased().contains("strict-transport-security: max-age=31536000"), "errors too")
+        }
+        let plain = try server.connect().request("GET", "/healthz")
+        #expect(plain.status == 200 && plain.header("Strict-Transport-Security") == nil, "never over plain HTTP")
+        let h2c = try Self.curl(["--http2-prior-knowledge", "-D", "-", "-o", "/dev/null", "\(server.base)/healthz"])
+        #expect(!h2c.stdoutText.lowercased().contains("strict-transport-security"), "\(h2c.stdoutText)")
+
+        let (custom, customPort) = try Self.server(certs, ["--tls-hsts-max-age", "600"])
+        defer { custom.stop() }
+        let short = try Self.curl(["-D", "-", "-o", "/dev/null", "--cacert", certs.ca, "https://localhost:\(customPort)/healthz"])
+        #expect(short.stdoutText.lowercased().contains("strict-transport-security: max-age=600\r\n"), "\(short.stdoutText)")
+        let (off, offPort) = try Self.server(certs, ["--tls-hsts-max-age", "0"])
+        defer { off.stop() }
+        let none = try Self.curl(["-D", "-", "-o", "/dev/null", "--cacert", certs.ca, "https://localhost:\(offPort)/healthz"])
+        #expect(none.status == 0 && !none.stdoutText.lowercased().contains("strict-transport-security"), "\(none.stdoutText)")
+    }
 }

@@ -111,16 +111,67 @@ struct HTTP2SessionTests {
         #expect(requests(events).isEmpty)
     }
 
-    @Test("a header list over the limit resets the stream; the connection goes on")
+    @Test("a header list over the limit is reported for a 431, not reset; the connection goes on")
     func headerListTooLarge() throws {
         let server = try HTTP2Session(settings: HTTP2Settings(maxHeaderListSize: 1_024))
         let client = TestClient()
         let big = client.request("GET", "/a", headers: [("x-big", String(repeating: "b", count: 2_000))])
+        let many = client.request("POST", "/c", body: Array("body".utf8),
+            headers: (0..<40).map { ("x-field-\($0)", String(repeating: "v", count: 20)) })
         let events = try exchange(client, server)
         #expect(requests(events).isEmpty)
-        #expect(client.resets[big] != nil, "the oversized request's stream was reset")
-        let small = client.request("GET", "/b")
+        #expect(events.contains(.headersTooLarge(streamID: big)))
+        #expect(events.contains(.headersTooLarge(streamID: many)), "many small fields count as one list")
+        #expect(client.resets.isEmpty, "no stream was reset")
+        server.respond(streamID: big, status: 431, headers: [], body: [])
+        server.respond(streamID: many, status: 431, headers: [], body: [])
+        client.incoming(server.outbound())
+        #expect(client.statuses[big] == "431" && client.statuses[many] == "431")
+        // The HPACK tables stayed in step: the next request decodes.
+        let small = client.request("GET", "/b", headers: [("x-big", String(repeating: "b", count: 100))])
         #expect(requests(try exchange(client, server)).map(\.streamID) == [small])
+        #expect(client.goAwayCode == nil)
+    }
+
+    /// The client's preface and a GET on `stream`, as raw frames (HPACK static indexes only).
+    static func rawHeaders(_ stream: UInt8) -> [UInt8] {
+        // HEADERS, END_STREAM | END_HEADERS: :method GET, :scheme http, :path /, and
+        // :authority x as a literal without indexing.
+        [0, 0, 6, 0x01, 0x05, 0, 0, 0, stream, 0x82, 0x86, 0x84, 0x01, 0x01, 0x78]
+    }
+    static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 0x04, 0, 0, 0, 0, 0]
+
+    @Test("HEADERS on a stream id below one already used is a connection error (PROTOCOL_ERROR)")
+    func lowerStreamID() throws {
+        let server = try HTTP2Session()
+        #expect(!server.prefaceReceived)
+        let first = try server.receive(Self.preface + Self.rawHeaders(5))
+        #expect(server.prefaceReceived)
+        #expect(requests(first).map(\.streamID) == [5])
+        server.respond(streamID: 5, status: 200, headers: [], body: [])
+        _ = server.outbound()
+        #expect(throws: HTTP2Error.self) { _ = try server.receive(Self.rawHeaders(3)) }
+        #expect(Self.goAwayCode(in: server.outbound()) == UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue))
+    }
+
+    /// The error code of the first GOAWAY among raw frames.
+    static func goAwayCode(in bytes: [UInt8]) -> UInt32? {
+        var i = 0
+        while i + 9 <= bytes.count {
+            let length = Int(bytes[i]) << 16 | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2])
+            if bytes[i + 3] == 0x07, i + 9 + 8 <= bytes.count {
+                return bytes[(i + 13)..<(i + 17)].reduce(0) { $0 << 8 | UInt32($1) }
+            }
+            i += 9 + length
+        }
+        return nil
+    }
+
+    @Test("increasing stream ids, skipping some, are served")
+    func increasingStreamIDs() throws {
+        let server = try HTTP2Session()
+        let events = try server.receive(Self.preface + Self.rawHeaders(1) + Self.rawHeaders(7) + Self.rawHeaders(9))
+        #expect(requests(events).map(\.streamID) == [1, 7, 9])
     }
 
     @Test("a client that does not speak HTTP/2 is a protocol error, with GOAWAY queued")

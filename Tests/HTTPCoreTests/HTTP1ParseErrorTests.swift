@@ -18,6 +18,7 @@ struct HTTP1ParseErrorTests {
         (.tooManyHeaders, 431, "header-fields-too-large"),
         (.missingHost, 400, "malformed-request"),
         (.duplicateHost, 400, "malformed-request"),
+        (.invalidHost, 400, "bad-host"),
         (.invalidContentLength, 400, "malformed-request"),
         (.duplicateContentLength, 400, "ambiguous-framing"),
         (.contentLengthWithTransferEncoding, 400, "ambiguous-framing"),

@@ -7,8 +7,11 @@ import TLS
 typealias TLSFixture = TestCertificates
 
 extension TestCertificates {
-    func server(_ auth: TLSConfiguration.ClientAuthentication = .none, protocols: [String] = ["http/1.1"]) throws -> TLSContext {
-        try TLSContext(TLSConfiguration(certificateChainPath: serverCertificate, privateKeyPath: serverKey,
+    func server(
+        _ auth: TLSConfiguration.ClientAuthentication = .none, protocols: [String] = ["http/1.1"], rsa: Bool = false
+    ) throws -> TLSContext {
+        try TLSContext(TLSConfiguration(certificateChainPath: rsa ? rsaServerCertificate : serverCertificate,
+            privateKeyPath: rsa ? rsaServerKey : serverKey,
             clientCAPath: auth == .none ? nil : ca, clientAuthentication: auth, applicationProtocols: protocols))
     }
 }
@@ -21,14 +24,16 @@ final class TestClient {
     let network: OpaquePointer
     let records: OpaquePointer
 
+    /// - Parameter ciphers: the TLS 1.2 suites to offer (an OpenSSL cipher list), when set.
     init(trusting ca: String, certificate: String? = nil, key: String? = nil, alpn: [String] = [],
-         maxVersion: Int32 = TLS1_3_VERSION) {
+         maxVersion: Int32 = TLS1_3_VERSION, ciphers: String? = nil) {
         context = SSL_CTX_new(TLS_client_method())!
         _ = SSL_CTX_load_verify_file(context, ca)
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_VERSION), nil)
         SSL_CTX_ctrl(context, SSL_CTRL_SET_MAX_PROTO_VERSION, Int(maxVersion), nil)
         if maxVersion < TLS1_2_VERSION { _ = SSL_CTX_set_cipher_list(context, "DEFAULT:@SECLEVEL=0") }
+        if let ciphers { _ = SSL_CTX_set_cipher_list(context, ciphers) }
         if let certificate, let key {
             _ = SSL_CTX_use_certificate_chain_file(context, certificate)
             _ = SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM)
@@ -87,6 +92,9 @@ final class TestClient {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// The suite the handshake settled on.
+    var cipher: String? { SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } }
 
     var alertedOrFailed: Bool { SSL_get_error(ssl, SSL_do_handshake(ssl)) == SSL_ERROR_SSL }
 }

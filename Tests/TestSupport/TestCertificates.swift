@@ -2,7 +2,8 @@ import Foundation
 
 /// Certificates made for one test run with the openssl command, in a temporary folder (no
 /// key is ever committed): a CA; a server certificate for localhost and 127.0.0.1; a client
-/// certificate from the CA (CN device-7); and a client certificate from another CA.
+/// certificate from the CA (CN device-7); and a client certificate from another CA. The server
+/// certificates are ECDSA; `rsaServer` is the same with an RSA key, for RSA key exchange.
 public final class TestCertificates: Sendable {
     public let directory: TemporaryDirectory
 
@@ -13,6 +14,9 @@ public final class TestCertificates: Sendable {
     public var clientKey: String { directory.path + "/client.key" }
     public var strangerCertificate: String { directory.path + "/stranger.pem" }
     public var strangerKey: String { directory.path + "/stranger.key" }
+    /// localhost and 127.0.0.1 with an RSA key.
+    public var rsaServerCertificate: String { directory.path + "/rsa-server.pem" }
+    public var rsaServerKey: String { directory.path + "/rsa-server.key" }
     /// From the CA, but expired yesterday.
     public var expiredCertificate: String { directory.path + "/expired.pem" }
     public var expiredKey: String { directory.path + "/expired.key" }
@@ -32,13 +36,18 @@ public final class TestCertificates: Sendable {
         try issue("client", by: "ca", subject: "/CN=device-7", san: "DNS:device-7.fleet.example,IP:10.0.0.7")
         try issue("stranger", by: "other-ca", subject: "/CN=stranger", san: "DNS:stranger.example")
         try issue("expired", by: "ca", subject: "/CN=expired", san: "DNS:expired.example", days: -1)
+        try issue("rsa-server", by: "ca", subject: "/CN=localhost", san: "DNS:localhost,IP:127.0.0.1",
+            key: ["rsa:2048"])
     }
 
     /// Issues `<name>.pem` and `<name>.key` from the CA `<issuer>`.
     /// `days` below 0 makes a certificate that has already expired.
-    public func issue(_ name: String, by issuer: String, subject: String, san: String, days: Int = 2) throws {
+    public func issue(
+        _ name: String, by issuer: String, subject: String, san: String, days: Int = 2,
+        key: [String] = ["ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+    ) throws {
         let d = directory.path
-        try Self.openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        try Self.openssl(["req", "-new", "-newkey"] + key + ["-nodes",
             "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", subject])
         try "subjectAltName=\(san)\n".write(toFile: "\(d)/\(name).ext", atomically: true, encoding: .utf8)
         try Self.openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/\(issuer).pem", "-CAkey", "\(d)/\(issuer).key",

@@ -114,13 +114,16 @@ public final class ZKGateProcess: Sendable {
         try? FileManager.default.removeItem(atPath: path)
     }
 
-    /// Parses the port from `... address=127.0.0.1:PORT ... listening`.
+    /// Parses the port from `... address=127.0.0.1:PORT ... listening`, or the TLS port from
+    /// `tlsAddress=` when the server has no plain listener (`address=none`).
     static func listeningPort(in log: String) -> UInt16? {
         for line in log.split(separator: "\n") where line.contains("listening") {
-            guard let range = line.range(of: "address=") else { continue }
-            let address = line[range.upperBound...].prefix { !$0.isWhitespace }
-            guard let colon = address.lastIndex(of: ":") else { continue }
-            return UInt16(address[address.index(after: colon)...])
+            for key in [" address=", " tlsAddress="] {
+                guard let range = line.range(of: key) else { continue }
+                let address = line[range.upperBound...].prefix { !$0.isWhitespace }
+                guard let colon = address.lastIndex(of: ":") else { continue }
+                return UInt16(address[address.index(after: colon)...])
+            }
         }
         return nil
     }
