@@ -69,8 +69,8 @@ extension EmbeddedStore {
                 s.bytesSinceSnapshot += recordBytes
                 var point = false
                 if !s.snapshotting {
-                    point = s.recordsSinceSnapshot >= configuration.snapshotEvery
-                        || s.bytesSinceSnapshot >= configuration.snapshotThreshold(liveBytes: s.head.storedBytes)
+                    point = configuration.snapshotPolicy.isDue(
+                        records: s.recordsSinceSnapshot, bytes: s.bytesSinceSnapshot, liveBytes: s.head.storedBytes)
                         // On a full disk, deleting is the way to make room: a snapshot of the
                         // smaller tree lets the log it covers go.
                         || (s.storageFull && s.head.storedBytes < sizeBefore)
@@ -190,11 +190,11 @@ extension EmbeddedStore {
     }
 
     /// While the disk is full: every 250 ms, once the disk has room for the reserve and as much
-    /// again (at least 1 MiB), re-make the reserve and accept growing writes again.
+    /// again (at least 64 KiB), re-make the reserve and accept growing writes again.
     func pollSpace() {
         guard state.withLock({ $0.storageFull && $0.failure == nil }) else { return }
         let reserve = configuration.reserveBytes
-        let needed = reserve + max(reserve, 1 << 20)
+        let needed = reserve + max(reserve, 64 << 10)
         if let available = try? directory.availableBytes(), available + directory.reserveBytes >= needed {
             do {
                 try directory.createReserve(bytes: reserve)

@@ -24,7 +24,7 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
         /// A snapshot is written once the log since the last one holds this many bytes, or
         /// sooner, once it holds twice the live data (``DataTree/storedBytes``) but at least
         /// `snapshotMinimumBytes`; and never before it holds the live data's size, so writing
-        /// snapshots never costs more than writing the log. See `snapshotThreshold`.
+        /// snapshots never costs more than writing the log. See `SnapshotPolicy`.
         public var snapshotBytes: Int
         /// The log bytes below which no size trigger fires: a tiny tree is not snapshotted
         /// every few writes.
@@ -51,13 +51,9 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
             self.sweepIntervalMs = max(10, sweepIntervalMs)
         }
 
-        /// The log bytes since the last snapshot that trigger the next one, for a tree of
-        /// `liveBytes`: twice the tree (so the data folder stays within about three times the
-        /// live data), at least `snapshotMinimumBytes`, at most `snapshotBytes` (which bounds
-        /// replay at start-up), but never less than the tree itself (a large tree is not
-        /// rewritten for every few megabytes of log).
-        public func snapshotThreshold(liveBytes: Int) -> Int {
-            max(liveBytes, min(snapshotBytes, max(snapshotMinimumBytes, 2 * liveBytes)))
+        /// When snapshots are written (see `SnapshotPolicy`).
+        public var snapshotPolicy: SnapshotPolicy {
+            SnapshotPolicy(records: snapshotEvery, maximumBytes: snapshotBytes, minimumBytes: snapshotMinimumBytes)
         }
     }
 
