@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(
             name: "ConformanceTests",
             dependencies: [
-                "Coordination", "Recipes", "Waiting", "JSON", "EmbeddedBackend", "ZooKeeperBackend", "TestSupport",
+                "Coordination", "Recipes", "Waiting", "JSON", "EmbeddedBackend", "Storage", "ZooKeeperBackend", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

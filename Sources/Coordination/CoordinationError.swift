@@ -40,6 +40,16 @@ public enum CoordinationError: Error, Hashable, Sendable {
     /// sees that as a lost connection, so the code is `CONNECTIONLOSS`, -4; the slug tells them
     /// apart.
     case unavailable(String)
+    /// The write would grow the store past its size quota (`zkgate serve --quota-bytes`):
+    /// `size` is what the store would hold after it, `quota` the limit, both in the store's
+    /// measure (``DataTree/storedBytes``). Writes that do not grow the store still succeed.
+    /// ZooKeeper's hard quota answers `QUOTAEXCEEDED`, -125.
+    case quotaExceeded(size: Int, quota: Int)
+    /// The disk holding the store's data is full: the write was not made. Reads, deletes and
+    /// writes that shrink the store still succeed, and growing writes resume by themselves once
+    /// space is free. A ZooKeeper server stops on a full disk, so there is no code of its own:
+    /// `SYSTEMERROR`, -1.
+    case storageFull
 
     /// ZooKeeper's `KeeperException.Code` value.
     public var code: Int32 {
@@ -55,6 +65,8 @@ public enum CoordinationError: Error, Hashable, Sendable {
         case .dataTooLarge: -5
         case .connectionLoss, .unavailable: -4
         case .operationTimeout: -7
+        case .quotaExceeded: -125
+        case .storageFull: -1
         }
     }
 
@@ -74,6 +86,8 @@ public enum CoordinationError: Error, Hashable, Sendable {
         case .connectionLoss: "connection-loss"
         case .operationTimeout: "operation-timeout"
         case .unavailable: "unavailable"
+        case .quotaExceeded: "quota-exceeded"
+        case .storageFull: "storage-full"
         }
     }
 
@@ -94,6 +108,12 @@ public enum CoordinationError: Error, Hashable, Sendable {
         case .connectionLoss: "lost the connection to the backend; an in-flight write may or may not have happened"
         case .operationTimeout: "the backend did not answer in time"
         case .unavailable(let detail): "the backend is unavailable: \(detail)"
+        case .quotaExceeded(let size, let quota):
+            "the write would grow the store to \(size) bytes, over its quota of \(quota) bytes; reads, deletes and "
+                + "smaller data still work: delete nodes or shrink data to make room, or raise --quota-bytes"
+        case .storageFull:
+            "the disk holding the store is full, so the write was not made; reads, deletes and smaller data still "
+                + "work, and writes resume by themselves once disk space is freed"
         }
     }
 

@@ -26,14 +26,33 @@ extension DataTree {
     ///
     /// - Precondition: `zxid > lastZxid`. zxids order every change and index every watch, so a
     ///   store that reuses or reorders them has a bug that must not reach the tree.
-    public mutating func apply(_ transaction: Transaction, zxid: Int64, time: Int64) -> TransactionOutcome {
+    ///
+    /// With a `sizeLimit`, a transaction that would leave ``storedBytes`` both larger than
+    /// before and above the limit changes nothing and fails at index -1 (the whole transaction)
+    /// with ``CoordinationError/quotaExceeded(size:quota:)``; one that shrinks the tree or
+    /// keeps its size always passes, so a store over its quota can still be cleaned up.
+    public mutating func apply(
+        _ transaction: Transaction, zxid: Int64, time: Int64, sizeLimit: Int? = nil
+    ) -> TransactionOutcome {
         precondition(zxid > lastZxid, "zxid \(zxid) is not after the last applied zxid \(lastZxid)")
         var changes = Changes(zxid: zxid, time: time)
-        let result: Result<[OperationResult], MultiFailure>
+        let sizeBefore = storedBytes
+        var result: Result<[OperationResult], MultiFailure>
         switch transaction {
         case .operations(let operations, let session):
             result = applyOperations(operations, session: session, &changes)
+            if case .success = result, let sizeLimit, storedBytes > sizeBefore, storedBytes > sizeLimit {
+                let size = storedBytes
+                rollBack(changes.undo)
+                changes.events = []
+                result = .failure(MultiFailure(index: -1, error: .quotaExceeded(size: size, quota: sizeLimit)))
+            }
         case .createSession(let id, let timeoutMs):
+            if let sizeLimit, storedBytes + Self.sessionBytes > sizeLimit {
+                result = .failure(
+                    MultiFailure(index: -1, error: .quotaExceeded(size: storedBytes + Self.sessionBytes, quota: sizeLimit)))
+                break
+            }
             result = Result { () throws(CoordinationError) in
                 try createSession(id: id, timeoutMs: timeoutMs)
                 return []

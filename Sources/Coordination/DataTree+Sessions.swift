@@ -10,6 +10,7 @@ extension DataTree {
             throw .badArguments("session \(CoordinationError.hex(id)) already exists")
         }
         sessions[id] = timeoutMs
+        storedBytes += Self.sessionBytes
     }
 
     /// Deletes the session's ephemerals in byte order of their paths (ZooKeeper walks a hash
@@ -21,6 +22,7 @@ extension DataTree {
             unlinkLeaf(at: path, &changes)
         }
         sessions[id] = nil
+        storedBytes -= Self.sessionBytes
         ephemeralIndex[id] = nil
     }
 }

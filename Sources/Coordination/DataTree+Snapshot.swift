@@ -78,6 +78,7 @@ extension DataTree {
                 throw input.corrupt("invalid or repeated session \(CoordinationError.hex(id)) at offset \(start)")
             }
             tree.sessions[id] = timeoutMs
+            tree.storedBytes += Self.sessionBytes
         }
 
         let nodeCount = try input.u32("node count")
@@ -109,7 +110,7 @@ extension DataTree {
         if first {
             guard path.isRoot else { return "the root must come first" }
             guard type == .persistent else { return "the root must be persistent" }
-            nodes[.root] = node
+            insertNode(node, at: .root)
             return nil
         }
         guard !path.isRoot, nodes[path] == nil else { return "repeated path" }

@@ -17,8 +17,22 @@ extension DataTree {
         case relink(parent: ZNodePath, NodeName)
     }
 
+    /// A snapshot's fixed part: magic, format, lastZxid and the two counts.
+    static let snapshotHeaderBytes = 4 + 1 + 8 + 4 + 4
+    /// A session in a snapshot: id and timeout.
+    static let sessionBytes = 16
+
+    /// A node in a snapshot: its path and data, each with a u32 length, and nine stat fields.
+    @inline(__always)
+    static func nodeBytes(path: ZNodePath, dataCount: Int) -> Int {
+        4 + path.string.utf8.count + 4 + dataCount + 4 * 8 + 3 * 4 + 8 + 8
+    }
+
     mutating func insertNode(_ node: Node, at path: ZNodePath) {
-        nodes[path] = node
+        if let replaced = nodes.updateValue(node, forKey: path) {
+            storedBytes -= Self.nodeBytes(path: path, dataCount: replaced.data.count)
+        }
+        storedBytes += Self.nodeBytes(path: path, dataCount: node.data.count)
         switch EphemeralType(ephemeralOwner: node.stat.ephemeralOwner) {
         case .session(let id): ephemeralIndex[id, default: []].insert(path)
         case .container: containers.insert(path)
@@ -29,6 +43,7 @@ extension DataTree {
 
     mutating func removeNode(at path: ZNodePath) -> Node {
         let node = nodes.removeValue(forKey: path)!
+        storedBytes -= Self.nodeBytes(path: path, dataCount: node.data.count)
         switch EphemeralType(ephemeralOwner: node.stat.ephemeralOwner) {
         case .session(let id):
             ephemeralIndex[id]?.remove(path)
@@ -44,7 +59,10 @@ extension DataTree {
     /// large child set uniquely referenced, so inserting one child does not copy the others.
     mutating func modifyNode<R>(at path: ZNodePath, _ body: (inout Node) -> R) -> R {
         let index = nodes.index(forKey: path)!
-        return body(&nodes.values[index])
+        let before = nodes.values[index].data.count
+        let result = body(&nodes.values[index])
+        storedBytes += nodes.values[index].data.count - before
+        return result
     }
 
     mutating func rollBack(_ steps: [UndoStep]) {

@@ -16,6 +16,10 @@ public struct DataTree: Equatable, Sendable {
     public internal(set) var sessions: [Int64: Int64]
     /// The zxid of the last transaction applied successfully (0 for a new tree).
     public internal(set) var lastZxid: Int64
+    /// The tree's size as a store counts it against its quota: exactly the length of
+    /// ``snapshot()`` (each node's path, data and stat fields with their framing, each session,
+    /// the header), kept up to date by every change, so reading it costs nothing.
+    public internal(set) var storedBytes: Int
 
     // Derived from `nodes`, kept so that expiry and session close need not scan the tree.
     // Sets are removed when they empty, so two trees with equal nodes compare equal.
@@ -28,6 +32,7 @@ public struct DataTree: Equatable, Sendable {
         nodes = [.root: Node(data: [], stat: .zero, children: [])]
         sessions = [:]
         lastZxid = 0
+        storedBytes = Self.snapshotHeaderBytes + Self.nodeBytes(path: .root, dataCount: 0)
         ephemeralIndex = [:]
         containers = []
         ttlNodes = []

@@ -53,12 +53,22 @@ extension EmbeddedStore {
     }
 
     public func closeSession(_ id: Int64) async throws(CoordinationError) {
-        state.withLock { _ = $0.deadlines.removeValue(forKey: id) }
+        let deadline = state.withLock { $0.deadlines.removeValue(forKey: id) }
         do {
             _ = try await submit(.closeSession(id: id))
         } catch {
+            // Not closed (the disk was full while it was tried): it must still expire.
+            if let deadline { keepExpiring(id, deadline: deadline) }
             throw error.error
         }
+    }
+
+    /// Puts back the deadline of a session whose close was not logged, so the sweep closes it.
+    func keepExpiring(_ id: Int64, deadline: UInt64) {
+        state.withLock { s in
+            if s.durable.sessions[id] != nil && s.deadlines[id] == nil { s.deadlines[id] = deadline }
+        }
+        armSweep()
     }
 
     /// Expires sessions past their deadline (everything they own goes in one transaction), and
@@ -74,7 +84,10 @@ extension EmbeddedStore {
         }
         for id in expired {
             logger.info("session expired", metadata: ["session": "\(String(UInt64(bitPattern: id), radix: 16))"])
-            submit(.closeSession(id: id), done: nil)
+            submit(.closeSession(id: id)) { [weak self] result in
+                // Tried again a second later if the disk was full.
+                if case .failure = result { self?.keepExpiring(id, deadline: Self.monotonicNanoseconds() + 1_000_000_000) }
+            }
         }
         // Version-guarded deletes: a node that changed meanwhile fails harmlessly.
         for cleanup in cleanups { submit(cleanup, done: nil) }

@@ -19,15 +19,41 @@ import Glibc
 public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
     public struct Configuration: Sendable {
         public var dataDirectory: String
-        /// A snapshot is written after this many log records.
+        /// A snapshot is written after this many log records at the latest.
         public var snapshotEvery: Int
+        /// A snapshot is written once the log since the last one holds this many bytes, or
+        /// sooner, once it holds twice the live data (``DataTree/storedBytes``) but at least
+        /// `snapshotMinimumBytes`; and never before it holds the live data's size, so writing
+        /// snapshots never costs more than writing the log. See `SnapshotPolicy`.
+        public var snapshotBytes: Int
+        /// The log bytes below which no size trigger fires: a tiny tree is not snapshotted
+        /// every few writes.
+        public var snapshotMinimumBytes: Int
+        /// The largest ``DataTree/storedBytes`` a write may grow the store to; 0 for no quota.
+        public var quotaBytes: Int
+        /// The size of the `RESERVE` file kept in the data folder and deleted when the disk is
+        /// full, so that deletes and a snapshot of the shrunken data can still be written.
+        public var reserveBytes: Int
         /// How often expired sessions, containers and TTL nodes are swept (ms).
         public var sweepIntervalMs: Int
 
-        public init(dataDirectory: String, snapshotEvery: Int = 20_000, sweepIntervalMs: Int = 250) {
+        public init(
+            dataDirectory: String, snapshotEvery: Int = 20_000, snapshotBytes: Int = 64 << 20,
+            snapshotMinimumBytes: Int = 4 << 20, quotaBytes: Int = 2 << 30, reserveBytes: Int = 1 << 20,
+            sweepIntervalMs: Int = 250
+        ) {
             self.dataDirectory = dataDirectory
             self.snapshotEvery = max(1, snapshotEvery)
+            self.snapshotBytes = max(1, snapshotBytes)
+            self.snapshotMinimumBytes = max(1, snapshotMinimumBytes)
+            self.quotaBytes = max(0, quotaBytes)
+            self.reserveBytes = max(0, reserveBytes)
             self.sweepIntervalMs = max(10, sweepIntervalMs)
+        }
+
+        /// When snapshots are written (see `SnapshotPolicy`).
+        public var snapshotPolicy: SnapshotPolicy {
+            SnapshotPolicy(records: snapshotEvery, maximumBytes: snapshotBytes, minimumBytes: snapshotMinimumBytes)
         }
     }
 
@@ -36,6 +62,8 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
         let time: Int64
         let transaction: Transaction
         let done: (@Sendable (Result<TransactionOutcome, MultiFailure>) -> Void)?
+        /// The record ends its log segment and the durable tree is snapshotted after it.
+        let snapshotPoint: Bool
     }
 
     struct State {
@@ -44,8 +72,18 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
         var pending: [Pending] = []
         /// Monotonic deadlines (ns) of live sessions; renewals only move these.
         var deadlines: [Int64: UInt64] = [:]
+        /// A log failure that ends all writes until a restart (not a full disk).
         var failure: StorageError?
+        /// The disk was full: writes that grow the store are refused until `pollSpace` finds
+        /// room again and has re-made the reserve.
+        var storageFull = false
+        /// The log is suspended after a full disk: `head` may hold transactions that were never
+        /// logged, so once nothing is pending it is reset to `durable` and the log resumed.
+        var suspended = false
+        /// Log records and bytes accepted since the last snapshot point.
         var recordsSinceSnapshot = 0
+        var bytesSinceSnapshot = 0
+        /// A snapshot point was chosen and its snapshot is not written yet.
         var snapshotting = false
         /// Whether container or TTL nodes may exist (they need periodic sweeps).
         var expirables = false
@@ -74,7 +112,10 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         directory = try DataDirectory(path: configuration.dataDirectory)
-        snapshots = SnapshotStore(directory: directory)
+        // One snapshot: segments are removed up to the newest, so an older one could not be
+        // replayed from anyway. A damaged snapshot stops the start (no acknowledged write is
+        // dropped silently); the previous one is deleted only once the new one is durable.
+        snapshots = SnapshotStore(directory: directory, keep: 1)
         var tree = DataTree()
         var snapshotSequence: UInt64 = 0
         if let loaded = try snapshots.loadLatest() {
@@ -92,7 +133,16 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
                 "droppedBytes": "\(truncation.droppedBytes)", "defect": "\(truncation.defect)",
             ])
         }
+        // The log must continue the snapshot: a gap would drop acknowledged writes, and a log
+        // that ends before it would number new records as if the snapshot held them.
+        let logStart = records.first?.sequence ?? log.nextSequence
+        guard logStart <= snapshotSequence + 1, log.nextSequence > snapshotSequence else {
+            throw StorageError.missingRecords(
+                directory: configuration.dataDirectory, snapshot: snapshotSequence,
+                logStart: logStart, logNext: log.nextSequence)
+        }
         var replayed = 0
+        var replayedBytes = 0
         for record in records where record.sequence > snapshotSequence {
             let entry = try LogEntry(decoding: record.payload)
             let outcome = tree.apply(entry.transaction, zxid: entry.zxid, time: entry.time)
@@ -100,6 +150,7 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
                 throw CoordinationError.badArguments("log record \(record.sequence) does not replay: \(failure.error)")
             }
             replayed += 1
+            replayedBytes += LogRecordCodec.recordHeaderSize + record.payload.count
         }
         var initial = State(head: tree, durable: tree)
         // Leases restart on recovery, as ZooKeeper's do after a leader change: the TTL is a
@@ -107,6 +158,7 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
         let now = Self.monotonicNanoseconds()
         for (id, timeout) in tree.sessions { initial.deadlines[id] = now + UInt64(timeout) * 1_000_000 }
         initial.recordsSinceSnapshot = replayed
+        initial.bytesSinceSnapshot = replayedBytes
         // Conservative after recovery: any node besides the root may be a container or TTL node.
         initial.expirables = tree.nodeCount > 1
         state = Mutex(initial)
@@ -119,6 +171,14 @@ public final class EmbeddedStore: CoordinationBackend, @unchecked Sendable {
         sweeper.schedule(deadline: .distantFuture)
         sweeper.resume()
         armSweep()
+        do {
+            try directory.createReserve(bytes: configuration.reserveBytes)
+        } catch {
+            // Started on a full disk: serve reads and deletes, and wait for room.
+            logger.warning("the data folder's disk is full; writes that grow the store are refused until there is room",
+                metadata: ["error": "\(error)"])
+            enterStorageFull()
+        }
     }
 
     public var isReady: Bool { state.withLock { $0.failure == nil } }

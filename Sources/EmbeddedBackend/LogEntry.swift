@@ -7,15 +7,22 @@ struct LogEntry {
     let time: Int64
     let transaction: Transaction
 
-    func encode() -> [UInt8] {
+    func encode() -> [UInt8] { Self.encode(zxid: zxid, time: time, body: transaction.encode()) }
+
+    /// The record of a transaction whose encoding is `body`: the encoding can be made before
+    /// the zxid is known, and its size counted.
+    static func encode(zxid: Int64, time: Int64, body: [UInt8]) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
+        bytes.reserveCapacity(headerSize + body.count)
         for value in [zxid, time] {
             for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> Int64(shift))) }
         }
-        bytes.append(contentsOf: transaction.encode())
+        bytes.append(contentsOf: body)
         return bytes
     }
+
+    /// The zxid and time before the transaction.
+    static let headerSize = 16
 
     /// - Throws: `CoordinationError.badArguments` for a short or undecodable record.
     init(decoding bytes: [UInt8]) throws(CoordinationError) {

@@ -31,6 +31,7 @@ extension CoordinationError {
         case .dataTooLarge: .contentTooLarge
         case .unimplemented: .notImplemented
         case .connectionLoss, .operationTimeout, .unavailable: .serviceUnavailable
+        case .quotaExceeded, .storageFull: .insufficientStorage
         }
     }
 
@@ -45,6 +46,9 @@ extension CoordinationError {
             members.append(("path", JSONWriter.quoted(path.string)))
         case .sessionExpired(let id):
             members.append(("session", JSONWriter.quoted(SessionID.format(id))))
+        case .quotaExceeded(let size, let quota):
+            members.append(("size", String(size)))
+            members.append(("quota", String(quota)))
         default:
             break
         }

@@ -15,6 +15,8 @@ public struct LogStatistics: Equatable, Sendable {
     public var bytesWritten: UInt64
     /// Segments started after the first because the active one reached the size limit.
     public var rotations: UInt64
+    /// Segment starts that failed (the records went on in the current segment).
+    public var failedRotations: UInt64
 
     /// Records acknowledged per fdatasync.
     public var recordsPerSync: Double { syncs == 0 ? 0 : Double(records) / Double(syncs) }
@@ -29,11 +31,13 @@ final class LogCounters: Sendable {
     let writeCalls = Atomic<UInt64>(0)
     let bytesWritten = Atomic<UInt64>(0)
     let rotations = Atomic<UInt64>(0)
+    let failedRotations = Atomic<UInt64>(0)
 
     var snapshot: LogStatistics {
         LogStatistics(
             batches: batches.load(ordering: .relaxed), records: records.load(ordering: .relaxed),
             syncs: syncs.load(ordering: .relaxed), writeCalls: writeCalls.load(ordering: .relaxed),
-            bytesWritten: bytesWritten.load(ordering: .relaxed), rotations: rotations.load(ordering: .relaxed))
+            bytesWritten: bytesWritten.load(ordering: .relaxed), rotations: rotations.load(ordering: .relaxed),
+            failedRotations: failedRotations.load(ordering: .relaxed))
     }
 }

@@ -19,6 +19,8 @@ final class LogWriter: @unchecked Sendable {
     struct Pending {
         var sequence: UInt64
         var payload: [UInt8]
+        /// The record is the last of its segment: the next one starts a new segment.
+        var endsSegment: Bool
         var completion: @Sendable (Result<UInt64, StorageError>) -> Void
     }
 
@@ -33,6 +35,9 @@ final class LogWriter: @unchecked Sendable {
     private var durableSequence: UInt64
     private var closing = false
     private var failure: StorageError?
+    /// Whether `failure` is a full disk that left the file as it was before the failed batch,
+    /// so `resume` may clear it.
+    private var suspended = false
     private var segments: [SegmentFile]
 
     // Writer thread only.
@@ -40,6 +45,9 @@ final class LogWriter: @unchecked Sendable {
     private var activePath: String
     private var activeSize: Int
     private var buffer: [UInt8] = []
+    /// A record that ends its segment was written, and the rotation after it has not happened
+    /// yet (it failed, e.g. for lack of space): rotate before the next write.
+    private var rotationDue = false
 
     /// Serialises `removeSegments` calls (the unlinks happen outside `lock`).
     private let removal = Mutex(())
@@ -77,7 +85,10 @@ final class LogWriter: @unchecked Sendable {
 
     // MARK: Any thread
 
-    func append(_ payload: [UInt8], completion: @escaping @Sendable (Result<UInt64, StorageError>) -> Void) {
+    func append(
+        _ payload: [UInt8], endsSegment: Bool,
+        completion: @escaping @Sendable (Result<UInt64, StorageError>) -> Void
+    ) {
         guard payload.count <= LogRecordCodec.maxPayloadSize else {
             completion(.failure(.recordTooLarge(size: payload.count, limit: LogRecordCodec.maxPayloadSize)))
             return
@@ -89,7 +100,7 @@ final class LogWriter: @unchecked Sendable {
             return
         }
         // Sequences are given in queue order, so the writer writes them in order.
-        queue.append(Pending(sequence: nextSequence, payload: payload, completion: completion))
+        queue.append(Pending(sequence: nextSequence, payload: payload, endsSegment: endsSegment, completion: completion))
         nextSequence += 1
         // The writer sleeps only on an empty queue, so only the first append after it needs to
         // wake it; the rest of a burst costs no futex call.
@@ -100,6 +111,20 @@ final class LogWriter: @unchecked Sendable {
 
     var state: (next: UInt64, durable: UInt64, failure: StorageError?, segments: [SegmentFile]) {
         lock.withLock { (nextSequence, durableSequence, failure, segments) }
+    }
+
+    /// Clears a full-disk failure (see `WriteAheadLog.resume`). Returns whether appends are
+    /// accepted now.
+    func resume() -> Bool {
+        lock.withLock {
+            guard failure != nil else { return true }
+            guard suspended, queue.isEmpty, !closing else { return false }
+            failure = nil
+            suspended = false
+            // The failed appends took sequences that never reached the file.
+            nextSequence = durableSequence + 1
+            return true
+        }
     }
 
     /// Stops taking appends, writes what is queued, and ends the thread. Called from a
@@ -176,42 +201,103 @@ final class LogWriter: @unchecked Sendable {
             for pending in batch { pending.completion(.failure(failed)) }
             return
         }
-        do {
-            try persist(batch)
-        } catch {
-            // The file's state is unknown now (a partial write; after a failed fdatasync the
-            // kernel may even have dropped the dirty pages), so no later write may be
-            // acknowledged: every append from here on fails with this error. Restarting runs
-            // recovery, which cuts off whatever partial batch is on disk.
-            lock.withLock { if failure == nil { failure = error } }
-            for pending in batch { pending.completion(.failure(error)) }
-            return
+        // A record that ends its segment splits the batch: the part up to it is written and
+        // synced, the segment rotated, and the rest goes to the new segment.
+        var start = 0
+        while start < batch.count {
+            var end = start
+            while end < batch.count - 1 && !batch[end].endsSegment { end += 1 }
+            let chunk = batch[start...end]
+            do {
+                try persist(chunk)
+            } catch {
+                // The file's state is unknown now (a partial write; after a failed fdatasync the
+                // kernel may even have dropped the dirty pages), so no later write may be
+                // acknowledged: every append from here on fails with this error. A full disk
+                // is the exception when the failed part can be cut off again (see `persist`):
+                // the log is then suspended until `resume`. Otherwise restarting runs recovery,
+                // which cuts off whatever partial batch is on disk.
+                lock.withLock {
+                    if failure == nil {
+                        failure = error.failure
+                        suspended = error.restored
+                    }
+                }
+                for pending in batch[start...] { pending.completion(.failure(error.failure)) }
+                return
+            }
+            lock.withLock { durableSequence = batch[end].sequence }
+            if batch[end].endsSegment {
+                rotationDue = true
+                rotateIfDue(firstSequence: batch[end].sequence + 1)
+            }
+            for pending in chunk { pending.completion(.success(pending.sequence)) }
+            start = end + 1
         }
-        lock.withLock { durableSequence = batch[batch.count - 1].sequence }
-        for pending in batch { pending.completion(.success(pending.sequence)) }
     }
 
-    private func persist(_ batch: [Pending]) throws(StorageError) {
-        // Rotate between batches only: the old segment's last batch is fsynced by then, so only
+    /// A failed write: the error, and whether the file was put back as it was before it.
+    struct PersistFailure: Error {
+        var failure: StorageError
+        var restored: Bool
+    }
+
+    private func persist(_ batch: ArraySlice<Pending>) throws(PersistFailure) {
+        // Rotate between writes only: the old segment's last records are fsynced by then, so only
         // the last segment can ever have a torn tail. The size is a soft limit (one batch over).
-        if activeSize >= segmentSize && activeSize > LogRecordCodec.segmentHeaderSize {
-            try rotate(firstSequence: batch[0].sequence)
-        }
+        if activeSize >= segmentSize && activeSize > LogRecordCodec.segmentHeaderSize { rotationDue = true }
+        rotateIfDue(firstSequence: batch[batch.startIndex].sequence)
         buffer.removeAll(keepingCapacity: true)
-        for pending in batch {
-            try LogRecordCodec.appendRecord(sequence: pending.sequence, payload: pending.payload, to: &buffer)
+        let goodSize = activeSize
+        do throws(StorageError) {
+            for pending in batch {
+                try LogRecordCodec.appendRecord(sequence: pending.sequence, payload: pending.payload, to: &buffer)
+            }
+            let calls = try FileSystem.writeAll(activeDescriptor, buffer, path: activePath)
+            activeSize += buffer.count
+            try FileSystem.fdatasync(activeDescriptor, path: activePath)
+            counters.writeCalls.add(UInt64(calls), ordering: .relaxed)
+        } catch {
+            throw PersistFailure(failure: error, restored: error.isOutOfSpace && cutBack(to: goodSize))
         }
-        let calls = try FileSystem.writeAll(activeDescriptor, buffer, path: activePath)
-        activeSize += buffer.count
-        try FileSystem.fdatasync(activeDescriptor, path: activePath)
 
         counters.batches.add(1, ordering: .relaxed)
         counters.records.add(UInt64(batch.count), ordering: .relaxed)
         counters.syncs.add(1, ordering: .relaxed)
-        counters.writeCalls.add(UInt64(calls), ordering: .relaxed)
         counters.bytesWritten.add(UInt64(buffer.count), ordering: .relaxed)
         // Do not keep a burst's worth of memory for good.
         if buffer.capacity > 8 << 20 { buffer = [] }
+    }
+
+    /// After a write or sync that failed for lack of space: cuts the active segment back to
+    /// `size`, the end of its last synced record, and syncs that. Every record before is
+    /// durable (it was synced before), none after it was acknowledged, so the log is whole again
+    /// and may go on once space is free. False when even that fails.
+    private func cutBack(to size: Int) -> Bool {
+        do throws(StorageError) {
+            try FileSystem.truncate(activeDescriptor, to: size, path: activePath)
+            try FileSystem.fsync(activeDescriptor, path: activePath)
+            activeSize = size
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Starts a new segment at `firstSequence` when one is due. A failure (a full disk) keeps
+    /// the current segment for the next records, which is always correct: only removal by
+    /// `removeSegments` gets coarser. It is tried again before the next write.
+    private func rotateIfDue(firstSequence: UInt64) {
+        guard rotationDue, activeSize > LogRecordCodec.segmentHeaderSize else {
+            rotationDue = false
+            return
+        }
+        do throws(StorageError) {
+            try rotate(firstSequence: firstSequence)
+            rotationDue = false
+        } catch {
+            counters.failedRotations.add(1, ordering: .relaxed)
+        }
     }
 
     private func rotate(firstSequence: UInt64) throws(StorageError) {

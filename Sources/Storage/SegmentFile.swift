@@ -39,6 +39,7 @@ struct SegmentFile: Equatable, Sendable {
         let path = directory.file(segment.name)
         let temporary = directory.file(prefix + FileSystem.twentyDigits(firstSequence) + temporarySuffix)
         let fd = try FileSystem.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND)
+        var linked = false
         do throws(StorageError) {
             var header: [UInt8] = []
             LogRecordCodec.appendSegmentHeader(firstSequence: firstSequence, to: &header)
@@ -47,10 +48,15 @@ struct SegmentFile: Equatable, Sendable {
             // link, not rename: rename would silently replace an existing segment (and every
             // acknowledged record in it); link fails with EEXIST instead.
             try syscallOn(path, "link") { Glibc.link(temporary, path) }
+            linked = true
             try FileSystem.unlink(temporary)
             try directory.sync()
         } catch {
             FileSystem.close(fd)
+            // A failed rotation (a full disk) leaves nothing behind, so it can be retried and the
+            // current segment stays the last one. The new name held no record yet.
+            _ = Glibc.unlink(temporary)
+            if linked { _ = Glibc.unlink(path) }
             throw error
         }
         return fd

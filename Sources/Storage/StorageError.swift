@@ -26,8 +26,18 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case recordTooLarge(size: Int, limit: Int)
     /// Snapshots exist but none of them is intact; `problems` says what is wrong with each.
     case noUsableSnapshot(directory: String, problems: [String])
+    /// The log does not continue the newest snapshot: it starts after the record following it
+    /// (records are missing) or ends before it.
+    case missingRecords(directory: String, snapshot: UInt64, logStart: UInt64, logNext: UInt64)
     /// The log was closed (or failed to start) before this append.
     case closed
+
+    /// Whether this is a full disk or an exhausted disk quota (ENOSPC, EDQUOT): the failures
+    /// that end once space is freed.
+    public var isOutOfSpace: Bool {
+        if case .io(_, _, let code) = self { return code == ENOSPC || code == EDQUOT }
+        return false
+    }
 
     public var description: String {
         switch self {
@@ -56,6 +66,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             "a log record of \(size) bytes is larger than the limit of \(limit) bytes"
         case .noUsableSnapshot(let directory, let problems):
             "no intact snapshot in \(directory): \(problems.joined(separator: "; "))"
+        case .missingRecords(let directory, let snapshot, let start, let next):
+            "the newest snapshot in \(directory) covers the log up to sequence \(snapshot), but the log "
+                + (start > snapshot + 1 ? "resumes only at \(start)" : "ends at \(next &- 1)")
+                + "; records are missing: restore the data directory from a backup"
         case .closed:
             "the write-ahead log is closed"
         }

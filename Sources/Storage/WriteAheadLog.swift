@@ -8,6 +8,12 @@
 /// After a write or fdatasync error the log stops acknowledging: that append and every later
 /// one fails with the same error, because after a failed fdatasync even earlier unsynced
 /// pages may be gone. Restart the process (recovery repairs the tail) to continue.
+///
+/// A full disk (ENOSPC, EDQUOT) is the exception: the failed records are cut off the file
+/// again (ftruncate to the end of the last synced record, fsync), so the file holds exactly
+/// the acknowledged records, and the log is suspended: every append fails with the error
+/// until `resume()`, which the owner calls once nothing it appended is in flight (it may have
+/// built later records on the failed ones). If the cut fails too, the failure is final.
 public final class WriteAheadLog: Sendable {
     public struct Configuration: Sendable {
         /// The size at which appends move to a new segment (a soft limit: the batch that
@@ -58,9 +64,24 @@ public final class WriteAheadLog: Sendable {
     /// `LogRecordCodec.maxPayloadSize` (`.recordTooLarge`) or an append after `close` (`.closed`)
     /// fails at once, with the completion run on the calling thread before `append` returns.
     /// Appends from one thread get increasing sequences in the order they were made.
-    public func append(_ payload: [UInt8], completion: @escaping @Sendable (Result<UInt64, StorageError>) -> Void) {
-        writer.append(payload, completion: completion)
+    ///
+    /// With `endsSegment`, the record is the last of its segment: once it is synced a new
+    /// segment is started (before its completion runs), so `removeSegments(coveredBy:)` with
+    /// its sequence deletes every segment up to and including it. Put it where a snapshot will
+    /// be taken. If the new segment cannot be created (a full disk), later records go on in the
+    /// current one and the rotation is retried before the next write.
+    public func append(
+        _ payload: [UInt8], endsSegment: Bool = false,
+        completion: @escaping @Sendable (Result<UInt64, StorageError>) -> Void
+    ) {
+        writer.append(payload, endsSegment: endsSegment, completion: completion)
     }
+
+    /// Lifts the suspension after a full disk: appends are accepted again, numbered on from
+    /// `durableSequence`. Call it only when none of your appends is in flight. Returns whether
+    /// the log accepts appends now: true also when it was not failed, false when its failure is
+    /// final (another error, or the failed records could not be cut off).
+    public func resume() -> Bool { writer.resume() }
 
     /// The sequence the next append will get.
     public var nextSequence: UInt64 { writer.state.next }

@@ -55,6 +55,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Folder of the embedded store (its log, snapshots and lock).")
     var dataDir = "./zkgate-data"
 
+    @Option(help: "Size quota of the embedded store in bytes (node paths, data and stats, sessions): writes that would grow it past this get 507 quota-exceeded, while reads, deletes and shrinking writes still work. 0: no quota.")
+    var quotaBytes = 2 << 30
+
+    @Option(help: "The embedded store writes a snapshot (and deletes the log before it) once the log since the last one holds this many bytes, or twice the live data if less (but at least 4 MiB, and never less than the live data).")
+    var snapshotBytes = 64 << 20
+
     @Option(help: "Serve from a ZooKeeper ensemble instead of the embedded store: host:port[,host:port...][/chroot].")
     var zookeeper: String?
 
@@ -143,6 +149,8 @@ struct Serve: ParsableCommand {
         guard (1...1_000_000).contains(maxParked) else { throw ValidationError("--max-parked must be from 1 to 1000000.") }
         guard (1...10_000_000).contains(maxSessions) else { throw ValidationError("--max-sessions must be from 1 to 10000000.") }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty.") }
+        guard quotaBytes >= 0 else { throw ValidationError("--quota-bytes must be 0 (no quota) or positive.") }
+        guard snapshotBytes > 0 else { throw ValidationError("--snapshot-bytes must be positive.") }
         if let zookeeper {
             do { _ = try ConnectString(parsing: zookeeper) } catch { throw ValidationError("--zookeeper: \(error)") }
         }
@@ -214,7 +222,9 @@ struct Serve: ParsableCommand {
             }
         } else {
             do {
-                store = try EmbeddedStore(configuration: .init(dataDirectory: dataDir), logger: logger)
+                store = try EmbeddedStore(
+                    configuration: .init(dataDirectory: dataDir, snapshotBytes: snapshotBytes, quotaBytes: quotaBytes),
+                    logger: logger)
             } catch {
                 logger.critical("cannot open the data folder", metadata: ["dataDirectory": "\(dataDir)", "error": "\(error)"])
                 throw ExitCode(1)

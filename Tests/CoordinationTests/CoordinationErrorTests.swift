@@ -24,6 +24,12 @@ struct CoordinationErrorTests {
             "lost the connection to the backend; an in-flight write may or may not have happened"),
         (.operationTimeout, -7, "operation-timeout", "the backend did not answer in time"),
         (.unavailable("no quorum"), -4, "unavailable", "the backend is unavailable: no quorum"),
+        (.quotaExceeded(size: 120, quota: 100), -125, "quota-exceeded",
+            "the write would grow the store to 120 bytes, over its quota of 100 bytes; reads, deletes and smaller "
+                + "data still work: delete nodes or shrink data to make room, or raise --quota-bytes"),
+        (.storageFull, -1, "storage-full",
+            "the disk holding the store is full, so the write was not made; reads, deletes and smaller data still "
+                + "work, and writes resume by themselves once disk space is freed"),
     ] as [(CoordinationError, Int32, String, String)])
     func codesSlugsAndMessages(_ error: CoordinationError, code: Int32, slug: String, message: String) {
         #expect(error.code == code)

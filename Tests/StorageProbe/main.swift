@@ -6,6 +6,11 @@
 //   StorageProbe lock DIR                           hold DIR's lock until killed
 //   StorageProbe fail DIR FILE_SIZE_LIMIT           append under RLIMIT_FSIZE until writes fail,
 //       then a few more; prints "ok SEQ" or "failed SEQ ERROR" per append
+//   StorageProbe cycle DIR EVERY                    append until killed; every EVERY records one
+//       ends its segment and, once durable, is snapshotted (the snapshot holds its sequence)
+//       and the segments it covers are removed, as the embedded store does (no new point while
+//       a snapshot is being written); prints each acknowledged sequence, and "snapshot SEQ"
+//       once a snapshot and the removal after it are done
 //   StorageProbe bench DIR SECONDS APPENDERS [PAYLOAD_BYTES]
 //       APPENDERS threads each appending and waiting for the completion; prints throughput
 //
@@ -86,6 +91,56 @@ func appendCommand(_ dir: String, count: Int, segmentSize: Int) {
     log.close()
     directory.close()
     say("done", fd: 2)
+}
+
+/// The snapshot content for `sequence`: the sequence and a checksum of every payload up to it,
+/// so a test can tell that it describes exactly the records 1...sequence.
+func cycleSnapshot(_ sequence: UInt64) -> [UInt8] {
+    var crc = CRC32C()
+    if sequence > 0 { for s in 1...sequence { crc.update(probePayload(s)) } }
+    return Array("\(sequence) \(crc.value)".utf8)
+}
+
+func cycleCommand(_ dir: String, every: Int) {
+    let (directory, log) = openLog(dir, segmentSize: 64 << 20)
+    let snapshots = SnapshotStore(directory: directory, keep: 1)
+    let maintenance = DispatchQueue(label: "probe.snapshots")
+    let snapshotting = Atomic(false)
+    let base = log.nextSequence
+    let window = DispatchSemaphore(value: 256)
+    var index = 0
+    while true {
+        let sequence = base + UInt64(index)
+        window.wait()
+        // As the embedded store does: no new point while a snapshot is being written.
+        let point = sequence % UInt64(every) == 0 && snapshotting.compareExchange(
+            expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        log.append(probePayload(sequence), endsSegment: point) { result in
+            switch result {
+            case .success(let acknowledged):
+                guard acknowledged == sequence else {
+                    fail("acknowledged \(acknowledged) for the append expecting \(sequence)", status: 2)
+                }
+                say("\(acknowledged)")
+                if point {
+                    maintenance.async {
+                        do {
+                            try snapshots.write(sequence: sequence, bytes: cycleSnapshot(sequence))
+                            try log.removeSegments(coveredBy: sequence)
+                            say("snapshot \(sequence)")
+                        } catch {
+                            fail("snapshot \(sequence): \(error)", status: 1)
+                        }
+                        snapshotting.store(false, ordering: .releasing)
+                    }
+                }
+            case .failure(let error):
+                fail("append \(sequence) failed: \(error)", status: 1)
+            }
+            window.signal()
+        }
+        index += 1
+    }
 }
 
 func lockCommand(_ dir: String) -> Never {
@@ -204,6 +259,8 @@ func main() {
         appendCommand(argument(2), count: Int(argument(3)) ?? 0, segmentSize: args.count > 4 ? Int(args[4])! : 64 << 20)
     case "lock":
         lockCommand(argument(2))
+    case "cycle":
+        cycleCommand(argument(2), every: Int(argument(3))!)
     case "fail":
         failCommand(argument(2), limit: Int(argument(3))!)
     case "bench":

@@ -23,6 +23,9 @@ struct TemporaryDirectory {
 
     func file(_ name: String) -> String { path + "/" + name }
 
+    /// The names in the folder, sorted.
+    func entries() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
+
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
