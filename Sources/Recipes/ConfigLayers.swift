@@ -68,13 +68,20 @@ public enum ConfigLayers {
     }
 
     /// `top` over `base`: objects merge member by member, anything else replaces, and `null`
-    /// removes the member.
+    /// removes the member. Linear in the members of both: names are found through a table.
     static func deepMerge(_ base: JSONObject, _ top: JSONObject) -> JSONObject {
         var members = base.members
+        var index: [String: Int] = [:]
+        index.reserveCapacity(members.count)
+        for (k, member) in members.enumerated() { index[member.name] = k }
+        var removed: [Bool] = []
         for (name, value) in top {
-            let existing = members.firstIndex { $0.name == name }
+            let existing = index[name]
             if value.isNull {
-                if let existing { members.remove(at: existing) }
+                if let existing {
+                    if removed.isEmpty { removed = Array(repeating: false, count: members.count) }
+                    removed[existing] = true
+                }
                 continue
             }
             if let existing {
@@ -84,9 +91,15 @@ public enum ConfigLayers {
                     members[existing].value = value
                 }
             } else {
+                index[name] = members.count
                 members.append((name, value.objectValue.map { .object(deepMerge(JSONObject(), $0)) } ?? value))
             }
         }
-        return JSONObject(members.map { ($0.name, $0.value) })
+        var kept: [(String, JSONValue)] = []
+        kept.reserveCapacity(members.count)
+        for (k, member) in members.enumerated() where k >= removed.count || !removed[k] {
+            kept.append((member.name, member.value))
+        }
+        return JSONObject(kept)
     }
 }

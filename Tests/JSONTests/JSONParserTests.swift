@@ -72,7 +72,7 @@ struct JSONParserTests {
         let ok = String(repeating: "[", count: JSONParser.maxDepth) + String(repeating: "]", count: JSONParser.maxDepth)
         #expect(throws: Never.self) { try JSONParser.parse(ok) }
         let deep = String(repeating: "[", count: JSONParser.maxDepth + 1) + String(repeating: "]", count: JSONParser.maxDepth + 1)
-        #expect(throws: JSONError(offset: JSONParser.maxDepth, reason: "nesting deeper than \(JSONParser.maxDepth)")) {
+        #expect(throws: JSONError.limitExceeded(.depth, max: JSONParser.maxDepth, offset: JSONParser.maxDepth)) {
             try JSONParser.parse(deep)
         }
     }
