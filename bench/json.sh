@@ -15,6 +15,10 @@
 # gateway parses bodies, and what they gave (the many-keys bodies are refused at member
 # 10,001, the deeply nested ones at value 100,001).
 #
+# Measured on a shared 2-core machine: the 1 MiB many-keys body (87,000 keys) took 25 s
+# before the parser became linear, 21-27 ms after (Python: 23-34 ms); under the default limits
+# every 1 MiB body is parsed or refused within about 12 ms.
+#
 # Usage: bench/json.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -1,15 +1,17 @@
 // libFuzzer harness for JSONParser, built by scripts/fuzz.sh together with
 // Sources/JSON/*.swift as one module (JSON), so it needs no import.
 //
-// Each input is parsed twice: under small limits, so that inputs of a few hundred bytes reach
-// every limit, and under limits too large to matter. Any broken invariant traps, which
-// libFuzzer reports as a crash:
-// - a document accepted under the small limits respects them, is accepted alike under the
-//   large ones, and written back by JSONWriter reads back as the same value;
+// Each input is parsed twice: under small limits and under limits too large to matter. Any
+// broken invariant traps, which libFuzzer reports as a crash:
+// - a document accepted has no duplicate names, respects the limits it was read under, and
+//   written back by JSONWriter reads back as the same value;
+// - a document accepted under the small limits is accepted alike under the large ones;
 // - a document over a small limit really exceeds it (or breaks the grammar later on);
 // - a syntax error is the same whatever the limits, and its offset is within the input.
 
-private let small = JSONParser.Limits(maxDepth: 6, maxMembers: 5, maxElements: 40, maxStringBytes: 24)
+/// Small limits, so that inputs of a few hundred bytes reach every limit; members above 16,
+/// where objects switch from scanning their names to a set of them.
+private let small = JSONParser.Limits(maxDepth: 6, maxMembers: 20, maxElements: 60, maxStringBytes: 24)
 private let large = JSONParser.Limits(maxDepth: 1 << 16, maxMembers: .max, maxElements: .max, maxStringBytes: .max)
 
 private func check(_ condition: Bool, _ message: @autoclosure () -> String) {
@@ -43,6 +45,7 @@ private struct Measures {
         case .object(let object):
             depth = max(depth, level + 1)
             members = max(members, object.count)
+            check(Set(object.names).count == object.count, "duplicate names accepted: \(object.names)")
             for (name, member) in object {
                 stringBytes = max(stringBytes, name.utf8.count)
                 add(member, depth: level + 1)
@@ -57,6 +60,20 @@ private func parse(_ bytes: [UInt8], _ limits: JSONParser.Limits) -> Result<JSON
     do throws(JSONError) { return .success(try JSONParser.parse(bytes, limits: limits)) } catch { return .failure(error) }
 }
 
+/// A document read under `limits` respects them and reads back as itself once written.
+private func checkAccepted(_ value: JSONValue, _ limits: JSONParser.Limits) {
+    let measures = Measures(value)
+    for limit in JSONLimit.allCases {
+        check(measures[limit] <= limits[limit], "\(limit.name) \(limits[limit]) accepted \(measures[limit])")
+    }
+    let written = value.serialized()
+    guard case .success(let again) = parse(written, limits) else {
+        fatalError("written back, not read back: \(String(decoding: written, as: UTF8.self))")
+    }
+    check(again == value, "written back as another value: \(String(decoding: written, as: UTF8.self))")
+    check(again.serialized() == written, "writing is not stable")
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func jsonParserFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -65,22 +82,14 @@ public func jsonParserFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     switch (bounded, unbounded) {
     case (.success(let value), .success(let same)):
         check(value == same, "the limits changed the value")
-        let measures = Measures(value)
-        for limit in JSONLimit.allCases {
-            check(measures[limit] <= small[limit], "\(limit.name) \(small[limit]) accepted \(measures[limit])")
-        }
-        let written = value.serialized()
-        guard case .success(let again) = parse(written, small) else {
-            fatalError("written back, not read back: \(String(decoding: written, as: UTF8.self))")
-        }
-        check(again == value, "written back as another value: \(String(decoding: written, as: UTF8.self))")
-        check(again.serialized() == written, "writing is not stable")
+        checkAccepted(value, small)
     case (.success, .failure(let error)):
         fatalError("accepted under small limits only: \(error)")
     case (.failure(let error), .success(let value)):
         guard let (limit, max) = error.limitExceeded else { fatalError("syntax error under small limits only: \(error)") }
         check(max == small[limit], "\(limit.name) named with \(max)")
         check(Measures(value)[limit] > max, "\(limit.name) \(max) refused a document within it")
+        checkAccepted(value, large)
     case (.failure(let error), .failure(let other)):
         check(other.limitExceeded == nil, "large limit exceeded: \(other)")
         check(other.offset >= 0 && other.offset <= size, "offset \(other.offset) of \(size)")

@@ -242,18 +242,21 @@ public struct JSONParser {
         let open = i
         i += 1
         let start = i
+        // The bytes' high bits: ASCII text needs no UTF-8 validation.
+        var high: UInt8 = 0
         while i < b.count {
             let c = b[i]
             if c == UInt8(ascii: "\"") {
                 guard i - start <= limits.maxStringBytes else {
                     throw .limitExceeded(.stringBytes, max: limits.maxStringBytes, offset: open)
                 }
-                let text = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                let text = Self.text(UnsafeBufferPointer(rebasing: b[start..<i]), ascii: high & 0x80 == 0)
                 i += 1
                 guard let text else { throw error("a string is not valid UTF-8") }
                 return text
             }
             if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            high |= c
             i += 1
         }
         var out: [UInt8] = []
@@ -307,10 +310,18 @@ public struct JSONParser {
         guard out.count <= limits.maxStringBytes else {
             throw .limitExceeded(.stringBytes, max: limits.maxStringBytes, offset: open)
         }
-        guard let text = String(validating: out, as: UTF8.self) else {
+        guard let text = out.withUnsafeBufferPointer({ Self.text($0, ascii: false) }) else {
             throw error("a string is not valid UTF-8")
         }
         return text
+    }
+
+    /// The string of UTF-8 bytes, nil when they are not valid UTF-8. `ascii` says the caller
+    /// has seen every byte below 0x80, so there is nothing to validate.
+    @inline(__always)
+    static func text(_ utf8: UnsafeBufferPointer<UInt8>, ascii: Bool) -> String? {
+        if ascii { return String(decoding: utf8, as: UTF8.self) }
+        return String(validating: utf8, as: UTF8.self)
     }
 
     /// Appends a scalar (not a surrogate) as UTF-8.

@@ -3,7 +3,9 @@ import Testing
 
 /// Each limit of `JSONParser.Limits` at its boundary: exactly the limit parses, one more
 /// throws `.limitExceeded` naming it, at the byte where it was exceeded.
-@Suite("JSON parser limits")
+/// One test at a time: they parse megabytes, and suites that time session expiry may run
+/// beside them on a small machine.
+@Suite("JSON parser limits", .serialized)
 struct JSONLimitsTests {
     static let defaults = JSONParser.Limits.default
 

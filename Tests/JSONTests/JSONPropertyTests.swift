@@ -5,7 +5,9 @@ import Testing
 /// The parser against Foundation's JSONSerialization, an independent reader, on random
 /// documents: every document both read gives the same value, and every mutation of one that
 /// our parser accepts Foundation accepts too (ours is the stricter: duplicate names).
-@Suite("JSON parser against Foundation")
+/// One test at a time: they parse megabytes, and suites that time session expiry may run
+/// beside them on a small machine.
+@Suite("JSON parser against Foundation", .serialized)
 struct JSONPropertyTests {
     /// SplitMix64: the same documents on every run.
     struct Generator: RandomNumberGenerator {
