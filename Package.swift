@@ -86,6 +86,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "zk-bench", dependencies: ["ZooKeeperClient"], path: "bench/ZooKeeperBench", swiftSettings: strict),
+        .executableTarget(name: "json-bench", dependencies: ["JSON"], path: "bench/JSONBench", swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["CNGHTTP2"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),

@@ -26,8 +26,8 @@ extension Gateway {
     func openSession(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
         var timeout = Self.defaultSessionTimeout
         if !request.body.isEmpty {
-            do {
-                let json = try JSONParser.parse(request.body)
+            do throws(BadRequest) {
+                let json = try parseJSONBody(request.body) { "The body is not valid JSON: \($0)." }
                 guard let object = json.objectValue else {
                     throw BadRequest(field: "body", detail: "The body must be a JSON object such as {\"ttl\": 30000}.")
                 }
@@ -41,10 +41,8 @@ extension Gateway {
                     }
                     timeout = ttl
                 }
-            } catch let error as BadRequest {
-                return .response(error.response)
             } catch {
-                return .response(BadRequest(field: "body", detail: "The body is not valid JSON: \(error).").response)
+                return .response(error.response)
             }
         }
         let ttl = timeout

@@ -63,12 +63,7 @@ extension Gateway {
     static let maxTransactionOps = 1000
 
     static func parseTransaction(_ body: [UInt8]) throws -> ([Operation], Int64?) {
-        let json: JSONValue
-        do {
-            json = try JSONParser.parse(body)
-        } catch {
-            throw BadRequest(field: "body", detail: "The body is not valid JSON: \(error).")
-        }
+        let json = try parseJSONBody(body) { "The body is not valid JSON: \($0)." }
         guard let object = json.objectValue else { throw BadRequest(field: "body", detail: "The body must be a JSON object.") }
         if let unknown = object.names.first(where: { $0 != "ops" && $0 != "session" }) {
             throw BadRequest(field: unknown, detail: "Unknown member \"\(unknown)\"; allowed: ops, session.")

@@ -3,13 +3,48 @@ import HTTPCore
 import HTTPServer
 import JSON
 
-/// A request that cannot be served as sent: answered 400 with the offending field named.
+/// A request that cannot be served as sent: answered 400 `invalid-parameter` with the
+/// offending field named; or, for a JSON body over one of the parser's limits, 413
+/// `json-too-complex` naming the limit and its value.
 struct BadRequest: Error {
     let field: String
     let detail: String
+    /// The parser limit a JSON body exceeds, with its value.
+    var limitExceeded: (limit: JSONLimit, max: Int)?
+
+    init(field: String, detail: String) {
+        self.field = field
+        self.detail = detail
+    }
+
+    /// A JSON body over a parser limit.
+    init(jsonBodyOver error: JSONError, limit: JSONLimit, max: Int) {
+        field = "body"
+        detail = "The JSON body is too complex: \(error.reason), at byte \(error.offset)."
+        limitExceeded = (limit, max)
+    }
 
     var response: HTTPResponse {
-        .problem(.badRequest, type: "invalid-parameter", detail: detail, extra: [("field", JSONWriter.quoted(field))])
+        if let (limit, max) = limitExceeded {
+            return .problem(.contentTooLarge, type: "json-too-complex", detail: detail,
+                extra: [("field", JSONWriter.quoted(field)), ("limit", JSONWriter.quoted(limit.name)), ("max", String(max))])
+        }
+        return .problem(.badRequest, type: "invalid-parameter", detail: detail, extra: [("field", JSONWriter.quoted(field))])
+    }
+}
+
+/// The JSON document of a request body, under the parser's default limits (see
+/// `JSONParser.Limits`): every route that takes JSON parses it here.
+///
+/// - Parameter invalid: the detail of the 400 for a body that is not JSON.
+/// - Throws: `BadRequest` for the field `body`: 400 for a syntax error, 413
+///   `json-too-complex` for a document over a limit.
+func parseJSONBody(_ body: [UInt8], invalid: (JSONError) -> String) throws(BadRequest) -> JSONValue {
+    do {
+        return try JSONParser.parse(body)
+    } catch {
+        if let (limit, max) = error.limitExceeded { throw BadRequest(jsonBodyOver: error, limit: limit, max: max) }
+        throw BadRequest(field: "body", detail: invalid(error))
     }
 }
 

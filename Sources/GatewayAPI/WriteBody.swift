@@ -26,12 +26,7 @@ struct WriteBody {
                 body.ttlMs = try request.integer("ttl", in: 1...EphemeralType.maxTTL)
             }
         case "application/json", nil:
-            let json: JSONValue
-            do {
-                json = try JSONParser.parse(request.body)
-            } catch {
-                throw BadRequest(field: "body", detail: "The body is not valid JSON: \(error).")
-            }
+            let json = try parseJSONBody(request.body) { "The body is not valid JSON: \($0)." }
             guard let object = json.objectValue else {
                 throw BadRequest(field: "body", detail: "The body must be a JSON object, not \(json.typeName).")
             }

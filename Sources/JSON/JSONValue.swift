@@ -48,9 +48,30 @@ public enum JSONValue: Equatable, Sendable {
 public struct JSONObject: Equatable, Sendable, Sequence {
     public private(set) var members: [(name: String, value: JSONValue)]
 
+    /// The members in order; a name given again replaces the earlier value in its place.
+    /// Linear: names are compared by a scan for small objects, through a table for larger ones.
     public init(_ members: [(String, JSONValue)] = []) {
         self.members = []
-        for (name, value) in members { self[name] = value }
+        if members.count <= JSONParser.scanMembers {
+            for (name, value) in members { self[name] = value }
+            return
+        }
+        var index: [String: Int] = [:]
+        index.reserveCapacity(members.count)
+        self.members.reserveCapacity(members.count)
+        for (name, value) in members {
+            if let k = index[name] {
+                self.members[k].value = value
+            } else {
+                index[name] = self.members.count
+                self.members.append((name, value))
+            }
+        }
+    }
+
+    /// Members whose names the caller knows to be unique (the parser has checked them).
+    init(uniqueMembers: [(name: String, value: JSONValue)]) {
+        members = uniqueMembers
     }
 
     public subscript(name: String) -> JSONValue? {

@@ -51,6 +51,17 @@ public struct ServiceInstance: Equatable, Sendable {
         }
     }
 
+    /// Stored instances are read under limits a little above a request body's (the defaults):
+    /// the stored JSON types the registered payload (`@class` in an object, `[class, items]`
+    /// around an array) and adds Curator's fields, so every registration accepted reads back.
+    static let readLimits: JSONParser.Limits = {
+        var limits = JSONParser.Limits.default
+        limits.maxDepth += 1
+        limits.maxMembers += 1
+        limits.maxElements += 64
+        return limits
+    }()
+
     static let mapClass = "java.util.LinkedHashMap"
     static let listClass = "java.util.ArrayList"
 
@@ -75,7 +86,7 @@ public struct ServiceInstance: Equatable, Sendable {
     ///
     /// - Returns: nil when the data is not a JSON object with string `name` and `id`.
     public init?(data: [UInt8]) {
-        guard let object = (try? JSONParser.parse(data))?.objectValue,
+        guard let object = (try? JSONParser.parse(data, limits: Self.readLimits))?.objectValue,
             let name = object["name"]?.stringValue, let id = object["id"]?.stringValue
         else { return nil }
         self.init(

@@ -63,6 +63,19 @@ struct JSONParserTests {
         #expect(throws: JSONError(offset: 4, reason: "a string is not valid UTF-8")) { try JSONParser.parse(bytes) }
     }
 
+    /// Invalid UTF-8 is refused whether the string has escapes or not, in values and names:
+    /// truncated and stray continuation bytes, overlong forms, UTF-16 surrogates, past U+10FFFF.
+    @Test(arguments: [[0xC3], [0x80], [0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+                      [0xF8, 0x88, 0x80, 0x80, 0x80], [0xFF]] as [[UInt8]])
+    func invalidUTF8IsRejectedWithOrWithoutEscapes(bad: [UInt8]) {
+        for prefix in [Array("ok ".utf8), Array(#"\n é "#.utf8)] {
+            let string = [0x22] + prefix + bad + [0x22]
+            #expect(throws: JSONError(offset: string.count, reason: "a string is not valid UTF-8")) { try JSONParser.parse(string) }
+            let name = Array("{".utf8) + string + Array(":1}".utf8)
+            #expect(throws: JSONError(offset: string.count + 1, reason: "a string is not valid UTF-8")) { try JSONParser.parse(name) }
+        }
+    }
+
     @Test func escapesAndUnicode() throws {
         let value = try JSONParser.parse(#""q\" b\\ s\/ \b\f\n\r\t \u00e9 \uD83D\uDE00 é""#)
         #expect(value == .string("q\" b\\ s/ \u{08}\u{0C}\n\r\t é 😀 é"))
@@ -72,7 +85,7 @@ struct JSONParserTests {
         let ok = String(repeating: "[", count: JSONParser.maxDepth) + String(repeating: "]", count: JSONParser.maxDepth)
         #expect(throws: Never.self) { try JSONParser.parse(ok) }
         let deep = String(repeating: "[", count: JSONParser.maxDepth + 1) + String(repeating: "]", count: JSONParser.maxDepth + 1)
-        #expect(throws: JSONError(offset: JSONParser.maxDepth, reason: "nesting deeper than \(JSONParser.maxDepth)")) {
+        #expect(throws: JSONError.limitExceeded(.depth, max: JSONParser.maxDepth, offset: JSONParser.maxDepth)) {
             try JSONParser.parse(deep)
         }
     }

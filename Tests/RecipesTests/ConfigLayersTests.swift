@@ -40,4 +40,20 @@ struct ConfigLayersTests {
             #expect(path.string == "/config/bad")
         }
     }
+    /// Large layers merge member by member in one pass: 10,000 members over 10,000, half of
+    /// them replaced, a quarter deleted, and new ones appended in order.
+    @Test func largeLayersMerge() throws {
+        let n = 10_000
+        let base = "{" + (0..<n).map { "\"k\($0)\":{\"v\":\($0),\"keep\":true}" }.joined(separator: ",") + "}"
+        let top = "{" + (0..<n).map { i in
+            i % 4 == 0 ? "\"k\(i)\":null" : i % 2 == 0 ? "\"k\(i)\":{\"v\":-1}" : "\"n\(i)\":\(i)"
+        }.joined(separator: ",") + "}"
+        let (config, _) = try ConfigLayers.merge([try layer("/config", base), try layer("/config/dev", top)])
+        #expect(config.count == n - n / 4 + n / 2)
+        #expect(config["k0"] == nil)
+        #expect(config["k2"] == .object(JSONObject([("v", JSONValue(-1)), ("keep", .bool(true))])))
+        #expect(config["k1"] == .object(JSONObject([("v", JSONValue(1)), ("keep", .bool(true))])))
+        #expect(config.names.prefix(3) == ["k1", "k2", "k3"])
+        #expect(config.names.last == "n\(n - 1)")
+    }
 }

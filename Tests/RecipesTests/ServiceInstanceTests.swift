@@ -51,4 +51,23 @@ struct ServiceInstanceTests {
     func notInstance(_ text: String) {
         #expect(ServiceInstance(data: Array(text.utf8)) == nil)
     }
+    /// A registration at the request body's limits (JSONParser.Limits.default) reads back,
+    /// though storing types its payload: one member more, one level deeper for an array.
+    @Test func payloadsAtTheBodyLimitsReadBack() throws {
+        let limits = JSONParser.Limits.default
+        // The body {"payload": {...}} holds the payload's members, at most maxMembers.
+        let wide = JSONValue.object(JSONObject((0..<limits.maxMembers).map { ("k\($0)", JSONValue($0)) }))
+        // The body {"payload": [[...]]} nests the payload at most maxDepth - 1 deep.
+        var deep = JSONValue.array([])
+        for _ in 1..<(limits.maxDepth - 1) { deep = .array([deep]) }
+        // The body {"payload": [0, ...]}: the body object, the array and its elements.
+        let long = JSONValue.array(Array(repeating: JSONValue(0), count: limits.maxElements - 2))
+        for payload in [wide, deep, long] {
+            let body = JSONValue.object(JSONObject([("payload", payload)])).serialized()
+            #expect(throws: Never.self) { try JSONParser.parse(body) }
+            let instance = ServiceInstance(name: "a", id: "b", address: "10.0.0.7", port: 80, sslPort: 443, payload: payload,
+                registrationTimeUTC: 0)
+            #expect(ServiceInstance(data: instance.storedJSON.serialized())?.payload == payload)
+        }
+    }
 }
