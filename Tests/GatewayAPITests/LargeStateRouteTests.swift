@@ -7,7 +7,7 @@ import Testing
 /// Large stored state read by many: a config layer or a service payload of thousands of keys
 /// is parsed once per change and merged or listed correctly for every reader.
 @Suite struct LargeStateRouteTests {
-    static let keys = 2_000
+    static let keys = 5_000
 
     static func bigObject(prefix: String, keys: Int) -> String {
         "{" + (0..<keys).map { "\"\(prefix)\($0)\":\($0)" }.joined(separator: ",") + "}"
@@ -59,6 +59,21 @@ import Testing
         let listing = await harness.request(.get, "/v1/services/big")
         #expect((listing.json["instances"] as? [[String: Any]])?.count == 2, "a cached listing is not served past a change")
         _ = await harness.request(.delete, "/v1/sessions/\(session)")
+        await harness.shutdown()
+    }
+
+    /// A layer past the parser's limits (stored as plain node data, which is not parsed on
+    /// write) makes config reads a clear 422 naming the layer, for every path below it.
+    @Test func aLayerPastTheLimitsIsA422ForItsReaders() async throws {
+        let harness = try await RouteHarness()
+        let root = Self.bigObject(prefix: "r", keys: 12_000)
+        #expect(await harness.request(.put, harness.nodes("/config?parents=true"), object: ["data": root]).status.code < 300)
+        for device in 0..<3 {
+            let answer = await harness.request(.get, "/v1/config/d\(device)")
+            #expect(answer.status.code == 422)
+            #expect((answer.json["type"] as? String)?.hasSuffix(":config-layer-not-object") == true)
+        }
+        #expect(await harness.request(.get, harness.nodes("/config")).status.code == 200, "the node itself still reads")
         await harness.shutdown()
     }
 }
