@@ -215,47 +215,57 @@ struct SegmentRemovalTests {
     /// killed with SIGKILL at random moments: each restart finds an intact snapshot whose
     /// records all precede the log, every acknowledged record, and a bounded set of files.
     @Test(.timeLimit(.minutes(3)))
-    func killedWhileSnapshottingAndRemovingLosesNothing() throws {
-        let tmp = try TemporaryDirectory()
-        defer { tmp.remove() }
-        var rng = SeededGenerator(seed: 0x5EED)
-        var snapshotsSeen = Set<UInt64>()
-        for round in 0..<5 {
-            let probe = try ProbeProcess(["cycle", tmp.path, "300"])
-            // Killed at a random moment after its first snapshot (which removes what earlier
-            // rounds left), so later ones are cut short at any step.
-            let started = probe.waitForStdout(timeout: 30) { $0.contains { $0.hasPrefix("snapshot ") } }
-            #expect(started, "round \(round): \(probe.stderrText)")
-            sleepSeconds(Double.random(in: 0..<0.4, using: &rng))
-            probe.signal(SIGKILL)
-            let status = probe.waitForExit(timeout: 30)
-            #expect(ProbeProcess.terminatingSignal(status) == SIGKILL, "round \(round): \(probe.stderrText)")
-            let acknowledged = probe.stdoutLines.compactMap { UInt64($0) }
+    func killedWhileSnapshottingAndRemovingLosesNothing() async throws {
+        // Five rounds of a killed child process take seconds of waiting: on a thread of its
+        // own, not the cooperative pool's.
+        let failures = try await offThePool { () throws -> [String] in
+            var failures: [String] = []
+            func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+                if !condition { failures.append(message()) }
+            }
+            let tmp = try TemporaryDirectory()
+            defer { tmp.remove() }
+            var rng = SeededGenerator(seed: 0x5EED)
+            var snapshotsSeen = Set<UInt64>()
+            for round in 0..<5 {
+                let probe = try ProbeProcess(["cycle", tmp.path, "300"])
+                // Killed at a random moment after its first snapshot (which removes what earlier
+                // rounds left), so later ones are cut short at any step.
+                let started = probe.waitForStdout(timeout: 30) { $0.contains { $0.hasPrefix("snapshot ") } }
+                check(started, "round \(round): \(probe.stderrText)")
+                sleepSeconds(Double.random(in: 0..<0.4, using: &rng))
+                probe.signal(SIGKILL)
+                let status = probe.waitForExit(timeout: 30)
+                check(ProbeProcess.terminatingSignal(status) == SIGKILL, "round \(round): \(probe.stderrText)")
+                let acknowledged = probe.stdoutLines.compactMap { UInt64($0) }
 
-            let directory = try DataDirectory(path: tmp.path)
-            let loaded = try SnapshotStore(directory: directory, keep: 1).loadLatest()
-            let (log, records, _) = try WriteAheadLog.open(directory: directory)
-            let snapshotSequence = loaded?.sequence ?? 0
-            if let loaded {
-                snapshotsSeen.insert(loaded.sequence)
-                #expect(loaded.bytes == Self.cycleSnapshot(loaded.sequence), "round \(round)")
+                let directory = try DataDirectory(path: tmp.path)
+                let loaded = try SnapshotStore(directory: directory, keep: 1).loadLatest()
+                let (log, records, _) = try WriteAheadLog.open(directory: directory)
+                let snapshotSequence = loaded?.sequence ?? 0
+                if let loaded {
+                    snapshotsSeen.insert(loaded.sequence)
+                    check(loaded.bytes == Self.cycleSnapshot(loaded.sequence), "round \(round)")
+                }
+                let first = records.first?.sequence ?? log.nextSequence
+                check(first <= snapshotSequence + 1, "round \(round): log resumes at \(first) after \(snapshotSequence)")
+                check(records.allSatisfy { $0.payload == probePayload($0.sequence) }, "round \(round)")
+                check(zip(records, records.dropFirst()).allSatisfy { $1.sequence == $0.sequence + 1 }, "round \(round)")
+                let recoveredUpTo = max(snapshotSequence, records.last?.sequence ?? 0)
+                if let last = acknowledged.last {
+                    check(recoveredUpTo >= last, "round \(round): acknowledged \(last), recovered up to \(recoveredUpTo)")
+                }
+                // One snapshot, and the segments since it: the one it ends, one more once the next
+                // point was reached, and one more if that point's removal was cut short.
+                check(tmp.entries().filter { $0.hasSuffix(".snap") }.count <= 1, "round \(round): \(tmp.entries())")
+                check(segmentNames(tmp.path).count <= 3, "round \(round): \(tmp.entries())")
+                log.close()
+                directory.close()
             }
-            let first = records.first?.sequence ?? log.nextSequence
-            #expect(first <= snapshotSequence + 1, "round \(round): log resumes at \(first) after \(snapshotSequence)")
-            #expect(records.allSatisfy { $0.payload == probePayload($0.sequence) }, "round \(round)")
-            #expect(zip(records, records.dropFirst()).allSatisfy { $1.sequence == $0.sequence + 1 }, "round \(round)")
-            let recoveredUpTo = max(snapshotSequence, records.last?.sequence ?? 0)
-            if let last = acknowledged.last {
-                #expect(recoveredUpTo >= last, "round \(round): acknowledged \(last), recovered up to \(recoveredUpTo)")
-            }
-            // One snapshot, and the segments since it: the one it ends, one more once the next
-            // point was reached, and one more if that point's removal was cut short.
-            #expect(tmp.entries().filter { $0.hasSuffix(".snap") }.count <= 1, "round \(round): \(tmp.entries())")
-            #expect(segmentNames(tmp.path).count <= 3, "round \(round): \(tmp.entries())")
-            log.close()
-            directory.close()
+            check(snapshotsSeen.count >= 2, "the rounds should have snapshotted: \(snapshotsSeen)")
+            return failures
         }
-        #expect(snapshotsSeen.count >= 2, "the rounds should have snapshotted: \(snapshotsSeen)")
+        #expect(failures == [])
     }
 
     /// A copy of the probe's `cycleSnapshot`.

@@ -21,3 +21,15 @@ public func runOnThreads<T: Sendable>(
         (0..<count).map { done[$0] ?? .failure(HTTPClientError.timedOut(waitingFor: "thread \($0)", received: 0)) }
     }
 }
+
+/// Runs blocking work (sleeps, waits for child processes, blocking sockets) on a thread of its
+/// own and awaits it. A test that blocks for seconds on the cooperative pool (one thread per
+/// core) starves every other test's tasks meanwhile, and their timing checks fail. Expectations
+/// cannot be recorded from that thread: return what to check and check it in the test.
+public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.name = "test-blocking"
+        thread.start()
+    }
+}
