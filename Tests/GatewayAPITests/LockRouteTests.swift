@@ -145,8 +145,10 @@ import Testing
           arguments: backends)
     func expiryReleases(backend: RouteHarness.Backend) async throws {
         let harness = try await RouteHarness(backend)
-        let doomed = try await harness.openSession(ttl: 2_000)
+        // The doomed session is opened last, and with room for the lock and the registration
+        // to be made inside its TTL on a loaded machine.
         let other = try await harness.openSession(ttl: 30_000)
+        let doomed = try await harness.openSession(ttl: 4_000)
         let granted = await Self.acquire(harness, "x", session: doomed)
         let token = try #require(intValue(granted.json["token"]), "\(granted.status.code) \(granted.text)")
         #expect(await harness.request(.put, "/v1/services/api/dev1",

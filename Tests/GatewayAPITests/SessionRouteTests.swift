@@ -134,21 +134,22 @@ import Testing
         await harness.shutdown()
     }
 
-    /// With a 1 s TTL and no renewal the session expires and takes its ephemeral; a session
+    /// With a 2 s TTL and no renewal the session expires and takes its ephemeral; a session
     /// renewed meanwhile keeps its own (a 3 s TTL for it: renewals 100 ms apart can still be
     /// held up for most of a second on a loaded two-core machine).
     @Test(arguments: backends)
     func expiryRemovesOnlyTheUnrenewedSessionsEphemerals(backend: RouteHarness.Backend) async throws {
         let harness = try await RouteHarness(backend)
         await harness.makeBase()
-        let lapsing = try await harness.openSession(ttl: 1000)
-        // Its deadline was set before the open was answered: no expiry can come before 1 s from here.
-        let opened = ContinuousClock.now
         let renewed = try await harness.openSession(ttl: 3000)
-        #expect(await harness.request(.post, harness.nodes("/lapsing"), object: ["mode": "ephemeral", "session": lapsing]).status.code == 201)
         #expect(await harness.request(.post, harness.nodes("/renewed"), object: ["mode": "ephemeral", "session": renewed]).status.code == 201)
+        // Its deadline is set after the open was sent, so no expiry can come before 2 s from
+        // here, however late this task runs again. Its ephemeral is made at once.
+        let opened = ContinuousClock.now
+        let lapsing = try await harness.openSession(ttl: 2000)
+        #expect(await harness.request(.post, harness.nodes("/lapsing"), object: ["mode": "ephemeral", "session": lapsing]).status.code == 201)
         var goneAfter: Duration?
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(6)
         while ContinuousClock.now < deadline {
             #expect(await harness.request(.put, "/v1/sessions/\(renewed)").status.code == 200)
             if await harness.request(.get, harness.nodes("/lapsing")).status.code == 404 {
@@ -157,8 +158,8 @@ import Testing
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let after = try #require(goneAfter, "the unrenewed session's ephemeral is still there after 5 s")
-        #expect(after >= .milliseconds(900), "expired after \(after), before its 1 s TTL")
+        let after = try #require(goneAfter, "the unrenewed session's ephemeral is still there after 6 s")
+        #expect(after >= .milliseconds(1900), "expired after \(after), before its 2 s TTL")
         expectProblem(await harness.request(.get, "/v1/sessions/\(lapsing)"), status: 404, type: "session-expired")
         expectProblem(await harness.request(.put, "/v1/sessions/\(lapsing)"), status: 404, type: "session-expired")
         // Keep renewing past another TTL: the renewed one stays.
