@@ -86,7 +86,7 @@ import Testing
         let index = try #require(listing.zkIndex)
         let poller = Self.poll(harness, dir + "?children=true&index=\(index)&wait=20s")
         // A data-only poll on the same node is not woken by a child.
-        let dataPoller = Self.poll(harness, dir + "?index=\(index)&wait=2s")
+        let dataPoller = Self.poll(harness, dir + "?index=\(index)&wait=6s")
         #expect(await Self.parked(poller))
         #expect(dataPoller.count == 0)
         let sent = ContinuousClock.now
@@ -98,7 +98,7 @@ import Testing
         #expect(Set(answer.children ?? []) == ["a", "b"], "\(answer.text)")
         #expect(answer.etag != listing.etag)
         #expect(await Self.parked(dataPoller, settle: .milliseconds(500)), "a data poll was woken by a child create")
-        let timedOut = try #require(await Self.answer(dataPoller))
+        let timedOut = try #require(await Self.answer(dataPoller, within: .seconds(10)))
         #expect(timedOut.status.code == 200)
         #expect(timedOut.children == nil)
         await harness.shutdown()
