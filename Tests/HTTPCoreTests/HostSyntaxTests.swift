@@ -95,4 +95,16 @@ struct HostSyntaxTests {
         #expect(HTTP1ParseError.invalidHost.status.code == 400)
         #expect(HTTP1ParseError.invalidHost.problemType == "bad-host")
     }
+
+    /// Every byte as a one-byte host: exactly RFC 3986's unreserved and sub-delims pass (the
+    /// check is a bit set; this is its decision table). `:` alone is an empty name with an
+    /// empty port, which is valid; `%` and `[` start longer forms and fail alone.
+    @Test func everyByteAsAOneByteHost() {
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=".utf8)
+        for b in UInt8.min...UInt8.max {
+            let valid = [b].withUnsafeBytes { HostSyntax.isValid($0) }
+            #expect(valid == (allowed.contains(b) || b == UInt8(ascii: ":")), "byte \(b)")
+        }
+    }
 }
+
