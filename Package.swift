@@ -90,11 +90,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CNGHTTP2"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "RecipesTests", dependencies: ["Recipes", "JSON", "Coordination"], swiftSettings: strict),
+        .testTarget(name: "RecipesTests", dependencies: ["Recipes", "JSON", "Coordination", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ZooKeeperBackendTests", dependencies: ["ZooKeeperBackend", "Coordination", "ZooKeeperClient"], swiftSettings: strict),
         .testTarget(
             name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "Reactor", "SystemCalls", "TestSupport"], swiftSettings: strict),

@@ -1,25 +1,14 @@
 import Coordination
 import JSON
 import Recipes
+import TestSupport
 import Testing
 
 /// The merge against a plain reference, on random layers small and large: the indexed path
 /// (more than 16 members on either side) and the scanning path must agree with it exactly,
 /// member order included.
 @Suite struct ConfigMergePropertyTests {
-    /// A seeded generator, so a failure names the seed that reproduces it.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    static func object(size: Int, depth: Int, _ rng: inout SplitMix) -> JSONObject {
+    static func object(size: Int, depth: Int, _ rng: inout SeededGenerator) -> JSONObject {
         var members: [(String, JSONValue)] = []
         var names = Set<String>()
         while members.count < size {
@@ -58,7 +47,7 @@ import Testing
 
     @Test(arguments: 0..<40)
     func agreesWithTheReference(seed: Int) throws {
-        var rng = SplitMix(state: UInt64(seed))
+        var rng = SeededGenerator(seed: UInt64(seed))
         let sizes = [0, 3, 15, 17, 40, 200]
         let layers = (0..<3).map { _ in Self.object(size: sizes.randomElement(using: &rng)!, depth: 2, &rng) }
         var expected = JSONObject()
