@@ -127,7 +127,7 @@ let package = Package(
             name: "GatewayAPITests",
             dependencies: [
                 "GatewayAPI", "HTTPServer", "HTTPCore", "Reactor", "Recipes", "Coordination", "JSON", "EmbeddedBackend",
-                "ZooKeeperBackend", .product(name: "Logging", package: "swift-log"),
+                "ZooKeeperBackend", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

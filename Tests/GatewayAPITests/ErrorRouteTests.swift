@@ -2,6 +2,7 @@ import Foundation
 import GatewayAPI
 import HTTPCore
 import HTTPServer
+import TestSupport
 import Testing
 
 /// Every refusal of the /v1 node routes: status, problem type, the field named, and nothing

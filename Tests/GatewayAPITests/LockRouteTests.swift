@@ -3,6 +3,7 @@ import GatewayAPI
 import HTTPCore
 import HTTPServer
 import Synchronization
+import TestSupport
 import Testing
 
 /// Locks through their routes, on both backends: fair hand-over, fencing, no orphans, and

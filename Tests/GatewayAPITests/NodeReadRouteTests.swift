@@ -2,6 +2,7 @@ import Foundation
 import GatewayAPI
 import HTTPCore
 import HTTPServer
+import TestSupport
 import Testing
 
 /// GET /v1/nodes/{path}: representations, encodings, children, headers, conditional reads,

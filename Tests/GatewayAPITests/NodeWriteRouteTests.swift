@@ -2,6 +2,7 @@ import Foundation
 import GatewayAPI
 import HTTPCore
 import HTTPServer
+import TestSupport
 import Testing
 
 /// PUT, POST and DELETE on /v1/nodes/{path}: upserts, conditions, modes, sequential names,

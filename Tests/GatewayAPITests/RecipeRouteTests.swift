@@ -2,6 +2,7 @@ import Foundation
 import GatewayAPI
 import HTTPCore
 import HTTPServer
+import TestSupport
 import Testing
 
 /// Elections, service registration and layered config through their routes, on both backends.

@@ -7,6 +7,7 @@ import HTTPServer
 import Logging
 import Reactor
 import Recipes
+import TestSupport
 import Testing
 import ZooKeeperBackend
 
@@ -162,34 +163,6 @@ extension RouteHarness {
         }
         return result
     }
-}
-
-/// JSON bytes for a request body (slashes unescaped, keys sorted).
-func jsonBytes(_ object: Any) -> [UInt8] {
-    let data = try! JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes, .sortedKeys, .fragmentsAllowed])
-    return [UInt8](data)
-}
-
-/// An integer out of a JSONSerialization value (NSNumber on Linux).
-func intValue(_ value: Any?) -> Int? {
-    switch value {
-    case let n as Int: n
-    case let n as NSNumber: n.intValue
-    default: nil
-    }
-}
-
-/// Every byte value once, 0 through 255.
-let allByteValues: [UInt8] = (0...255).map { UInt8($0) }
-
-/// Polls `condition` until it holds or `timeout` passes; whether it held.
-func eventually(timeout: Duration, every interval: Duration = .milliseconds(20), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: interval)
-    }
-    return await condition()
 }
 
 extension HTTPResponse {

@@ -2,6 +2,7 @@ import Foundation
 import GatewayAPI
 import HTTPCore
 import HTTPServer
+import TestSupport
 import Testing
 
 /// /v1/sessions: open, renew, inspect, close; ephemerals that go with their session; on both

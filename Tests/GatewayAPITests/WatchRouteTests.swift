@@ -2,6 +2,7 @@ import Foundation
 import GatewayAPI
 import HTTPCore
 import HTTPServer
+import TestSupport
 import Testing
 
 /// The change feed's batches on both backends: events after a cursor, the next cursor, and a

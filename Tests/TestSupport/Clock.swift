@@ -61,3 +61,17 @@ public func eventually(
         try? await Task.sleep(nanoseconds: UInt64(min(interval, max(deadline.remaining, 0.001)) * 1e9))
     }
 }
+
+/// `eventually` over an async condition (a request made through an async API), with
+/// `Duration`s: the condition runs again every `interval` until it holds or `timeout` passes,
+/// and once more at the end.
+public func eventually(
+    timeout: Duration, every interval: Duration = .milliseconds(20), _ condition: () async -> Bool
+) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return await condition()
+}
