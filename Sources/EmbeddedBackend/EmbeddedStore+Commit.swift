@@ -72,8 +72,9 @@ extension EmbeddedStore {
                     point = configuration.snapshotPolicy.isDue(
                         records: s.recordsSinceSnapshot, bytes: s.bytesSinceSnapshot, liveBytes: s.head.storedBytes)
                         // On a full disk, deleting is the way to make room: a snapshot of the
-                        // smaller tree lets the log it covers go.
-                        || (s.storageFull && s.head.storedBytes < sizeBefore)
+                        // smaller tree lets the log it covers go, once that log is at least as
+                        // large as the snapshot would be (else it would only fill the disk).
+                        || (s.storageFull && s.head.storedBytes < sizeBefore && s.bytesSinceSnapshot >= s.head.storedBytes)
                 }
                 if point {
                     s.snapshotting = true

@@ -7,7 +7,6 @@ struct LogEntry {
     let time: Int64
     let transaction: Transaction
 
-    func encode() -> [UInt8] { Self.encode(zxid: zxid, time: time, body: transaction.encode()) }
 
     /// The record of a transaction whose encoding is `body`: the encoding can be made before
     /// the zxid is known, and its size counted.

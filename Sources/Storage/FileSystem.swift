@@ -57,6 +57,20 @@ enum FileSystem {
         return calls
     }
 
+    /// Creates (or truncates) `path`, lets `body` write it, fsyncs and closes it. On a failure
+    /// the partial file is closed and removed, so a full disk leaves nothing behind.
+    static func writeSynced(_ path: String, _ body: (Int32) throws(StorageError) -> Void) throws(StorageError) {
+        let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { close(fd) }
+        do throws(StorageError) {
+            try body(fd)
+            try fsync(fd, path: path)
+        } catch {
+            _ = Glibc.unlink(path)
+            throw error
+        }
+    }
+
     static func fsync(_ fd: Int32, path: String) throws(StorageError) {
         try syscallOn(path, "fsync") { Glibc.fsync(fd) }
     }

@@ -56,7 +56,12 @@ struct SegmentFile: Equatable, Sendable {
             // A failed rotation (a full disk) leaves nothing behind, so it can be retried and the
             // current segment stays the last one. The new name held no record yet.
             _ = Glibc.unlink(temporary)
-            if linked { _ = Glibc.unlink(path) }
+            if linked {
+                // Durable too: a crash must not bring the empty new name back after later
+                // records went to the current segment.
+                _ = Glibc.unlink(path)
+                _ = try? directory.sync()
+            }
             throw error
         }
         return fd

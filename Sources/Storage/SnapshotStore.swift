@@ -40,20 +40,12 @@ public final class SnapshotStore: Sendable {
         try writing.withLock { (_) throws(StorageError) in
             let name = Self.prefix + FileSystem.twentyDigits(sequence)
             let temporary = directory.file(name + Self.temporarySuffix)
-            let fd = try FileSystem.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
-            do throws(StorageError) {
-                let header = SnapshotFormat.header(sequence: sequence, bytes: bytes)
-                try FileSystem.writeAll(fd, header, path: temporary)
+            // The data is on disk (fsynced) before the rename makes it the snapshot; otherwise
+            // a crash could leave the new name on an empty or partial file.
+            try FileSystem.writeSynced(temporary) { (fd) throws(StorageError) in
+                try FileSystem.writeAll(fd, SnapshotFormat.header(sequence: sequence, bytes: bytes), path: temporary)
                 try FileSystem.writeAll(fd, bytes, path: temporary)
-                // The data must be on disk before the rename makes it the snapshot; otherwise a
-                // crash could leave the new name on an empty or partial file.
-                try FileSystem.fsync(fd, path: temporary)
-            } catch {
-                FileSystem.close(fd)
-                _ = unlink(temporary)
-                throw error
             }
-            FileSystem.close(fd)
             try FileSystem.rename(temporary, to: directory.file(name + Self.suffix))
             try directory.sync()
             try prune()

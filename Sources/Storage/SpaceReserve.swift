@@ -31,8 +31,7 @@ extension DataDirectory {
     public func createReserve(bytes: Int) throws(StorageError) {
         guard bytes > 0, reserveBytes != bytes else { return }
         let target = file(Self.reserveName)
-        let fd = try FileSystem.open(target, O_WRONLY | O_CREAT | O_TRUNC)
-        do throws(StorageError) {
+        try FileSystem.writeSynced(target) { (fd) throws(StorageError) in
             let chunk = [UInt8](repeating: 0, count: min(bytes, 1 << 20))
             var written = 0
             while written < bytes {
@@ -40,13 +39,7 @@ extension DataDirectory {
                 try FileSystem.writeAll(fd, part, path: target)
                 written += part.count
             }
-            try FileSystem.fsync(fd, path: target)
-        } catch {
-            FileSystem.close(fd)
-            _ = unlink(target)
-            throw error
         }
-        FileSystem.close(fd)
         try sync()
     }
 
