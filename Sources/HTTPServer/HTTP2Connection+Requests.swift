@@ -12,6 +12,11 @@ extension HTTP2Connection {
         let head = HTTPRequestHead(method: HTTPMethod(rawValue: request.method), target: request.path, version: .http2,
             headers: headers, framing: request.body.isEmpty ? .none : .length(request.body.count))
         let startedAt = loop.now
+        // HTTP/1.1 checks Host as it parses the field; here the field (or :authority) is only
+        // known now, and must meet the same syntax.
+        if let host = headers["host"], !HostSyntax.isValid(host) {
+            return respondWhole(request.streamID, head: head, startedAt: startedAt, .problem(for: .invalidHost))
+        }
         if let refusal = owner.refusal(for: head, tls: tls, peerIdentity: peerIdentity) {
             return respondWhole(request.streamID, head: head, startedAt: startedAt, refusal)
         }

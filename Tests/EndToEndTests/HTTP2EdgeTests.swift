@@ -26,6 +26,26 @@ import Testing
         #expect(client.statuses[small] == "200")
     }
 
+    /// The Host syntax HTTP/1.1 checks as it parses holds on HTTP/2 too. nghttp2 resets a stream
+    /// whose `host` has characters no authority has (a space); one it lets through that is still
+    /// not `host[:port]` (userinfo, `user@host`) is 400 `bad-host`, and the connection goes on.
+    @Test func aBadHostIsRefusedOnItsStream() throws {
+        let server = try V1Server()
+        defer { server.stop() }
+        let socket = try server.connect()
+        let client = HTTP2TestClient()
+        let spaced = client.request("GET", "/healthz", headers: [("host", "a b")])
+        #expect(try HTTP2EndToEndTests.pump(client, socket, timeout: 5) { client.resets[spaced] != nil })
+        #expect(client.resets[spaced] == 1, "PROTOCOL_ERROR from nghttp2")
+        let bad = client.request("GET", "/healthz", headers: [("host", "user@example.org")])
+        #expect(try HTTP2EndToEndTests.pump(client, socket, timeout: 5) { client.ended.contains(bad) || client.resets[bad] != nil })
+        #expect(client.statuses[bad] == "400", "statuses \(client.statuses), resets \(client.resets), goaway \(String(describing: client.goAwayCode))")
+        #expect(String(decoding: client.bodies[bad] ?? [], as: UTF8.self).contains("urn:zkgate:problem:bad-host"))
+        let good = client.request("GET", "/healthz", headers: [("host", "example.org:8080")])
+        #expect(try HTTP2EndToEndTests.pump(client, socket, timeout: 5) { client.ended.contains(good) })
+        #expect(client.statuses[good] == "200")
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/nghttp"), "needs nghttp (nghttp2-client)"))
     func nghttpGets431ForAnOversizedHeader() throws {
         let server = try V1Server()
