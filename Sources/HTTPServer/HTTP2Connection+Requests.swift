@@ -66,6 +66,8 @@ extension HTTP2Connection {
     /// §8.2.2), and names are lowercase.
     static func fields(_ headers: HTTPHeaders) -> [HTTP2Session.Field] {
         var fields: [HTTP2Session.Field] = []
+        // Room for the date, HSTS and content-length appended after: no regrowth per answer.
+        fields.reserveCapacity(headers.count + 3)
         for (name, value) in headers {
             // Most names are written lowercase already; lowercasing allocates.
             let lower = name.utf8.contains(where: { (0x41...0x5A).contains($0) }) ? name.lowercased() : name

@@ -346,9 +346,10 @@ struct Serve: ParsableCommand {
             clientAuthentication: TLSConfiguration.ClientAuthentication(rawValue: tlsClientAuth) ?? .none,
             applicationProtocols: ["h2", "http/1.1"]))
         // Probes and scrapers rarely hold client certificates.
+        let hstsMaxAge = tlsHstsMaxAge ?? Self.defaultHSTSMaxAge
         return .init(address: try SocketAddress(parsing: tlsListen), source: source,
             anonymousPaths: ["/healthz", "/readyz", "/metrics", "/openapi.yaml"],
-            hstsMaxAge: (tlsHstsMaxAge ?? Self.defaultHSTSMaxAge) > 0 ? tlsHstsMaxAge ?? Self.defaultHSTSMaxAge : nil)
+            hstsMaxAge: hstsMaxAge > 0 ? hstsMaxAge : nil)
     }
 
     func makeConfiguration() throws -> HTTPServerConfiguration {
