@@ -134,7 +134,10 @@ import Testing
             return false
         }
         let route = try #require(matching.first)
-        guard case .found(_, let parameters) = Self.tableRouter([route]).match(method: .get, path: head.path) else { return }
+        guard case .found(_, let parameters) = Self.tableRouter([route]).match(method: .get, path: head.path) else {
+            Issue.record("\(target) matched the table but not its own route")
+            return
+        }
         #expect(throws: (any Error).self) { try route.paths(of: HTTPRequest(head: head, pathParameters: parameters)) }
     }
 
