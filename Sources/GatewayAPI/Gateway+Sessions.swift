@@ -27,7 +27,7 @@ extension Gateway {
         var timeout = Self.defaultSessionTimeout
         if !request.body.isEmpty {
             do throws(BadRequest) {
-                let json = try parseJSONBody(request.body) { "The body is not valid JSON: \($0)." }
+                let json = try parseJSONBody(request) { "The body is not valid JSON: \($0)." }
                 guard let object = json.objectValue else {
                     throw BadRequest(field: "body", detail: "The body must be a JSON object such as {\"ttl\": 30000}.")
                 }

@@ -17,7 +17,7 @@ extension Gateway {
         let operations: [Operation]
         let session: Int64?
         do {
-            (operations, session) = try Self.parseTransaction(request.body)
+            (operations, session) = try Self.parseTransaction(request)
         } catch let error as BadRequest {
             return .response(error.response)
         } catch let error as CoordinationError {
@@ -62,8 +62,8 @@ extension Gateway {
 
     static let maxTransactionOps = 1000
 
-    static func parseTransaction(_ body: [UInt8]) throws -> ([Operation], Int64?) {
-        let json = try parseJSONBody(body) { "The body is not valid JSON: \($0)." }
+    static func parseTransaction(_ request: HTTPRequest) throws -> ([Operation], Int64?) {
+        let json = try parseJSONBody(request) { "The body is not valid JSON: \($0)." }
         guard let object = json.objectValue else { throw BadRequest(field: "body", detail: "The body must be a JSON object.") }
         if let unknown = object.names.first(where: { $0 != "ops" && $0 != "session" }) {
             throw BadRequest(field: unknown, detail: "Unknown member \"\(unknown)\"; allowed: ops, session.")

@@ -97,10 +97,11 @@ public final class Gateway: Sendable {
         return routes
     }
 
-    /// The router over the route table.
+    /// The router over the route table: every route's handler behind `admit`, the one place
+    /// every request passes through before its handler runs.
     public func router() -> Router {
         var router = Router()
-        router.add(routes())
+        for route in routes() { router.add(route.method, route.template, admit(route)) }
         return router
     }
 

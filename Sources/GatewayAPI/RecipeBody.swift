@@ -8,7 +8,7 @@ struct RecipeBody {
     let object: JSONObject
 
     init(_ request: HTTPRequest, allowed: [String], example: String) throws(BadRequest) {
-        let json = try parseJSONBody(request.body) { _ in "The body must be a JSON object such as \(example)." }
+        let json = try parseJSONBody(request) { _ in "The body must be a JSON object such as \(example)." }
         guard let object = json.objectValue else {
             throw BadRequest(field: "body", detail: "The body must be a JSON object such as \(example).")
         }

@@ -34,15 +34,18 @@ struct BadRequest: Error {
 }
 
 /// The JSON document of a request body, under the parser's default limits (see
-/// `JSONParser.Limits`): every route that takes JSON parses it here.
+/// `JSONParser.Limits`): every route that takes JSON parses it here, or takes what
+/// `Gateway.admit` parsed off the loop.
 ///
 /// - Parameter invalid: the detail of the 400 for a body that is not JSON.
 /// - Throws: `BadRequest` for the field `body`: 400 for a syntax error, 413
 ///   `json-too-complex` for a document over a limit.
-func parseJSONBody(_ body: [UInt8], invalid: (JSONError) -> String) throws(BadRequest) -> JSONValue {
-    do {
-        return try JSONParser.parse(body)
-    } catch {
+func parseJSONBody(_ request: HTTPRequest, invalid: (JSONError) -> String) throws(BadRequest) -> JSONValue {
+    let parsed = request.parsedBody ?? Result { () throws(JSONError) in try JSONParser.parse(request.body) }
+    switch parsed {
+    case .success(let json):
+        return json
+    case .failure(let error):
         if let (limit, max) = error.limitExceeded { throw BadRequest(jsonBodyOver: error, limit: limit, max: max) }
         throw BadRequest(field: "body", detail: invalid(error))
     }

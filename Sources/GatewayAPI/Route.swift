@@ -70,14 +70,7 @@ public struct Route: Sendable {
             if names.allSatisfy(\.isEmpty) { return [root] }
             return [try ZNodePath(validating: (root.isRoot ? "" : root.string) + "/" + names.joined(separator: "/"))]
         case .transaction:
-            return try Gateway.parseTransaction(request.body).0.map(\.path)
+            return try Gateway.parseTransaction(request).0.map(\.path)
         }
-    }
-}
-
-extension Router {
-    /// Adds every route of the table.
-    mutating func add(_ routes: [Route]) {
-        for route in routes { add(route.method, route.template, route.handler) }
     }
 }

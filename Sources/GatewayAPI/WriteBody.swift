@@ -26,7 +26,7 @@ struct WriteBody {
                 body.ttlMs = try request.integer("ttl", in: 1...EphemeralType.maxTTL)
             }
         case "application/json", nil:
-            let json = try parseJSONBody(request.body) { "The body is not valid JSON: \($0)." }
+            let json = try parseJSONBody(request) { "The body is not valid JSON: \($0)." }
             guard let object = json.objectValue else {
                 throw BadRequest(field: "body", detail: "The body must be a JSON object, not \(json.typeName).")
             }

@@ -73,6 +73,9 @@ protocol ResponseTarget: AnyObject, Sendable {
     func startStream(_ token: UInt64, _ status: HTTPStatus, _ headers: HTTPHeaders)
     func streamChunk(_ token: UInt64, _ bytes: [UInt8])
     func finishStream(_ token: UInt64)
+    /// Whether `token` is still the parked request, and if so gives it a new interruption
+    /// callback: a request resumed after off-loop work is parked again by its handler.
+    func adopt(_ token: UInt64, onInterrupt: DeferredResponse.InterruptHandler?) -> Bool
 }
 
 /// Where a request came from, as its handler sees it.
@@ -80,6 +83,8 @@ protocol RequestSource: AnyObject {
     var loop: EventLoop { get }
     var isSecure: Bool { get }
     var peerIdentity: PeerIdentity? { get }
+    /// The server's low-priority loop for bulk work, if it has one.
+    var background: EventLoop? { get }
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse
 }
 

@@ -4,6 +4,7 @@ import Reactor
 extension HTTP1Connection: ParkableRequest, RequestSource {
     var isSecure: Bool { tls != nil }
     var serverStats: HTTPServerStats { owner.stats }
+    var background: EventLoop? { owner.background }
 
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {
         precondition(phase == .handling, "deferResponse() is for the handler of the current request")

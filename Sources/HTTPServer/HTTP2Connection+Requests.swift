@@ -92,6 +92,7 @@ extension HTTP2Connection {
 
 extension HTTP2Connection: RequestSource {
     var isSecure: Bool { tls != nil }
+    var background: EventLoop? { owner.background }
 
     /// Parks the request whose handler is running: it gets a stream object of its own.
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {

@@ -1,4 +1,5 @@
 import HTTPCore
+import JSON
 import Reactor
 
 /// A complete request as a handler sees it: head, whole body, and what routing found.
@@ -9,6 +10,9 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [(String, String)]
     /// The client's address.
     public var remoteAddress: SocketAddress?
+    /// The body as JSON, when something before the handler parsed it (off the event loop,
+    /// for a large body); nil means not parsed yet.
+    public var parsedBody: Result<JSONValue, JSONError>?
 
     /// The query string's parameters, parsed once.
     public let query: QueryParameters

@@ -22,6 +22,8 @@ public final class HTTPServer: Sendable {
     let loops: [ServerLoop]
     /// The loops' group, when this server made it (and so stops it at shutdown).
     let ownedGroup: EventLoopGroup?
+    /// The low-priority loop for bulk work (`RequestContext.offload`), stopped at shutdown.
+    let bulk: EventLoopThread
     let logger: Logger
     let drained: DrainCounter
     let stopped = Atomic<Bool>(false)
@@ -102,6 +104,14 @@ public final class HTTPServer: Sendable {
             }
             ownedGroup = running
         }
+        do {
+            bulk = try EventLoopThread(loop: try EventLoop(index: configuration.threads), name: "zkgate-bulk", niceness: 10)
+        } catch {
+            (listeners + tlsListeners).forEach { _ = Glibc.close($0) }
+            if let ownedLogFD { Glibc.close(ownedLogFD) }
+            ownedGroup?.stop()
+            throw error
+        }
         var loops: [ServerLoop] = []
         let drained = DrainCounter()
         self.drained = drained
@@ -109,7 +119,7 @@ public final class HTTPServer: Sendable {
             let log = accessLogFD.map { AccessLog(fd: $0, ownsFD: false) }
             let serverLoop = ServerLoop(
                 loop: running.loops[i], config: configuration, router: router, logger: logger, stats: stats,
-                accessLog: log, onDrained: { drained.loops.wrappingAdd(1, ordering: .relaxed) })
+                accessLog: log, background: bulk.loop, onDrained: { drained.loops.wrappingAdd(1, ordering: .relaxed) })
             loops.append(serverLoop)
             let fd = listeners.isEmpty ? nil : listeners[i]
             let tlsFD = tlsListeners.isEmpty ? nil : tlsListeners[i]
@@ -135,6 +145,9 @@ public final class HTTPServer: Sendable {
             for serverLoop in loops { serverLoop.loop.execute { serverLoop.forceClose() } }
             usleep(20_000)
         }
+        // Work still queued there answers requests that are gone by now.
+        bulk.loop.stop()
+        bulk.join()
         if let ownedGroup {
             ownedGroup.stop()
             // The threads have ended, so the loops' state is ours to touch: the last log lines

@@ -20,6 +20,12 @@ extension ParkableRequest {
         return DeferredResponse(target: self, token: token)
     }
 
+    func adopt(_ t: UInt64, onInterrupt: DeferredResponse.InterruptHandler?) -> Bool {
+        guard parked, t == token else { return false }
+        self.onInterrupt = onInterrupt
+        return true
+    }
+
     func unpark() {
         guard parked else { return }
         parked = false

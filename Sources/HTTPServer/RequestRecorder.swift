@@ -153,6 +153,7 @@ public final class RequestRecorder: @unchecked Sendable {
 
 extension RequestRecorder: RequestSource, ParkableRequest {
     var serverStats: HTTPServerStats { stats }
+    var background: EventLoop? { nil }
 
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {
         parkRequest(onInterrupt: onInterrupt)

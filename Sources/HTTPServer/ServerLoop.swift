@@ -17,6 +17,8 @@ final class ServerLoop: @unchecked Sendable {
     let router: Router
     let logger: Logger
     let stats: HTTPServerStats
+    /// The server's low-priority loop for work that grows with a request (`offload`).
+    let background: EventLoop?
     let onDrained: @Sendable () -> Void
     var listener: Listener?
     var tlsListener: Listener?
@@ -42,9 +44,10 @@ final class ServerLoop: @unchecked Sendable {
 
     init(
         loop: EventLoop, config: HTTPServerConfiguration, router: Router, logger: Logger, stats: HTTPServerStats,
-        accessLog: AccessLog?, onDrained: @escaping @Sendable () -> Void
+        accessLog: AccessLog?, background: EventLoop? = nil, onDrained: @escaping @Sendable () -> Void
     ) {
         self.loop = loop
+        self.background = background
         self.config = config
         self.router = router
         self.logger = logger

@@ -13,13 +13,19 @@ public final class EventLoopThread: Sendable {
     /// Runs `loop` on a new thread, calling `setup` there first, so registrations happen on the
     /// loop's own thread.
     ///
+    /// - Parameter niceness: added to the thread's nice value (Linux schedules threads one by
+    ///   one): a loop for bulk work at 10 yields the cores to the serving loops whenever they
+    ///   have something to do. Raising it needs no privilege; a failure leaves it at 0.
     /// - Throws: `SystemError` when the thread cannot be created.
-    public init(loop: EventLoop, name: String, setup: @escaping @Sendable (EventLoop) -> Void = { _ in })
-        throws(SystemError)
-    {
+    public init(
+        loop: EventLoop, name: String, niceness: Int32 = 0, setup: @escaping @Sendable (EventLoop) -> Void = { _ in }
+    ) throws(SystemError) {
         self.loop = loop
         let box = Unmanaged.passRetained(ThreadBody {
             zk_set_thread_name(String(name.prefix(15)))
+            if niceness != 0 {
+                _ = try? syscallBlocking("setpriority") { zk_renice_thread(niceness) }
+            }
             loop.threadID.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .relaxed)
             setup(loop)
             loop.run()

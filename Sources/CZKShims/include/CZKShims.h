@@ -60,6 +60,9 @@ extern const int ZK_SO_REUSEPORT;
 
 /// Names the calling thread (at most 15 characters are kept).
 void zk_set_thread_name(const char *name);
+/// Adds `increment` to the calling thread's nice value (Linux schedules threads one by one);
+/// 0 or -1 with errno, as setpriority(2).
+int zk_renice_thread(int increment);
 
 /// Waits up to `timeout_ms` for SIGINT, SIGTERM or SIGHUP; returns the signal, 0 on timeout.
 int zk_wait_signal_timeout(int timeout_ms);

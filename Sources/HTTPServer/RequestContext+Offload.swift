@@ -1,0 +1,54 @@
+import Reactor
+import TLS
+
+extension RequestContext {
+    /// Runs `work` away from the event loops, on the server's low-priority bulk loop, and then
+    /// `resume` back on this request's loop with its result and a context for the same
+    /// request. Meant for work that grows with what a client sent (parsing a large body): on
+    /// a serving loop it would delay every other connection there; on the bulk loop it costs
+    /// its sender the wait, and the serving loops take the cores first whenever they need
+    /// them.
+    ///
+    /// The request stays parked meanwhile. When the client leaves first, `resume` is not
+    /// called; when the server has no bulk loop (`RequestRecorder`), both run here at once.
+    /// The handler returns what this returns.
+    public func offload<Value: Sendable>(
+        _ work: @escaping @Sendable () -> Value,
+        then resume: @escaping @Sendable (Value, RequestContext) -> HandlerResult
+    ) -> HandlerResult {
+        guard let background = source.background else { return resume(work(), self) }
+        let deferred = source.park(onInterrupt: nil)
+        let (isSecure, peerIdentity) = (isSecure, peerIdentity)
+        background.execute {
+            let value = work()
+            deferred.loop.execute {
+                guard deferred.target.adopt(deferred.token, onInterrupt: nil) else { return }
+                let resumed = ResumedRequest(deferred: deferred, isSecure: isSecure, peerIdentity: peerIdentity)
+                let result = withExtendedLifetime(resumed) { resume(value, RequestContext(source: resumed)) }
+                if case .response(let response) = result { deferred.respond(response) }
+            }
+        }
+        return .deferred
+    }
+}
+
+/// A parked request handed back to a handler after off-loop work: parking it again yields
+/// the handle it already has.
+private final class ResumedRequest: RequestSource {
+    let deferred: DeferredResponse
+    let isSecure: Bool
+    let peerIdentity: PeerIdentity?
+    var loop: EventLoop { deferred.loop }
+    var background: EventLoop? { nil }
+
+    init(deferred: DeferredResponse, isSecure: Bool, peerIdentity: PeerIdentity?) {
+        self.deferred = deferred
+        self.isSecure = isSecure
+        self.peerIdentity = peerIdentity
+    }
+
+    func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {
+        _ = deferred.target.adopt(deferred.token, onInterrupt: onInterrupt)
+        return deferred
+    }
+}
