@@ -133,6 +133,26 @@ public protocol CoordinationBackend: AnyObject, Sendable {
     /// Whether the backend serves now (for `/readyz`).
     var isReady: Bool { get }
 
+    /// Subtrees that hold the gateway's or the store's own bookkeeping (device session
+    /// records, ZooKeeper's `/zookeeper`): never written through the node API, by anyone.
+    var internalRoots: [ZNodePath] { get }
+
     /// Stops the backend: pending writes finish or fail, timers stop, files close.
     func shutdown()
+}
+
+extension CoordinationBackend {
+    /// `/zkgate` (the gateway's records) and `/zookeeper` (ZooKeeper's own), on every backend,
+    /// so that a tree moved from one backend to the other meets the same rule.
+    public var internalRoots: [ZNodePath] { ZNodePath.defaultInternalRoots }
+}
+
+extension ZNodePath {
+    /// `/zkgate` and `/zookeeper`.
+    public static let defaultInternalRoots: [ZNodePath] = [
+        try! ZNodePath(validating: "/zkgate"), try! ZNodePath(validating: "/zookeeper"),
+    ]
+
+    /// Whether this path is `root` or below it.
+    public func isWithin(_ root: ZNodePath) -> Bool { self == root || root.isAncestor(of: self) }
 }

@@ -1,3 +1,4 @@
+import Coordination
 import HTTPCore
 import HTTPServer
 import JSON
@@ -9,21 +10,50 @@ extension Gateway {
     /// that loop up to 13 ms.
     static let offloadedBodyBytes = 64 << 10
 
-    /// What every request passes through before its route's handler: a large JSON body is
-    /// parsed off the loop first, and the handler then runs back on the loop with it.
+    /// What every request passes through before its route's handler, in this order: the
+    /// internal subtrees are refused to node writes (from the route's target paths, or for a
+    /// transaction from its body); a large JSON body is parsed off the loop, and the rest
+    /// runs back on the loop with it.
     func admit(_ route: Route) -> HTTPHandler {
         let handler = route.handler
-        return { request, context in
+        let writes = route.operation == .write
+        let pathsInBody = route.target == .transaction
+        return { [self] request, context in
+            if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
             guard request.body.count >= Self.offloadedBodyBytes, Self.mayBeJSON(request) else {
-                return handler(request, context)
+                return self.afterBody(route, handler, pathsInBody, request, context)
             }
             return context.offload({ Result { () throws(JSONError) in try JSONParser.parse(request.body) } }) {
                 parsed, context in
                 var request = request
                 request.parsedBody = parsed
-                return handler(request, context)
+                return self.afterBody(route, handler, pathsInBody, request, context)
             }
         }
+    }
+
+    /// The checks that need the body, then the handler.
+    private func afterBody(
+        _ route: Route, _ handler: HTTPHandler, _ pathsInBody: Bool, _ request: HTTPRequest, _ context: RequestContext
+    ) -> HandlerResult {
+        if pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
+        return handler(request, context)
+    }
+
+    /// 403 `internal-node` when a node write touches an internal subtree
+    /// (`CoordinationBackend.internalRoots`), or would delete one with its parent. A request
+    /// whose paths cannot be read is left to its handler, which answers it 400.
+    func internalRefusal(_ route: Route, _ request: HTTPRequest) -> HTTPResponse? {
+        guard let paths = try? route.paths(of: request) else { return nil }
+        let recursive = request.method == .delete && request.query["recursive"].map { $0 != "false" && $0 != "0" } == true
+        for path in paths {
+            for root in backend.internalRoots where path.isWithin(root) || (recursive && path.isAncestor(of: root)) {
+                return .problem(.forbidden, type: "internal-node",
+                    detail: "\(root) holds the gateway's own records and is not written through the node API.",
+                    extra: [("path", JSONWriter.quoted(path.string))])
+            }
+        }
+        return nil
     }
 
     /// Whether a route taking JSON would parse this body: raw node data

@@ -153,3 +153,14 @@ extension ZooKeeperStore: CoordinationBackend {
         }
     }
 }
+
+extension ZooKeeperStore {
+    /// The record root (`/zkgate` unless configured) and `/zookeeper`.
+    public var internalRoots: [ZNodePath] {
+        var roots = ZNodePath.defaultInternalRoots
+        if let records = try? ZNodePath(validating: configuration.recordRoot), !roots.contains(records) {
+            roots.append(records)
+        }
+        return roots
+    }
+}
