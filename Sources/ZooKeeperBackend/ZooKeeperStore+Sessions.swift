@@ -13,16 +13,25 @@ extension ZooKeeperStore {
             throw .badArguments("a session timeout must be from \(Self.sessionTimeouts.lowerBound) to \(Self.sessionTimeouts.upperBound) ms")
         }
         let root = ZNodePath.root
-        do {
-            let id = try await client.setData(idCounterPath, data: []).mzxid
-            var record = JuteWriter()
-            record.writeInt64(timeoutMs)
-            _ = try await client.create(recordPath(id), data: record.bytes)
+        var record = JuteWriter()
+        record.writeInt64(timeoutMs)
+        // Random, so that an id says nothing about any other session (they were the counter's
+        // zxids once, and a neighbour's was one guess away); the record's create is the one
+        // write, and a taken id (one chance in 2^62 per session open) is drawn again.
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let id = Int64(bitPattern: generator.next() >> 1)
+            guard EphemeralType.isValidSessionID(id) else { continue }
+            do {
+                _ = try await client.create(recordPath(id), data: record.bytes)
+            } catch ZooKeeperError.server(.nodeExists) {
+                continue
+            } catch {
+                throw ZooKeeperMapping.error(error, path: root)
+            }
             let now = nowMs
             devices.withLock { $0.entries[id] = .init(timeoutMs: timeoutMs, deadlineMs: now + timeoutMs) }
             return SessionInfo(id: id, timeoutMs: timeoutMs, expiresInMs: timeoutMs)
-        } catch {
-            throw ZooKeeperMapping.error(error, path: root)
         }
     }
 

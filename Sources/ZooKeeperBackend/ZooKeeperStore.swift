@@ -40,7 +40,6 @@ public final class ZooKeeperStore: Sendable {
     let client: ZooKeeperClient
     let logger: Logger
     let sessionsPath: String
-    let idCounterPath: String
     let devices = Mutex(DeviceSessionTable())
     /// Behind a class, not as a bare closure in the Mutex: reading a function value out of a
     /// generic container through `inout` re-wraps it in reabstraction thunks on every access,
@@ -69,7 +68,6 @@ public final class ZooKeeperStore: Sendable {
         self.configuration = configuration
         self.logger = logger
         sessionsPath = configuration.recordRoot + "/sessions"
-        idCounterPath = configuration.recordRoot + "/session-ids"
         started = clock.now
         do {
             let config = try ZooKeeperClient.Configuration(configuration.connectString, sessionTimeoutMs: configuration.sessionTimeoutMs)
@@ -85,7 +83,7 @@ public final class ZooKeeperStore: Sendable {
             if client.configuration.connectString.chroot != nil {
                 do { _ = try await client.create("/", data: []) } catch .server(.nodeExists) {}
             }
-            for path in [configuration.recordRoot, sessionsPath, idCounterPath] {
+            for path in [configuration.recordRoot, sessionsPath] {
                 do { _ = try await client.create(path, data: []) } catch .server(.nodeExists) {}
             }
             try await startFeed()

@@ -196,4 +196,21 @@ import Testing
         expectProblem(woken, status: 404, type: "no-node")
         await harness.shutdown()
     }
+
+    /// Session ids say nothing about other sessions: on ZooKeeper they were the zxids of a
+    /// counter (0x5, 0x15, 0x17, …), one guess from a neighbour's. Drawn at random now, no two
+    /// of 32 ids are within 2^32 of each other (by chance, one run in two million).
+    @Test(arguments: backends)
+    func sessionIdsAreNotGuessable(backend: RouteHarness.Backend) async throws {
+        let harness = try await RouteHarness(backend)
+        var ids: [UInt64] = []
+        for _ in 0..<32 {
+            let id = try await harness.openSession()
+            ids.append(try #require(UInt64(id, radix: 16)))
+            #expect(await harness.request(.delete, "/v1/sessions/\(id)").status.code == 204)
+        }
+        ids.sort()
+        for (a, b) in zip(ids, ids.dropFirst()) { #expect(b - a > 1 << 32, "\(String(a, radix: 16)) then \(String(b, radix: 16))") }
+        await harness.shutdown()
+    }
 }
