@@ -23,14 +23,30 @@ final class AccessLog {
         if ownsFD { close(fd) }
     }
 
-    /// `[date] remote "METHOD target HTTP/x.y" status bytes durationus`
+    /// `[date] remote principal "METHOD target HTTP/x.y" status bytes durationus`, the
+    /// principal `-` when none was named (no policy, or no request head).
     func record(
-        date: [UInt8], remote: String, head: HTTPRequestHead?, status: Int, bytes: Int, micros: UInt64
+        date: [UInt8], remote: String, principal: String?, head: HTTPRequestHead?, status: Int, bytes: Int, micros: UInt64
     ) {
         buffer.append(UInt8(ascii: "["))
         buffer.append(contentsOf: date)
         buffer.append(contentsOf: "] ".utf8)
         buffer.append(contentsOf: remote.utf8)
+        buffer.append(UInt8(ascii: " "))
+        if let principal {
+            // Names are checked for controls before they get here; quotes and spaces are
+            // escaped so that the field stays one token.
+            for b in principal.utf8 {
+                if b == UInt8(ascii: " ") || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b == 0x7F {
+                    let digits = Array("0123456789ABCDEF".utf8)
+                    buffer.append(contentsOf: [UInt8(ascii: "%"), digits[Int(b >> 4)], digits[Int(b & 15)]])
+                } else {
+                    buffer.append(b)
+                }
+            }
+        } else {
+            buffer.append(UInt8(ascii: "-"))
+        }
         buffer.append(contentsOf: " \"".utf8)
         if let head {
             buffer.append(contentsOf: head.method.rawValue.utf8)

@@ -85,6 +85,8 @@ protocol RequestSource: AnyObject {
     var peerIdentity: PeerIdentity? { get }
     /// The server's low-priority loop for bulk work, if it has one.
     var background: EventLoop? { get }
+    /// Who the current request is from, once authentication has said (for the access log).
+    var principal: String? { get set }
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse
 }
 
@@ -102,6 +104,13 @@ public struct RequestContext {
     /// The verified client certificate's identity (subject CN and SANs), for access control;
     /// nil on plain HTTP and for a TLS client that sent none (optional client authentication).
     public var peerIdentity: PeerIdentity? { source.peerIdentity }
+
+    /// Who the request is from, as the application's authentication decided; the access log
+    /// names it (`-` while unset). Set it before parking the request.
+    public var principal: String? {
+        get { source.principal }
+        nonmutating set { source.principal = newValue }
+    }
 
     /// Parks the request: the handler then returns `.deferred` and answers through the handle.
     /// `onInterrupt` runs on the loop's thread if the client leaves or the server shuts down

@@ -116,6 +116,7 @@ extension HTTP1Connection {
             case .head(let head):
                 self.head = head
                 requestStartedAt = loop.now
+                principal = nil
                 bodyStartedAt = loop.now
                 if !head.keepAlive { closeAfterResponse = true }
                 if case .length(let length) = head.framing { body.reserveCapacity(length) }

@@ -33,7 +33,8 @@ extension HTTP1Connection {
         guard let accessLog = owner.accessLog else { return }
         let started = head == nil ? headStartedAt : requestStartedAt
         accessLog.record(
-            date: owner.currentDate(), remote: remoteText, head: head, status: status, bytes: bytes,
+            date: owner.currentDate(), remote: remoteText, principal: head == nil ? nil : principal, head: head,
+            status: status, bytes: bytes,
             micros: (loop.now &- started) / 1000)
     }
 

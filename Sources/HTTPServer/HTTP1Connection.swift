@@ -47,6 +47,8 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
     var head: HTTPRequestHead?
     var body: [UInt8] = []
     var requestStartedAt: UInt64 = 0
+    /// Who the current request is from (`RequestContext.principal`), for the access log.
+    var principal: String?
     var headStartedAt: UInt64 = 0
     var bodyStartedAt: UInt64 = 0
     var closeAfterResponse = false

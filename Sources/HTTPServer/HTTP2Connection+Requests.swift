@@ -27,12 +27,13 @@ extension HTTP2Connection {
             // The connection is the handler's source; a stream object is made only if it parks.
             current = (request.streamID, head, startedAt)
             currentAnswered = false
+            currentPrincipal = nil
             let result = handler(httpRequest, RequestContext(source: self))
             current = nil
             switch result {
             case .response(let response):
                 if let stream = streams.removeValue(forKey: request.streamID) { stream.unpark() }
-                respondWhole(request.streamID, head: head, startedAt: startedAt, response)
+                respondWhole(request.streamID, head: head, startedAt: startedAt, principal: currentPrincipal, response)
             case .deferred:
                 // Parked (its stream waits), or parked and already answered within the handler.
                 if streams[request.streamID] == nil && !currentAnswered {
@@ -47,7 +48,7 @@ extension HTTP2Connection {
     }
 
     /// Sends a whole answer on a stream, without the fields HTTP/2 forbids.
-    func respondWhole(_ id: Int32, head: HTTPRequestHead?, startedAt: UInt64, _ response: HTTPResponse) {
+    func respondWhole(_ id: Int32, head: HTTPRequestHead?, startedAt: UInt64, principal: String? = nil, _ response: HTTPResponse) {
         guard !closed else { return }
         if current?.id == id { currentAnswered = true }
         let bodyAllowed = !response.status.forbidsBody && head?.method != .head
@@ -58,7 +59,8 @@ extension HTTP2Connection {
             fields.append(HTTP2Session.Field("content-length", String(response.body.count)))
         }
         session.respond(streamID: id, status: response.status.code, headers: fields, body: bodyAllowed ? response.body : [])
-        log(head: head, status: response.status.code, bytes: bodyAllowed ? response.body.count : 0, startedAt: startedAt)
+        log(head: head, principal: principal, status: response.status.code, bytes: bodyAllowed ? response.body.count : 0,
+            startedAt: startedAt)
         scheduleFlush()
     }
 
@@ -79,13 +81,14 @@ extension HTTP2Connection {
         return fields
     }
 
-    func log(head: HTTPRequestHead?, status: Int, bytes: Int, startedAt: UInt64) {
+    func log(head: HTTPRequestHead?, principal: String?, status: Int, bytes: Int, startedAt: UInt64) {
         if status >= 500 {
             owner.stats.add(owner.stats.serverErrors)
         } else if status >= 400 {
             owner.stats.add(owner.stats.clientErrors)
         }
-        owner.accessLog?.record(date: owner.currentDate(), remote: remoteText, head: head, status: status, bytes: bytes,
+        owner.accessLog?.record(date: owner.currentDate(), remote: remoteText, principal: principal, head: head,
+            status: status, bytes: bytes,
             micros: (loop.now &- startedAt) / 1000)
     }
 }
@@ -93,11 +96,16 @@ extension HTTP2Connection {
 extension HTTP2Connection: RequestSource {
     var isSecure: Bool { tls != nil }
     var background: EventLoop? { owner.background }
+    var principal: String? {
+        get { currentPrincipal }
+        set { currentPrincipal = newValue }
+    }
 
     /// Parks the request whose handler is running: it gets a stream object of its own.
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {
         guard let current else { preconditionFailure("deferResponse() is for the handler of the current request") }
         let stream = HTTP2Stream(id: current.id, connection: self, head: current.head, startedAt: current.startedAt)
+        stream.principal = currentPrincipal
         streams[current.id] = stream
         return stream.parkRequest(onInterrupt: onInterrupt)
     }
@@ -113,6 +121,7 @@ final class HTTP2Stream: ParkableRequest, @unchecked Sendable {
     let connection: HTTP2Connection
     let head: HTTPRequestHead
     let startedAt: UInt64
+    var principal: String?
     var token: UInt64 = 0
     var parked = false
     var streaming = false
@@ -136,7 +145,7 @@ final class HTTP2Stream: ParkableRequest, @unchecked Sendable {
         guard isCurrent(t), !streaming else { return }
         unpark()
         connection.streams.removeValue(forKey: id)
-        connection.respondWhole(id, head: head, startedAt: startedAt, response)
+        connection.respondWhole(id, head: head, startedAt: startedAt, principal: principal, response)
     }
 
     func startStream(_ t: UInt64, _ status: HTTPStatus, _ headers: HTTPHeaders) {
@@ -163,7 +172,7 @@ final class HTTP2Stream: ParkableRequest, @unchecked Sendable {
         connection.session.finish(streamID: id)
         unpark()
         connection.streams.removeValue(forKey: id)
-        connection.log(head: head, status: streamStatus, bytes: streamBytes, startedAt: startedAt)
+        connection.log(head: head, principal: principal, status: streamStatus, bytes: streamBytes, startedAt: startedAt)
         connection.scheduleFlush()
     }
 }

@@ -36,6 +36,8 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     var current: (id: Int32, head: HTTPRequestHead, startedAt: UInt64)?
     /// Whether the current request was answered while its handler ran.
     var currentAnswered = false
+    /// Who the request being handled is from (`RequestContext.principal`).
+    var currentPrincipal: String?
     /// When the connection became HTTP/2: the client's preface is due within the header
     /// timeout from here.
     let openedAt: UInt64

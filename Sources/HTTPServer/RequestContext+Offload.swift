@@ -18,12 +18,12 @@ extension RequestContext {
     ) -> HandlerResult {
         guard let background = source.background else { return resume(work(), self) }
         let deferred = source.park(onInterrupt: nil)
-        let (isSecure, peerIdentity) = (isSecure, peerIdentity)
+        let (isSecure, peerIdentity, principal) = (isSecure, peerIdentity, principal)
         background.execute {
             let value = work()
             deferred.loop.execute {
                 guard deferred.target.adopt(deferred.token, onInterrupt: nil) else { return }
-                let resumed = ResumedRequest(deferred: deferred, isSecure: isSecure, peerIdentity: peerIdentity)
+                let resumed = ResumedRequest(deferred: deferred, isSecure: isSecure, peerIdentity: peerIdentity, principal: principal)
                 let result = withExtendedLifetime(resumed) { resume(value, RequestContext(source: resumed)) }
                 if case .response(let response) = result { deferred.respond(response) }
             }
@@ -38,11 +38,14 @@ private final class ResumedRequest: RequestSource {
     let deferred: DeferredResponse
     let isSecure: Bool
     let peerIdentity: PeerIdentity?
+    /// As it was when the request was parked: the access log took it then.
+    var principal: String?
     var loop: EventLoop { deferred.loop }
     var background: EventLoop? { nil }
 
-    init(deferred: DeferredResponse, isSecure: Bool, peerIdentity: PeerIdentity?) {
+    init(deferred: DeferredResponse, isSecure: Bool, peerIdentity: PeerIdentity?, principal: String?) {
         self.deferred = deferred
+        self.principal = principal
         self.isSecure = isSecure
         self.peerIdentity = peerIdentity
     }

@@ -31,6 +31,8 @@ public final class RequestRecorder: @unchecked Sendable {
     var parked = false
     var token: UInt64 = 0
     var onInterrupt: DeferredResponse.InterruptHandler?
+    /// The principal the handler named for the last request (`RequestContext.principal`).
+    public internal(set) var principal: String?
     var streaming = false
 
     private let log: Mutex<(events: [Event], waiters: [(Int, CheckedContinuation<Event, Never>)])>
@@ -77,6 +79,7 @@ public final class RequestRecorder: @unchecked Sendable {
     /// Handles now; must run on the loop's thread.
     public func handleNow(_ head: HTTPRequestHead, body: [UInt8] = [], router: Router) {
         precondition(loop.inEventLoop, "RequestRecorder handles requests on its loop's thread")
+        principal = nil
         precondition(!parked && !streaming, "the previous request has not been answered")
         let match = router.match(method: head.method, path: head.path)
         guard case .found(let handler, let parameters) = match else {

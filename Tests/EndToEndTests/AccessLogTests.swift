@@ -16,7 +16,7 @@ struct AccessLogTests {
         #expect(lines.count == 2, "\(lines)")
         guard lines.count == 2 else { return }
         // [date] remote "METHOD target HTTP/x.y" status bytes durationus
-        let pattern = #/^\[(?<date>[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)\] 127\.0\.0\.1:(?<port>\d+) "(?<request>[^"]*)" (?<status>\d{3}) (?<bytes>\d+) (?<micros>\d+)us$/#
+        let pattern = #/^\[(?<date>[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)\] 127\.0\.0\.1:(?<port>\d+) (?<principal>\S+) "(?<request>[^"]*)" (?<status>\d{3}) (?<bytes>\d+) (?<micros>\d+)us$/#
         let first = try #require(lines[0].wholeMatch(of: pattern), "line: \(lines[0])")
         #expect(first.request == "GET /healthz HTTP/1.1")
         #expect(first.status == "200")
