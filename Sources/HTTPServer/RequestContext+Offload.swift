@@ -17,10 +17,30 @@ extension RequestContext {
         then resume: @escaping @Sendable (Value, RequestContext) -> HandlerResult
     ) -> HandlerResult {
         guard let background = source.background else { return resume(work(), self) }
+        let resumption = parkForResumption(resume)
+        background.execute { resumption(work()) }
+        return .deferred
+    }
+
+    /// Parks the request while `work` runs in a task on its's loop (a backend lookup the decision needs),
+    /// then calls `resume` there as `offload` does. When the client leaves first, `resume` is
+    /// not called.
+    public func suspend<Value: Sendable>(
+        _ work: @escaping @Sendable () async -> Value,
+        then resume: @escaping @Sendable (Value, RequestContext) -> HandlerResult
+    ) -> HandlerResult {
+        let resumption = parkForResumption(resume)
+        Task(executorPreference: loop) { resumption(await work()) }
+        return .deferred
+    }
+
+    /// Parks the request and returns what hands a value back to `resume` on its loop.
+    private func parkForResumption<Value: Sendable>(
+        _ resume: @escaping @Sendable (Value, RequestContext) -> HandlerResult
+    ) -> @Sendable (Value) -> Void {
         let deferred = source.park(onInterrupt: nil)
         let (isSecure, peerIdentity, principal) = (isSecure, peerIdentity, principal)
-        background.execute {
-            let value = work()
+        return { value in
             deferred.loop.execute {
                 guard deferred.target.adopt(deferred.token, onInterrupt: nil) else { return }
                 let resumed = ResumedRequest(deferred: deferred, isSecure: isSecure, peerIdentity: peerIdentity, principal: principal)
@@ -28,7 +48,6 @@ extension RequestContext {
                 if case .response(let response) = result { deferred.respond(response) }
             }
         }
-        return .deferred
     }
 }
 
