@@ -11,6 +11,7 @@ import PackageDescription
 //   layered config over any backend
 //   Waiting → Coordination: waiting in a task for the change batches that touch given paths
 //   TLS → COpenSSL: sans-IO TLS sessions on memory BIOs
+//   Credentials → (COpenSSL, JSON): bearer-token digests, JWKS and JWT verification
 //   HTTP2 → CNGHTTP2: sans-IO HTTP/2 server sessions
 // HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
 // Besides the layer just below it, a target may use lower ones directly, and then declares them
@@ -47,6 +48,7 @@ let package = Package(
         .target(name: "SystemCalls", swiftSettings: strict),
         .target(name: "TLS", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "HTTP2", dependencies: ["CNGHTTP2"], swiftSettings: strict),
+        .target(name: "Credentials", dependencies: ["COpenSSL", "JSON"], swiftSettings: strict),
         .target(name: "Reactor", dependencies: ["CZKShims", "SystemCalls"], swiftSettings: strict),
         .target(name: "HTTPCore", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
@@ -87,6 +89,8 @@ let package = Package(
         .executableTarget(
             name: "zk-bench", dependencies: ["ZooKeeperClient"], path: "bench/ZooKeeperBench", swiftSettings: strict),
         .executableTarget(name: "json-bench", dependencies: ["JSON"], path: "bench/JSONBench", swiftSettings: strict),
+        .executableTarget(
+            name: "credentials-bench", dependencies: ["Credentials"], path: "bench/CredentialsBench", swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["CNGHTTP2"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
@@ -94,6 +98,7 @@ let package = Package(
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RecipesTests", dependencies: ["Recipes", "JSON", "Coordination", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ZooKeeperBackendTests", dependencies: ["ZooKeeperBackend", "Coordination", "ZooKeeperClient"], swiftSettings: strict),
         .testTarget(

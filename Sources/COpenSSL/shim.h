@@ -1,6 +1,12 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/ecdsa.h>
+#include <openssl/crypto.h>
+#include <openssl/bn.h>
 #include <string.h>
 
 // Function forms of OpenSSL macros, which Swift does not import.
