@@ -1,8 +1,11 @@
 import Foundation
+import Synchronization
 
 /// A fresh folder under the system's temporary directory, removed (with everything in it) on
-/// deinit or by `remove()`. Tests that start zkgate give it one as `--data-dir`, so no test
-/// shares a data folder (and its lock) with another.
+/// deinit or by `remove()`, and at the latest when the test process exits: a folder held by a
+/// static (test certificates and their private keys) is never deinitialised. Tests that start
+/// zkgate give it one as `--data-dir`, so no test shares a data folder (and its lock) with
+/// another.
 public final class TemporaryDirectory: Sendable {
     public let path: String
 
@@ -10,12 +13,27 @@ public final class TemporaryDirectory: Sendable {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         path = url.path
+        Self.leftovers.withLock { folders in
+            if folders.isEmpty && !Self.exitHookInstalled.exchange(true, ordering: .relaxed) {
+                atexit {
+                    let folders = TemporaryDirectory.leftovers.withLock { $0 }
+                    for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
+                }
+            }
+            folders.insert(url.path)
+        }
     }
+
+    private static let leftovers = Mutex<Set<String>>([])
+    private static let exitHookInstalled = Atomic<Bool>(false)
 
     deinit { remove() }
 
     /// Removes the folder now. Idempotent.
-    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+        _ = Self.leftovers.withLock { $0.remove(path) }
+    }
 
     /// The path of an entry inside the folder.
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
