@@ -12,7 +12,9 @@ import PackageDescription
 //   Waiting → Coordination: waiting in a task for the change batches that touch given paths
 //   TLS → COpenSSL: sans-IO TLS sessions on memory BIOs
 //   HTTP2 → CNGHTTP2: sans-IO HTTP/2 server sessions
-// HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
+//   Authorization → JSON: the access policy (who may do what on which paths), compiled per principal
+// HTTPCore, JSON, Coordination and Authorization are pure Swift (sans-IO), so they can be tested
+// and fuzzed alone.
 // Besides the layer just below it, a target may use lower ones directly, and then declares them
 // too: every module a target imports is among its dependencies (scripts/check-imports.sh checks
 // this in CI). So GatewayAPI also depends on HTTPCore and Reactor, HTTPServer on JSON and
@@ -51,6 +53,7 @@ let package = Package(
         .target(name: "HTTPCore", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "Coordination", swiftSettings: strict),
+        .target(name: "Authorization", dependencies: ["JSON"], swiftSettings: strict),
         .target(name: "Waiting", dependencies: ["Coordination"], swiftSettings: strict),
         .target(name: "Recipes", dependencies: ["Coordination", "JSON", "Waiting"], swiftSettings: strict),
         .target(name: "ZooKeeperClient", dependencies: ["Reactor", "SystemCalls"], swiftSettings: strict),
