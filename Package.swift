@@ -95,6 +95,8 @@ let package = Package(
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "AuthorizationTests", dependencies: ["Authorization", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RecipesTests", dependencies: ["Recipes", "JSON", "Coordination", "TestSupport"], swiftSettings: strict),
