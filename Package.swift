@@ -90,6 +90,8 @@ let package = Package(
         .executableTarget(
             name: "zk-bench", dependencies: ["ZooKeeperClient"], path: "bench/ZooKeeperBench", swiftSettings: strict),
         .executableTarget(name: "json-bench", dependencies: ["JSON"], path: "bench/JSONBench", swiftSettings: strict),
+        .executableTarget(
+            name: "authz-bench", dependencies: ["Authorization"], path: "bench/AuthzBench", swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["CNGHTTP2"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
