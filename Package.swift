@@ -13,7 +13,9 @@ import PackageDescription
 //   TLS → COpenSSL: sans-IO TLS sessions on memory BIOs
 //   Credentials → (COpenSSL, JSON): bearer-token digests, JWKS and JWT verification
 //   HTTP2 → CNGHTTP2: sans-IO HTTP/2 server sessions
-// HTTPCore, JSON and Coordination are pure Swift (sans-IO), so they can be tested and fuzzed alone.
+//   Authorization → JSON: the access policy (who may do what on which paths), compiled per principal
+// HTTPCore, JSON, Coordination and Authorization are pure Swift (sans-IO), so they can be tested
+// and fuzzed alone.
 // Besides the layer just below it, a target may use lower ones directly, and then declares them
 // too: every module a target imports is among its dependencies (scripts/check-imports.sh checks
 // this in CI). So GatewayAPI also depends on HTTPCore and Reactor, HTTPServer on JSON and
@@ -53,6 +55,7 @@ let package = Package(
         .target(name: "HTTPCore", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "Coordination", swiftSettings: strict),
+        .target(name: "Authorization", dependencies: ["JSON"], swiftSettings: strict),
         .target(name: "Waiting", dependencies: ["Coordination"], swiftSettings: strict),
         .target(name: "Recipes", dependencies: ["Coordination", "JSON", "Waiting"], swiftSettings: strict),
         .target(name: "ZooKeeperClient", dependencies: ["Reactor", "SystemCalls"], swiftSettings: strict),
@@ -91,11 +94,15 @@ let package = Package(
         .executableTarget(name: "json-bench", dependencies: ["JSON"], path: "bench/JSONBench", swiftSettings: strict),
         .executableTarget(
             name: "credentials-bench", dependencies: ["Credentials"], path: "bench/CredentialsBench", swiftSettings: strict),
+        .executableTarget(
+            name: "authz-bench", dependencies: ["Authorization"], path: "bench/AuthzBench", swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["CNGHTTP2"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "AuthorizationTests", dependencies: ["Authorization", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "JSON", "TestSupport"], swiftSettings: strict),
