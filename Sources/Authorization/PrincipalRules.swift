@@ -50,8 +50,21 @@ public struct PrincipalRules: Sendable {
         return path.withUTF8 { decide(permission, utf8: $0) }
     }
 
+    /// Whether `permission` is allowed on `path` and on everything that is or may ever be
+    /// below it: only a pattern ending in `/**` at the path or above it grants that. A
+    /// recursive delete and a watch of a subtree are decided here, so that nodes created
+    /// later, or not seen by the check, cannot fall outside the grant.
+    public func decideSubtree(_ permission: Permission, path: String) -> Decision {
+        var path = path
+        return path.withUTF8 { decide(permission, utf8: $0, subtreeOnly: true) }
+    }
+
     /// `decide(_:path:)` over the path's UTF-8 bytes where the caller holds them.
     public func decide(_ permission: Permission, utf8 path: UnsafeBufferPointer<UInt8>) -> Decision {
+        decide(permission, utf8: path, subtreeOnly: false)
+    }
+
+    func decide(_ permission: Permission, utf8 path: UnsafeBufferPointer<UInt8>, subtreeOnly: Bool) -> Decision {
         // Segments past the trie's depth can meet no edge: they are checked, not recorded.
         // 24 bytes a level of the deepest pattern, on the stack: no allocation.
         withUnsafeTemporaryAllocation(of: NormalizedPath.Segment.self, capacity: depth) { segments in
@@ -62,7 +75,7 @@ public struct PrincipalRules: Sendable {
                     let walk = Walk(
                         marks: marks, nodes: nodes, literals: literals, path: path,
                         segments: UnsafeBufferPointer(segments), count: count,
-                        permission: permission.index &* Self.marksPerPermission)
+                        permission: permission.index &* Self.marksPerPermission, subtreeOnly: subtreeOnly)
                     walk.search(0, segment: 0, best: &best)
                 }
             }
@@ -83,6 +96,8 @@ private struct Walk {
     let count: Int
     /// `Permission.index * marksPerPermission`.
     let permission: Int
+    /// Only grants of whole subtrees count (`decideSubtree`).
+    let subtreeOnly: Bool
 
     /// Updates `best` with the grants for the path from `segments[i]` on, below `node`,
     /// which the segments before `i` reached. The recursion is as deep as the trie (at most
@@ -91,7 +106,7 @@ private struct Walk {
         let m = node &* PrincipalRules.marksPerNode &+ permission
         best = min(best, marks[m &+ PrincipalRules.subtree])
         guard i < count else {
-            best = min(best, marks[m &+ PrincipalRules.exact])
+            if !subtreeOnly { best = min(best, marks[m &+ PrincipalRules.exact]) }
             return
         }
         // A node this deep has no children (the trie is no deeper than `segments` is long).

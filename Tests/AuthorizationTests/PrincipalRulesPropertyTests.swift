@@ -82,6 +82,27 @@ struct PrincipalRulesPropertyTests {
         return .denied
     }
 
+    /// A pattern grants a whole subtree at `path` when it ends in `/**` and the rest of it
+    /// matches the path or one of its ancestors.
+    static func coversSubtree(_ pattern: [[UInt8]], _ path: [[UInt8]], name: [UInt8]?) -> Bool {
+        guard pattern.last == Array("**".utf8) else { return false }
+        let prefix = pattern.dropLast()
+        guard prefix.count <= path.count else { return false }
+        return matches(prefix, path.prefix(prefix.count), name: name)
+    }
+
+    static func referenceSubtree(_ grants: [Grant], _ request: Request) -> Decision {
+        guard normalized(request.path) else { return .denied }
+        let path = split(request.path)
+        let name = request.kind == .anonymous ? nil : Array(request.name.utf8)
+        for (i, grant) in grants.enumerated() {
+            guard grant.who.contains(where: { applies($0, to: request) }),
+                  grant.allow.contains(request.permission) || grant.allow.contains(.admin) else { continue }
+            if grant.paths.contains(where: { coversSubtree(split($0), path, name: name) }) { return .allowed(grant: i) }
+        }
+        return .denied
+    }
+
     // MARK: random policies and requests
 
     static func pattern(_ g: inout SeededGenerator) -> String {
@@ -196,6 +217,12 @@ struct PrincipalRulesPropertyTests {
                 cache[principal] = rules
                 let decision = rules.decide(request.permission, path: request.path)
                 let expected = Self.reference(grants, request)
+                let subtree = rules.decideSubtree(request.permission, path: request.path)
+                let expectedSubtree = Self.referenceSubtree(grants, request)
+                if subtree != expectedSubtree {
+                    disagreements += 1
+                    Issue.record("seed \(seed): \(request) subtree decided \(subtree), the reference \(expectedSubtree)")
+                }
                 decided += 1
                 if decision.isAllowed { allowed += 1 }
                 if decision != expected {
