@@ -77,13 +77,17 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "GatewayAPI",
-            dependencies: ["HTTPServer", "HTTPCore", "Reactor", "Coordination", "Recipes", "Waiting", "JSON"],
+            dependencies: [
+                "HTTPServer", "HTTPCore", "Reactor", "Coordination", "Recipes", "Waiting", "JSON", "Authorization", "Credentials",
+                "TLS",
+            ],
             swiftSettings: strict, plugins: ["EmbedOpenAPI"]),
         .plugin(name: "EmbedOpenAPI", capability: .buildTool()),
         .executableTarget(
             name: "zkgate",
             dependencies: [
                 "GatewayAPI", "Recipes", "Coordination", "HTTPServer", "HTTPCore", "Reactor", "CZKShims", "TLS",
+                "Authorization", "Credentials", "SystemCalls",
                 "EmbeddedBackend", "ZooKeeperBackend", "ZooKeeperClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -88,6 +88,10 @@ extension RecipeError {
         case .notHolder(let name, let token):
             return .problem(.conflict, type: "not-holder", detail: "Token \(token) does not hold \(name).",
                 extra: [("name", JSONWriter.quoted(name)), ("token", String(token))])
+        case .notPermitted(let name):
+            return .problem(.forbidden, type: "forbidden",
+                detail: "The hold or candidacy in \(name) belongs to a session of another principal.",
+                extra: [("name", JSONWriter.quoted(name))])
         case .staleFencingToken(let lock, let token):
             return .problem(.preconditionFailed, type: "fencing-token-stale",
                 detail: "Token \(token) no longer holds the lock \(lock); the write was not applied.",

@@ -1,3 +1,4 @@
+import Authorization
 import Coordination
 import HTTPCore
 import HTTPServer
@@ -10,34 +11,86 @@ extension Gateway {
     /// that loop up to 13 ms.
     static let offloadedBodyBytes = 64 << 10
 
-    /// What every request passes through before its route's handler, in this order: the
-    /// internal subtrees are refused to node writes (from the route's target paths, or for a
-    /// transaction from its body); a large JSON body is parsed off the loop, and the rest
-    /// runs back on the loop with it.
+    /// What every request passes through before its route's handler, in this order:
+    /// 1. under a policy, authentication (401) and the decision on the route's target paths
+    ///    (403), so a refused request costs no parsing;
+    /// 2. node writes into the internal subtrees are refused (with or without a policy);
+    /// 3. a JSON body is parsed (off the loop when large) and kept for the handler;
+    /// 4. a transaction is decided on its operations' paths, and the device sessions the
+    ///    request names must be the principal's (looked up in a task when not cached);
+    /// 5. the handler runs, back on the request's loop.
     func admit(_ route: Route) -> HTTPHandler {
         let handler = route.handler
         let writes = route.operation == .write
         let pathsInBody = route.target == .transaction
-        return { [self] request, context in
-            if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
-            guard request.body.count >= Self.offloadedBodyBytes, Self.mayBeJSON(request) else {
-                return self.afterBody(route, handler, pathsInBody, request, context)
+        guard let slot = accessSlot else {
+            return { [self] request, context in
+                if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
+                return withBody(request, context, parseSmall: pathsInBody) { request, context in
+                    if pathsInBody, let refusal = self.internalRefusal(route, request) { return .response(refusal) }
+                    return handler(request, context)
+                }
             }
-            return context.offload({ Result { () throws(JSONError) in try JSONParser.parse(request.body) } }) {
-                parsed, context in
-                var request = request
-                request.parsedBody = parsed
-                return self.afterBody(route, handler, pathsInBody, request, context)
+        }
+        return { [self] request, context in
+            let access = state(context).access
+            let control = access.refresh(from: slot)
+            let principal: Principal
+            switch authenticate(request, context, access, control) {
+            case .principal(let p): principal = p
+            case .refused(let response): return .response(response)
+            }
+            context.principal = principal.description
+            let rules = access.rules(for: principal, in: control)
+            if let refusal = refusal(route, request, principal, rules) { return .response(refusal) }
+            if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
+            return withBody(request, context, parseSmall: true) { request, context in
+                if pathsInBody {
+                    if let refusal = self.internalRefusal(route, request) { return .response(refusal) }
+                    if let refusal = self.refusal(transaction: request, principal, rules) { return .response(refusal) }
+                }
+                let sessions = rules.isAdministrator ? [] : Self.namedSessions(route, request)
+                let call: @Sendable (HTTPRequest, RequestContext) -> HandlerResult = { request, context in
+                    let access = self.state(context).access
+                    access.current = (principal, rules)
+                    defer { access.current = nil }
+                    return handler(request, context)
+                }
+                guard !sessions.isEmpty else { return call(request, context) }
+                let owner = principal.description
+                return context.suspend({ () async -> Int64? in
+                    for id in sessions where await self.owner(of: id) != owner { return id }
+                    return nil
+                }) { refused, context in
+                    if let refused { return .response(Self.notOwner(principal, refused)) }
+                    return call(request, context)
+                }
             }
         }
     }
 
-    /// The checks that need the body, then the handler.
-    private func afterBody(
-        _ route: Route, _ handler: HTTPHandler, _ pathsInBody: Bool, _ request: HTTPRequest, _ context: RequestContext
+    /// Parses a JSON body into `request.parsedBody` before `next`: off the loop when it is
+    /// large, inline when it is small and `parseSmall` (the decision needs it); otherwise the
+    /// handler parses it when it needs it.
+    private func withBody(
+        _ request: HTTPRequest, _ context: RequestContext, parseSmall: Bool,
+        _ next: @escaping @Sendable (HTTPRequest, RequestContext) -> HandlerResult
     ) -> HandlerResult {
-        if pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
-        return handler(request, context)
+        guard !request.body.isEmpty, request.parsedBody == nil, Self.mayBeJSON(request) else { return next(request, context) }
+        let parse: @Sendable () -> Result<JSONValue, JSONError> = {
+            Result { () throws(JSONError) in try JSONParser.parse(request.body) }
+        }
+        if request.body.count < Self.offloadedBodyBytes {
+            guard parseSmall else { return next(request, context) }
+            var request = request
+            request.parsedBody = parse()
+            return next(request, context)
+        }
+        return context.offload(parse) { parsed, context in
+            var request = request
+            request.parsedBody = parsed
+            return next(request, context)
+        }
     }
 
     /// 403 `internal-node` when a node write touches an internal subtree

@@ -10,7 +10,7 @@ extension Gateway {
     var configRoutes: [Route] {
         let config = RouteTarget.znode(root: options.roots.config, parameters: ["path"])
         return [
-            Route(.get, "/v1/config/{path...}", .read, config) { [self] in getConfig($0, $1) },
+            Route(.get, "/v1/config/{path...}", .read, config, scope: .layers(root: options.roots.config)) { [self] in getConfig($0, $1) },
         ]
     }
 

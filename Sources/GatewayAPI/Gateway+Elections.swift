@@ -74,9 +74,10 @@ extension Gateway {
         let name = request.parameter("path") ?? ""
         let token: Int64
         do { token = try request.token() } catch { return .response(error.response) }
+        let permitted = sessionPermission(context)
         return answerLater(context) { [elections] in
             do throws(RecipeError) {
-                try await elections.resign(name, token: token)
+                try await elections.resign(name, token: token, permitted: permitted)
                 return HTTPResponse(status: .noContent)
             } catch {
                 return error.problem()

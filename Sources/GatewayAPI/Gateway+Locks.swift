@@ -77,9 +77,10 @@ extension Gateway {
         let name = request.parameter("path") ?? ""
         let token: Int64
         do { token = try request.token() } catch { return .response(error.response) }
+        let permitted = sessionPermission(context)
         return answerLater(context) { [locks] in
             do throws(RecipeError) {
-                try await locks.release(name, token: token)
+                try await locks.release(name, token: token, permitted: permitted)
                 return HTTPResponse(status: .noContent)
             } catch {
                 return error.problem()

@@ -1,4 +1,5 @@
 import Coordination
+import HTTPServer
 import Recipes
 
 /// Who opened each device session, kept where every replica and every restart finds it: an
@@ -49,5 +50,16 @@ extension Gateway {
         } catch {
             return nil
         }
+    }
+
+    /// Whether the principal of the request being handled may act on a device session it
+    /// names only through a token (a lock's release, a resignation): its own, or any for an
+    /// administrator, or any at all without a policy. Call it in the handler, on the loop.
+    func sessionPermission(_ context: RequestContext) -> @Sendable (Int64) async -> Bool {
+        guard accessSlot != nil, let (principal, rules) = state(context).access.current, !rules.isAdministrator else {
+            return { _ in true }
+        }
+        let owner = principal.description
+        return { [self] session in await self.owner(of: session) == owner }
     }
 }

@@ -53,10 +53,21 @@ extension Gateway {
             openingSessions.wrappingSubtract(1, ordering: .relaxed)
             return .response(Self.tooManySessions)
         }
+        // Under a policy the session belongs to the principal that opens it.
+        let owner = accessSlot == nil ? nil : state(context).access.current?.principal.description
         return answerLater(context) { [self] in
             defer { openingSessions.wrappingSubtract(1, ordering: .relaxed) }
             do throws(CoordinationError) {
                 let info = try await backend.openSession(timeoutMs: ttl)
+                if let owner {
+                    do throws(CoordinationError) {
+                        try await recordOwner(info.id, owner)
+                    } catch {
+                        // A session nobody owns could be used by no one: not handed out.
+                        try? await backend.closeSession(info.id)
+                        throw error
+                    }
+                }
                 return Self.sessionResponse(info, status: .created)
             } catch {
                 return error.problem()

@@ -9,7 +9,7 @@ extension Gateway {
     var watchRoutes: [Route] {
         let node = RouteTarget.znode(root: .root, parameters: ["path"])
         return [
-            Route(.get, "/v1/watch/{path...}", .read, node) { [self] in watch($0, $1) },
+            Route(.get, "/v1/watch/{path...}", .read, node, scope: .subtree) { [self] in watch($0, $1) },
         ]
     }
 

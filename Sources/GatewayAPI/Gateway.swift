@@ -54,9 +54,15 @@ public final class Gateway: Sendable {
     let budget: ParkingBudget
     /// Session opens on their way to the backend, counted against `maxSessions` with those open.
     let openingSessions = Atomic<Int>(0)
+    /// The access policy, when one is in force; nil serves everyone everything (the gateway
+    /// then says so at start-up).
+    let accessSlot: AccessSlot?
 
-    public init(backend: any CoordinationBackend, options: Options, stats: HTTPServerStats) {
+    /// - Parameter access: the access policy; nil for none. One given here can be replaced
+    ///   later (`replaceAccessControl`); none cannot be added to a running gateway.
+    public init(backend: any CoordinationBackend, options: Options, stats: HTTPServerStats, access: AccessControl? = nil) {
         self.backend = backend
+        accessSlot = access.map(AccessSlot.init)
         self.options = options
         self.stats = stats
         let budget = ParkingBudget(capacity: options.maxParked)
@@ -75,6 +81,15 @@ public final class Gateway: Sendable {
             fanout.publish(batch)
             registry.observe(batch)
         }
+    }
+
+    /// Puts a reloaded policy in force: each loop takes it before its next request.
+    ///
+    /// - Returns: false when the gateway was started without a policy (it stays open).
+    public func replaceAccessControl(_ control: AccessControl) -> Bool {
+        guard let accessSlot else { return false }
+        accessSlot.replace(control)
+        return true
     }
 
     /// The OpenAPI document served at `/openapi.yaml`.

@@ -44,6 +44,8 @@ final class LoopState: @unchecked Sendable {
     /// The zxid of the last change batch applied here.
     private(set) var appliedIndex: Int64 = 0
     let budget: ParkingBudget
+    /// The access policy as this loop applies it (used only when a policy is in force).
+    let access = LoopAccess()
     static let cacheCapacity = 50_000
     /// xorshift64*: jitter needs spread, not secrecy, and must not take a lock.
     private var random: UInt64 = 0x9E37_79B9_7F4A_7C15

@@ -53,11 +53,18 @@ public final class Elections: Sendable {
     /// Withdraws the candidacy with `token`, leader or not. Only device sessions' candidacies
     /// can be withdrawn here: another client's (Curator's) latch would not learn of it.
     ///
-    /// - Throws: `.notHolder` when no device session's candidate has that token.
-    public func resign(_ name: String, token: Int64) async throws(RecipeError) {
+    /// - Parameter permitted: whether the caller may withdraw a candidacy of this session.
+    /// - Throws: `.notHolder` when no device session's candidate has that token;
+    ///   `.notPermitted` when `permitted` refuses its session.
+    public func resign(
+        _ name: String, token: Int64, permitted: @escaping @Sendable (Int64) async -> Bool = { _ in true }
+    ) async throws(RecipeError) {
         let queue = try queues.queue(name)
-        for contender in try await queue.members().queue where contender.session != nil {
-            guard let entry = try await queue.entry(contender), entry.token == token else { continue }
+        for contender in try await queue.members().queue {
+            guard let session = contender.session, let entry = try await queue.entry(contender), entry.token == token else {
+                continue
+            }
+            guard await permitted(session) else { throw .notPermitted(name: name) }
             try await queue.leave(entry.node)
             return
         }

@@ -103,11 +103,17 @@ public final class Locks: Sendable {
     /// Releases the lock held with `token`. Only a device session's hold can be released
     /// here: another client's (Curator's) holder would go on believing it holds.
     ///
+    /// - Parameter permitted: whether the caller may release a hold of this session (the
+    ///   token alone is published by every lock view; under a policy the holder's session must
+    ///   be the caller's too).
     /// - Throws: `.notHolder` when the token does not hold the lock now, or is not a device
-    ///   session's.
-    public func release(_ name: String, token: Int64) async throws(RecipeError) {
+    ///   session's; `.notPermitted` when `permitted` refuses the holder's session.
+    public func release(
+        _ name: String, token: Int64, permitted: @escaping @Sendable (Int64) async -> Bool = { _ in true }
+    ) async throws(RecipeError) {
         let queue = try queues.queue(name)
         let key = LockToken(lock: name, token: token)
+        if let session = heldSession(key), await !permitted(session) { throw .notPermitted(name: name) }
         if let held = forget(key) {
             // Granted here: a node this process granted holds until it is deleted, so it is
             // deleted by name, with no listing. Gone already means the lock was lost.
@@ -121,10 +127,16 @@ public final class Locks: Sendable {
             guard deleted else { throw .notHolder(name: name, token: token) }
             return
         }
-        guard let holder = try await queue.holder(), holder.token == token, holder.session != nil else {
+        guard let holder = try await queue.holder(), holder.token == token, let session = holder.session else {
             throw .notHolder(name: name, token: token)
         }
+        guard await permitted(session) else { throw .notPermitted(name: name) }
         try await queue.leave(holder.node)
+    }
+
+    /// The session of a hold granted through this process.
+    private func heldSession(_ key: LockToken) -> Int64? {
+        granted.withLock { grants in grants.first { $0.value.contains { $0.token == key } }?.key }
     }
 
     /// Removes a grant from the ledger, returning it with its session.

@@ -9,6 +9,8 @@ public enum RecipeError: Error, Sendable {
     case lockHeld(lock: String, holder: QueueEntry?, position: Int)
     /// A release or resignation named a token that holds nothing here.
     case notHolder(name: String, token: Int64)
+    /// The token holds, but for a session of another principal.
+    case notPermitted(name: String)
     /// `If-Fencing-Token` names a token that no longer holds its lock.
     case staleFencingToken(lock: String, token: Int64)
     /// The caller's contender vanished while it waited: its session ended, or the node was

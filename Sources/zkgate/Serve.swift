@@ -112,6 +112,18 @@ struct Serve: ParsableCommand {
     @Option(help: "The root layer of the layered configuration.")
     var configRoot = "/config"
 
+    @Option(help: "Access policy (JSON: tokens and grants). Without it every client may do everything, and zkgate says so at start-up. Reloaded on SIGHUP.")
+    var authPolicy: String?
+
+    @Option(help: "JWKS file (JSON) of the keys that sign device JWTs (ES256, RS256, EdDSA); a bearer JWT it verifies names the principal jwt:<sub>. Reloaded on SIGHUP with the policy.")
+    var authJwks: String?
+
+    @Option(help: "The iss a JWT must carry (unchecked when not given).")
+    var authJwtIssuer: String?
+
+    @Option(help: "The aud a JWT must carry (unchecked when not given).")
+    var authJwtAudience: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -185,6 +197,23 @@ struct Serve: ParsableCommand {
             logger.critical("cannot start TLS", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+        let accessFiles = authPolicy.map {
+            AccessFiles(policy: $0, jwks: authJwks, issuer: authJwtIssuer, audience: authJwtAudience)
+        }
+        var access: AccessControl?
+        if let accessFiles {
+            do {
+                access = try accessFiles.load()
+            } catch {
+                logger.critical("cannot use the access policy", metadata: ["error": "\(error)"])
+                throw ExitCode(1)
+            }
+        } else if authJwks != nil {
+            logger.critical("--auth-jwks needs --auth-policy: the policy decides what a verified device may do")
+            throw ExitCode(1)
+        } else {
+            logger.warning("no --auth-policy: every client may read, write and delete every node and session (see Securing zkgate in the README)")
+        }
         // The address first: a port that cannot be had stops us before the data folder (and
         // its lock) is touched.
         do {
@@ -237,7 +266,7 @@ struct Serve: ParsableCommand {
             options: .init(
                 debugRoutes: debugRoutes, threads: configuration.threads, maxParked: maxParked, maxSessions: maxSessions,
                 maxWait: .milliseconds(Int64(maxWait * 1000)), watchHistory: watchHistory, roots: try recipeRoots()),
-            stats: stats)
+            stats: stats, access: access)
         let router = gateway.router()
         let server: HTTPServer
         do {
@@ -257,9 +286,17 @@ struct Serve: ParsableCommand {
         while true {
             let signal = zk_wait_signal()
             if signal == SIGHUP {
+                if let accessFiles {
+                    do {
+                        _ = gateway.replaceAccessControl(try accessFiles.load())
+                        logger.info("SIGHUP: reloaded the access policy")
+                    } catch {
+                        logger.error("SIGHUP: kept the previous access policy", metadata: ["error": "\(error)"])
+                    }
+                }
                 // New connections get the reloaded certificate; open ones keep theirs.
                 guard let tls = configuration.tls else {
-                    logger.info("SIGHUP: nothing to reload (no TLS listener)")
+                    if accessFiles == nil { logger.info("SIGHUP: nothing to reload (no TLS listener, no access policy)") }
                     continue
                 }
                 do {

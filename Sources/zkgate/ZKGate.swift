@@ -10,7 +10,7 @@ struct ZKGate: ParsableCommand {
             configuration through zkgate. Run with no arguments to serve on 127.0.0.1:8080.
             """,
         version: ZKGate.version,
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Auth.self],
         defaultSubcommand: Serve.self)
 
     static let version = "0.1.0"

@@ -1,0 +1,73 @@
+import Authorization
+import Credentials
+import Synchronization
+
+/// The access policy in force (`--auth-policy`): the grants, the bearer tokens' digests and
+/// the JWT verifier (`--auth-jwks`). A value, replaced whole by a reload, so that a request
+/// is decided by one version of all three.
+public struct AccessControl: Sendable {
+    public let policy: Policy
+    let tokens: BearerTokens
+    let jwt: JWTVerifier?
+
+    /// - Throws: `BearerTokensError` for digests the token table cannot hold (the policy's
+    ///   parser refuses those already).
+    public init(policy: Policy, jwks: JWKS? = nil, issuer: String? = nil, audience: String? = nil)
+        throws(BearerTokensError)
+    {
+        self.policy = policy
+        tokens = try BearerTokens(policy.tokens.map { ($0.id, $0.sha256) })
+        jwt = jwks.map { JWTVerifier(keys: $0, issuer: issuer, audience: audience) }
+    }
+}
+
+/// Where the loops find the access policy in force: read once per request as one relaxed
+/// atomic load of the generation, and under the lock only after a reload.
+final class AccessSlot: Sendable {
+    private let control: Mutex<AccessControl>
+    let generation = Atomic<UInt64>(1)
+
+    init(_ control: AccessControl) { self.control = Mutex(control) }
+
+    var current: AccessControl { control.withLock { $0 } }
+
+    func replace(_ new: AccessControl) {
+        control.withLock { $0 = new }
+        generation.wrappingAdd(1, ordering: .releasing)
+    }
+}
+
+/// One loop's view of the policy: the version in force, each principal's compiled rules,
+/// and verified JWTs. Confined to its loop, so a request's authentication and decision take
+/// no lock and, for a principal seen before, allocate nothing.
+final class LoopAccess {
+    private var generation: UInt64 = 0
+    private(set) var control: AccessControl?
+    private var rules: [Principal: PrincipalRules] = [:]
+    /// Distinct principals kept compiled; past it the cache starts over (a fleet of JWT
+    /// subjects must not grow it without bound).
+    static let rulesCapacity = 16_384
+    let jwtCache = VerifiedTokenCache()
+    /// The principal of the request whose handler is being called, and its rules.
+    var current: (principal: Principal, rules: PrincipalRules)?
+
+    /// Takes a reload, if there was one since the last request on this loop.
+    func refresh(from slot: AccessSlot) -> AccessControl {
+        let latest = slot.generation.load(ordering: .acquiring)
+        if latest != generation || control == nil {
+            control = slot.current
+            generation = latest
+            rules.removeAll()
+            jwtCache.removeAll()
+        }
+        return control!
+    }
+
+    func rules(for principal: Principal, in control: AccessControl) -> PrincipalRules {
+        if let known = rules[principal] { return known }
+        if rules.count >= Self.rulesCapacity { rules.removeAll(keepingCapacity: true) }
+        let compiled = control.policy.rules(for: principal)
+        rules[principal] = compiled
+        return compiled
+    }
+}

@@ -1,0 +1,85 @@
+import Authorization
+import Coordination
+import Credentials
+import HTTPCore
+import HTTPServer
+import JSON
+
+/// A request's principal, or the 401 that refuses its credentials.
+enum Authentication {
+    case principal(Principal)
+    case refused(HTTPResponse)
+}
+
+extension Gateway {
+    /// Who a request is from, under a policy. An `Authorization: Bearer` field names the
+    /// principal (`jwt:<sub>` for a token the JWKS verifies, `token:<id>` for one whose
+    /// SHA-256 the policy lists) and must be valid; without one, a verified client certificate
+    /// names it (`cert:<CN>`, its subjectAltNames beside); without either, `anonymous`.
+    /// Nothing else a client sends (User-Agent, X-Forwarded-For, Host) is ever an identity.
+    ///
+    /// - Returns: the principal, or the 401 to answer: credentials that are malformed,
+    ///   unknown, expired or badly signed, and names unsafe inside a path (empty, `/`, `*`,
+    ///   `..`, controls) before any rule substitutes them.
+    func authenticate(_ request: HTTPRequest, _ context: RequestContext, _ access: LoopAccess, _ control: AccessControl)
+        -> Authentication
+    {
+        if let field = request.headers["Authorization"] {
+            guard let token = Self.bearerToken(field) else {
+                return .refused(Self.unauthenticated("invalid-credentials",
+                    "Send credentials as Authorization: Bearer <token>; other schemes are not accepted.", invalid: true))
+            }
+            if let verifier = control.jwt, Self.looksLikeJWT(token) {
+                let verified: VerifiedToken
+                do {
+                    verified = try access.jwtCache.verify(token, with: verifier, now: WallClock.milliseconds() / 1000)
+                } catch {
+                    return .refused(Self.unauthenticated("invalid-token", "The JWT is not accepted: \(error).", invalid: true))
+                }
+                return Self.principal(.jwt, verified.subject)
+            }
+            guard let id = control.tokens.identify(token) else {
+                return .refused(Self.unauthenticated("invalid-token", "The bearer token is not known.", invalid: true))
+            }
+            return Self.principal(.token, id)
+        }
+        if let peer = context.peerIdentity, let name = peer.commonName {
+            return Self.principal(.cert, name, alternativeNames: peer.subjectAlternativeNames)
+        }
+        return .principal(.anonymous)
+    }
+
+    private static func principal(_ kind: Principal.Kind, _ name: String, alternativeNames: [String] = [])
+        -> Authentication
+    {
+        do {
+            return .principal(try Principal(kind: kind, name: name, alternativeNames: kind == .cert ? alternativeNames : []))
+        } catch {
+            return .refused(unauthenticated("unsafe-identity",
+                "The \(kind.rawValue) identity cannot be used: \(error). Names may not be empty, '.' or '..', "
+                    + "or contain '/', '*', '{', '}' or control characters.", invalid: true))
+        }
+    }
+
+    /// The token of `Bearer <token>` (the scheme in any case, RFC 9110 §11.1), or nil.
+    static func bearerToken(_ field: String) -> [UInt8]? {
+        let bytes = Array(field.utf8)
+        guard bytes.count > 7, Array(bytes[0..<6]).map({ $0 | 0x20 }) == Array("bearer".utf8), bytes[6] == UInt8(ascii: " ")
+        else { return nil }
+        let token = bytes[7...].drop { $0 == UInt8(ascii: " ") }
+        guard !token.isEmpty, !token.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return nil }
+        return Array(token)
+    }
+
+    /// Three base64url parts: a JWT, not an opaque token.
+    static func looksLikeJWT(_ token: [UInt8]) -> Bool {
+        token.reduce(0) { $0 + ($1 == UInt8(ascii: ".") ? 1 : 0) } == 2
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3: `error="invalid_token"` when
+    /// credentials were sent and refused).
+    static func unauthenticated(_ type: String, _ detail: String, invalid: Bool) -> HTTPResponse {
+        .problem(.unauthorized, type: type, detail: detail,
+            headers: ["WWW-Authenticate": invalid ? #"Bearer realm="zkgate", error="invalid_token""# : #"Bearer realm="zkgate""#])
+    }
+}

@@ -1,0 +1,112 @@
+import Authorization
+import Coordination
+import HTTPCore
+import HTTPServer
+import JSON
+import Recipes
+
+/// What a route needs from a principal: decided once per request, before its handler runs,
+/// from the route table (`Route.operation`, `.target`, `.scope`) on the normalized,
+/// percent-decoded znode paths the request touches.
+extension Gateway {
+    /// The permission a route's operation class needs; nil for probes, metrics and the
+    /// contract (served to everyone) and for device sessions (decided by ownership).
+    static func permission(for operation: OperationClass) -> Permission? {
+        switch operation {
+        case .read: .read
+        case .write: .write
+        case .lock: .lock
+        case .elect: .elect
+        case .register: .register
+        case .admin: .admin
+        case .session, .operations: nil
+        }
+    }
+
+    /// The refusal of a request whose target paths the principal may not touch, or nil.
+    /// Transactions are decided on their body (`refusal(transaction:)`).
+    func refusal(_ route: Route, _ request: HTTPRequest, _ principal: Principal, _ rules: PrincipalRules) -> HTTPResponse? {
+        if route.operation == .admin {
+            return rules.isAdministrator ? nil : Self.forbidden(principal, .admin, "/")
+        }
+        guard let permission = Self.permission(for: route.operation), route.target != .transaction else { return nil }
+        // A path the route cannot build is answered 400 by its handler, which touches nothing.
+        guard let paths = try? route.paths(of: request) else { return nil }
+        let recursive = request.method == .delete && request.query["recursive"].map { $0 != "false" && $0 != "0" } == true
+        for path in paths {
+            if let refusal = refusal(permission, path, subtree: route.scope == .subtree || recursive, principal, rules) {
+                return refusal
+            }
+            if case .layers(let root) = route.scope {
+                for layer in ConfigLayers.paths(to: path, under: root) where layer != path {
+                    if let refusal = refusal(permission, layer, subtree: false, principal, rules) { return refusal }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The refusal of a transaction any of whose operations the principal may not write,
+    /// naming the first such path; nil when every one is allowed or the body cannot be read
+    /// (its handler answers that 400).
+    func refusal(transaction request: HTTPRequest, _ principal: Principal, _ rules: PrincipalRules) -> HTTPResponse? {
+        guard let (operations, _) = try? Self.parseTransaction(request) else { return nil }
+        for operation in operations {
+            if let refusal = refusal(.write, operation.path, subtree: false, principal, rules) { return refusal }
+        }
+        return nil
+    }
+
+    private func refusal(
+        _ permission: Permission, _ path: ZNodePath, subtree: Bool, _ principal: Principal, _ rules: PrincipalRules
+    ) -> HTTPResponse? {
+        // The gateway's records list every device's session: for administrators only, whatever
+        // the grants say.
+        if !rules.isAdministrator, backend.internalRoots.contains(where: { path.isWithin($0) || (subtree && path.isAncestor(of: $0)) }) {
+            return Self.forbidden(principal, permission, path.string)
+        }
+        let decision = subtree ? rules.decideSubtree(permission, path: path.string) : rules.decide(permission, path: path.string)
+        return decision.isAllowed ? nil : Self.forbidden(principal, permission, path.string, subtree: subtree)
+    }
+
+    /// 403 naming the operation and the path; 401 instead for a request that sent no
+    /// credentials (it may be allowed once it does). Decided before any handler, so a missing
+    /// node is refused exactly as a present one.
+    static func forbidden(_ principal: Principal, _ permission: Permission, _ path: String, subtree: Bool = false) -> HTTPResponse {
+        let what = subtree ? "\(path) and everything below it" : path
+        if principal.kind == .anonymous {
+            return unauthenticated("unauthenticated", "Anonymous requests may not \(permission.rawValue) \(what); send credentials.",
+                invalid: false)
+        }
+        return .problem(.forbidden, type: "forbidden", detail: "\(principal) may not \(permission.rawValue) \(what).",
+            extra: [("operation", JSONWriter.quoted(permission.rawValue)), ("path", JSONWriter.quoted(path))])
+    }
+
+    /// 403 for a device session the principal did not open.
+    static func notOwner(_ principal: Principal, _ id: Int64) -> HTTPResponse {
+        if principal.kind == .anonymous {
+            return unauthenticated("unauthenticated", "Anonymous requests may not use device sessions; send credentials.",
+                invalid: false)
+        }
+        return .problem(.forbidden, type: "forbidden",
+            detail: "Session \(SessionID.format(id)) belongs to another principal, or has ended.",
+            extra: [("operation", JSONWriter.quoted("session")), ("session", JSONWriter.quoted(SessionID.format(id)))])
+    }
+
+    /// The device sessions a request names: the route's `{id}`, a `session` query parameter,
+    /// or a `session` member of its JSON body (parsed by then). Their owners must be the
+    /// principal.
+    static func namedSessions(_ route: Route, _ request: HTTPRequest) -> [Int64] {
+        var sessions: [Int64] = []
+        if case .session(let parameter) = route.target, let id = request.parameter(parameter).flatMap(SessionID.parse) {
+            sessions.append(id)
+        }
+        if let id = request.query["session"].flatMap(SessionID.parse) { sessions.append(id) }
+        if case .success(let json)? = request.parsedBody, let text = json.objectValue?["session"]?.stringValue,
+            let id = SessionID.parse(text)
+        {
+            sessions.append(id)
+        }
+        return sessions
+    }
+}
