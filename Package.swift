@@ -143,7 +143,8 @@ let package = Package(
             name: "GatewayAPITests",
             dependencies: [
                 "GatewayAPI", "HTTPServer", "HTTPCore", "Reactor", "Recipes", "Coordination", "JSON", "EmbeddedBackend",
-                "ZooKeeperBackend", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "ZooKeeperBackend", "TestSupport", "Authorization", "Credentials", "TLS",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -6,6 +6,11 @@ public struct PeerIdentity: Hashable, Sendable {
     public var commonName: String?
     /// DNS names and IP addresses (dotted or colon form) from subjectAltName.
     public var subjectAlternativeNames: [String]
+
+    public init(commonName: String?, subjectAlternativeNames: [String]) {
+        self.commonName = commonName
+        self.subjectAlternativeNames = subjectAlternativeNames
+    }
 }
 
 extension TLSSession {

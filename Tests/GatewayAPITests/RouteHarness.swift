@@ -1,3 +1,4 @@
+import Authorization
 import Coordination
 import EmbeddedBackend
 import Foundation
@@ -40,7 +41,18 @@ final class RouteHarness: Sendable {
 
     static let logger = Logger(label: "zkgate.route-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    init(_ kind: Backend = .embedded, options: Gateway.Options = Gateway.Options()) async throws {
+    /// The bearer token of the operator that `policy` documents must grant `admin` on `/**`
+    /// (`RouteHarness.operatorGrant`): the harness cleans up with it.
+    static let operatorToken = "operator-token-0123456789"
+    /// Headers of the operator's requests; none without a policy.
+    let operatorHeaders: HTTPHeaders
+
+    /// - Parameter policy: an access policy document, made from this harness's folder; nil
+    ///   for an open gateway.
+    init(
+        _ kind: Backend = .embedded, options: Gateway.Options = Gateway.Options(),
+        policy: (@Sendable (_ base: String) -> String)? = nil
+    ) async throws {
         group = try EventLoopGroup(count: 1, name: "route-test")
         let unique = UUID().uuidString.prefix(8).lowercased()
         switch kind {
@@ -62,7 +74,10 @@ final class RouteHarness: Sendable {
         base = "/route-tests-\(unique)"
         var options = options
         options.roots = RecipeRootsForTests.under(base)
-        gateway = Gateway(backend: backend, options: options, stats: HTTPServerStats())
+        var access: AccessControl?
+        if let policy { access = try AccessControl(policy: try Policy(json: Array(policy(base).utf8))) }
+        operatorHeaders = policy == nil ? [:] : ["Authorization": "Bearer \(Self.operatorToken)"]
+        gateway = Gateway(backend: backend, options: options, stats: HTTPServerStats(), access: access)
         router = gateway.router()
     }
 
@@ -83,7 +98,7 @@ final class RouteHarness: Sendable {
 
     /// Deletes what the test made (on a shared ensemble), then stops the backend and the loop.
     func shutdown() async {
-        _ = await request(.delete, "/v1/nodes\(base)?recursive=true")
+        _ = await request(.delete, "/v1/nodes\(base)?recursive=true", headers: operatorHeaders)
         close()
         group.stop()
     }

@@ -1,0 +1,282 @@
+import Authorization
+import Foundation
+import GatewayAPI
+import HTTPCore
+import HTTPServer
+import TestSupport
+import Testing
+
+/// Access control on every route class, on both backends: who may do what, decided before any
+/// handler from the route table, and the peers' failures (Consul, etcd, ZooKeeper, Nacos,
+/// Mosquitto) as named cases.
+@Suite struct AuthorizationRouteTests {
+    static let backends = RouteHarness.Backend.available
+    static let dev1 = Identity.token("dev1-secret-token")
+    static let dev2 = Identity.token("dev2-secret-token")
+    static let reader = Identity.token("reader-secret-token")
+    static let admin = Identity.token(RouteHarness.operatorToken)
+
+    /// The fleet's policy inside a harness's folder `b`.
+    static func policy(_ b: String) -> String {
+        """
+        {"tokens": [\(RouteHarness.operatorTokenEntry), \(RouteHarness.tokenEntry("dev1", "dev1-secret-token")),
+                    \(RouteHarness.tokenEntry("dev2", "dev2-secret-token")), \(RouteHarness.tokenEntry("reader", "reader-secret-token"))],
+         "grants": [\(RouteHarness.operatorGrant),
+          {"who": ["cert:*", "token:dev1", "token:dev2"], "allow": ["read", "write"], "paths": ["\(b)/devices/{name}/**"]},
+          {"who": ["cert:*", "token:dev1", "token:dev2"], "allow": ["read"], "paths": ["\(b)/config/**", "\(b)/locks/**", "\(b)/elections/**"]},
+          {"who": ["cert:*", "token:dev1", "token:dev2"], "allow": ["lock"], "paths": ["\(b)/locks/printers/*"]},
+          {"who": ["cert:*", "token:dev1", "token:dev2"], "allow": ["register"], "paths": ["\(b)/services/api/{name}"]},
+          {"who": ["cert:*", "token:dev1", "token:dev2"], "allow": ["elect"], "paths": ["\(b)/elections/leader"]},
+          {"who": ["token:reader"], "allow": ["read"], "paths": ["\(b)/shared/one", "\(b)/config/site/**"]},
+          {"who": ["anonymous"], "allow": ["read"], "paths": ["\(b)/public/**"]}]}
+        """
+    }
+
+    static func harness(_ backend: RouteHarness.Backend) async throws -> RouteHarness {
+        let harness = try await RouteHarness(backend, policy: policy)
+        for folder in ["", "/devices", "/devices/dev1", "/devices/dev2", "/shared", "/shared/one", "/shared/two", "/public", "/config",
+            "/config/site"]
+        {
+            let made = await harness.request(.put, "/v1/nodes" + harness.base + folder, object: ["data": "{}"], as: admin)
+            #expect(made.status.code == 201, "\(folder): \(made.text)")
+        }
+        return harness
+    }
+
+    /// Each route class allowed, denied to another principal (403 naming the operation and
+    /// path), and refused to an anonymous client (401 with WWW-Authenticate).
+    @Test(arguments: backends)
+    func decisionsPerRouteClass(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        let b = h.base
+        let cases: [(HTTPMethod, String, [String: Any]?, Identity, Int)] = [
+            (.get, "/v1/nodes\(b)/devices/dev1", nil, Self.dev1, 200),
+            (.get, "/v1/nodes\(b)/devices/dev1", nil, Self.dev2, 403),
+            (.get, "/v1/nodes\(b)/devices/dev1", nil, .anonymous, 401),
+            (.get, "/v1/nodes\(b)/devices/dev1", nil, .cert("dev1"), 200),
+            (.get, "/v1/nodes\(b)/devices/dev1", nil, .cert("dev2"), 403),
+            (.put, "/v1/nodes\(b)/devices/dev1/x", ["data": "1"], Self.dev1, 201),
+            (.put, "/v1/nodes\(b)/devices/dev1/y", ["data": "1"], Self.dev2, 403),
+            (.put, "/v1/nodes\(b)/devices/dev1/z", ["data": "1"], .anonymous, 401),
+            (.delete, "/v1/nodes\(b)/devices/dev1/x", nil, Self.dev2, 403),
+            (.delete, "/v1/nodes\(b)/devices/dev1/x", nil, Self.dev1, 204),
+            (.get, "/v1/nodes\(b)/public", nil, .anonymous, 200),
+            (.put, "/v1/nodes\(b)/public", ["data": "1"], .anonymous, 401),
+            (.put, "/v1/nodes\(b)/public", ["data": "1"], Self.dev1, 403),
+            (.get, "/v1/nodes\(b)/shared/one", nil, Self.reader, 200),
+            (.get, "/v1/nodes\(b)/shared/two", nil, Self.reader, 403),
+            (.get, "/v1/config/site", nil, Self.dev1, 200),
+            (.get, "/v1/locks/printers/1", nil, Self.dev1, 200),
+            (.get, "/v1/locks/printers/1", nil, Self.reader, 403),
+            (.get, "/v1/elections/leader", nil, Self.dev1, 200),
+            (.get, "/v1/services/api/dev1", nil, Self.reader, 403),
+            (.get, "/healthz", nil, .anonymous, 200),
+            (.get, "/metrics", nil, .anonymous, 200),
+        ]
+        for (method, target, body, who, status) in cases {
+            let answer = await h.request(method, target, object: body, as: who)
+            #expect(answer.status.code == status, "\(method) \(target) as \(who): \(answer.text)")
+            if status == 403 {
+                #expect(answer.json["type"] as? String == "urn:zkgate:problem:forbidden", "\(answer.text)")
+                #expect(answer.json["operation"] != nil && answer.json["path"] != nil, "\(answer.text)")
+            }
+            if status == 401 { #expect(answer.headers["WWW-Authenticate"]?.hasPrefix("Bearer") == true) }
+        }
+        await h.shutdown()
+    }
+
+    /// A denied read of a missing node is 403, as of a present one: a denial says nothing of
+    /// existence.
+    @Test(arguments: backends)
+    func denialsDoNotLeakExistence(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        let present = await h.request(.get, "/v1/nodes\(h.base)/devices/dev1", as: Self.dev2)
+        let missing = await h.request(.get, "/v1/nodes\(h.base)/devices/dev1/nothing-here", as: Self.dev2)
+        expectProblem(present, status: 403, type: "forbidden")
+        expectProblem(missing, status: 403, type: "forbidden")
+        // The grant holder does learn it.
+        expectProblem(await h.request(.get, "/v1/nodes\(h.base)/devices/dev1/nothing-here", as: Self.dev1), status: 404, type: "no-node")
+        await h.shutdown()
+    }
+
+    /// Consul CVE-2019-12291: a recursive delete that reaches outside the grant is refused as
+    /// a whole and deletes nothing; one inside a `/**` grant goes through.
+    @Test(arguments: backends)
+    func recursiveDeleteNeedsTheWholeSubtree(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        _ = await h.request(.put, "/v1/nodes\(h.base)/devices/dev1/a", object: ["data": "1"], as: Self.dev1)
+        let before = await h.treeSnapshot()
+        expectProblem(await h.request(.delete, "/v1/nodes\(h.base)/devices?recursive=true", as: Self.dev1), status: 403, type: "forbidden")
+        expectProblem(await h.request(.delete, "/v1/nodes\(h.base)/devices/dev2?recursive=true", as: Self.dev1), status: 403,
+            type: "forbidden")
+        #expect(await h.treeSnapshot() == before)
+        #expect(await h.request(.delete, "/v1/nodes\(h.base)/devices/dev1?recursive=true", as: Self.dev1).status.code == 204)
+        #expect(await h.request(.get, "/v1/nodes\(h.base)/devices/dev2", as: Self.dev2).status.code == 200)
+        await h.shutdown()
+    }
+
+    /// etcd GHSA-xg4h-6gfc-h4m8 and ZooKeeper CVE-2024-23944: a read grant on one key does not
+    /// open a watch of the subtree around it; a grant of the subtree does.
+    @Test(arguments: backends)
+    func watchingNeedsTheWholeSubtree(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        expectProblem(await h.request(.get, "/v1/watch\(h.base)/shared?wait=0s", as: Self.reader), status: 403, type: "forbidden")
+        expectProblem(await h.request(.get, "/v1/watch\(h.base)/shared/one?wait=0s", as: Self.reader), status: 403, type: "forbidden")
+        expectProblem(await h.request(.get, "/v1/watch\(h.base)/devices?wait=0s", as: Self.dev1), status: 403, type: "forbidden")
+        #expect(await h.request(.get, "/v1/watch\(h.base)/devices/dev1?wait=0s", as: Self.dev1).status.code == 200)
+        await h.shutdown()
+    }
+
+    /// A transaction is refused as a whole, naming the first path refused, and writes nothing.
+    @Test(arguments: backends)
+    func transactionsAreDecidedOnEveryOperation(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        let b = h.base
+        let before = await h.treeSnapshot()
+        let refused = await h.request(.post, "/v1/txn", object: ["ops": [
+            ["op": "create", "path": "\(b)/devices/dev1/t1", "data": "x"],
+            ["op": "create", "path": "\(b)/devices/dev2/t1", "data": "x"],
+            ["op": "create", "path": "\(b)/public/t1", "data": "x"],
+        ]], as: Self.dev1)
+        expectProblem(refused, status: 403, type: "forbidden")
+        #expect(refused.json["path"] as? String == "\(b)/devices/dev2/t1", "\(refused.text)")
+        #expect(await h.treeSnapshot() == before)
+        let allowed = await h.request(.post, "/v1/txn", object: ["ops": [["op": "create", "path": "\(b)/devices/dev1/t1", "data": "x"]]],
+            as: Self.dev1)
+        #expect(allowed.status.code == 200, "\(allowed.text)")
+        await h.shutdown()
+    }
+
+    /// A device session belongs to the principal that opened it: nobody else renews, reads,
+    /// closes or names it (etcd CVE-2023-32082: a session read lists ephemeral paths), and a
+    /// lock's published token releases nothing for another principal. The operator may.
+    @Test(arguments: backends)
+    func sessionsBelongToWhoOpenedThem(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        let b = h.base
+        let opened = await h.request(.post, "/v1/sessions", as: Self.dev1)
+        #expect(opened.status.code == 201, "\(opened.text)")
+        let session = try #require(opened.json["id"] as? String)
+        #expect(await h.request(.put, "/v1/sessions/\(session)", as: Self.dev1).status.code == 200)
+        for (method, target) in [(HTTPMethod.put, "/v1/sessions/\(session)"), (.get, "/v1/sessions/\(session)"),
+            (.delete, "/v1/sessions/\(session)")]
+        {
+            expectProblem(await h.request(method, target, as: Self.dev2), status: 403, type: "forbidden")
+            #expect(await h.request(method, target, as: .anonymous).status.code == 401)
+        }
+        // Naming it in a create, a lock, a campaign or a registration.
+        let named: [(String, [String: Any])] = [
+            ("/v1/nodes\(b)/devices/dev2/eph", ["data": "x", "mode": "ephemeral", "session": session]),
+            ("/v1/locks/printers/1", ["session": session, "wait": "0s"]),
+            ("/v1/elections/leader", ["session": session, "wait": "0s"]),
+        ]
+        for (target, body) in named {
+            let answer = await h.request(.post, target, object: body, as: Self.dev2)
+            expectProblem(answer, status: 403, type: "forbidden")
+        }
+        expectProblem(await h.request(.put, "/v1/services/api/dev2", object: ["session": session, "address": "10.0.0.2", "port": 1],
+            as: Self.dev2), status: 403, type: "forbidden")
+        // dev1 holds a lock; dev2 reads its token from the lock view and cannot release it.
+        let granted = await h.request(.post, "/v1/locks/printers/1", object: ["session": session, "wait": "0s"], as: Self.dev1)
+        #expect(granted.status.code == 200, "\(granted.text)")
+        let view = await h.request(.get, "/v1/locks/printers/1", as: Self.dev2)
+        let token = try #require(intValue((view.json["holder"] as? [String: Any])?["token"]))
+        expectProblem(await h.request(.delete, "/v1/locks/printers/1?token=\(token)", as: Self.dev2), status: 403, type: "forbidden")
+        let renewed = await h.request(.put, "/v1/sessions/\(session)", as: Self.dev1)
+        #expect((renewed.json["lostLocks"] as? [Any])?.isEmpty == true, "\(renewed.text)")
+        #expect(intValue((await h.request(.get, "/v1/locks/printers/1", as: Self.dev1).json["holder"] as? [String: Any])?["token"]) == token)
+        // The owner may; so may the operator.
+        #expect(await h.request(.get, "/v1/sessions/\(session)", as: Self.admin).status.code == 200)
+        #expect(await h.request(.delete, "/v1/locks/printers/1?token=\(token)", as: Self.dev1).status.code == 204)
+        #expect(await h.request(.delete, "/v1/sessions/\(session)", as: Self.admin).status.code == 204)
+        // Ended: 404 to its owner while a replica still has the record cached, 403 once it is gone.
+        #expect([403, 404].contains(await h.request(.put, "/v1/sessions/\(session)", as: Self.dev1).status.code))
+        await h.shutdown()
+    }
+
+    /// The gateway's records are for administrators only, whatever the grants say.
+    @Test(arguments: backends)
+    func theInternalSubtreeIsForAdministrators(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        let session = try #require(await h.request(.post, "/v1/sessions", as: Self.dev1).json["id"] as? String)
+        expectProblem(await h.request(.get, "/v1/nodes/zkgate?children=true", as: Self.dev1), status: 403, type: "forbidden")
+        expectProblem(await h.request(.get, "/v1/nodes/zkgate/owners/\(session)", as: Self.dev1), status: 403, type: "forbidden")
+        let owner = await h.request(.get, "/v1/nodes/zkgate/owners/\(session)", as: Self.admin)
+        #expect(owner.json["data"] as? String == "token:dev1", "\(owner.text)")
+        expectProblem(await h.request(.delete, "/v1/nodes/zkgate/owners/\(session)", as: Self.admin), status: 403, type: "internal-node")
+        #expect(await h.request(.delete, "/v1/sessions/\(session)", as: Self.dev1).status.code == 204)
+        await h.shutdown()
+    }
+
+    /// Mosquitto CVE-2017-7650: names that are unsafe inside a path are refused at
+    /// authentication, before any substitution into `{name}`; so are unknown or malformed
+    /// credentials. Headers that are not credentials name no one (Nacos CVE-2021-29441).
+    @Test(arguments: backends)
+    func identitiesThatCannotBeUsed(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        let target = "/v1/nodes\(h.base)/devices/dev1"
+        for name in ["dev1/..", "..", ".", "*", "", "dev\u{0}1", "a/b", "{name}"] {
+            expectProblem(await h.request(.get, target, as: .cert(name)), status: 401, type: "unsafe-identity")
+        }
+        expectProblem(await h.request(.get, target, as: .token("not-a-known-token")), status: 401, type: "invalid-token")
+        for field in ["Basic ZGV2MTpwdw==", "Bearer", "Bearer ", "bearer  two words"] {
+            let answer = await h.request(.get, target, headers: ["Authorization": field])
+            #expect(answer.status.code == 401, "\(field): \(answer.text)")
+        }
+        for (name, value) in [("User-Agent", "Nacos-Server"), ("X-Forwarded-For", "127.0.0.1"), ("X-Client-Cert", "CN=dev1"),
+            ("Host", "dev1")]
+        {
+            expectProblem(await h.request(.get, target, headers: [name: value]), status: 401, type: "unauthenticated")
+        }
+        // The scheme's case does not matter (RFC 9110 §11.1).
+        #expect(await h.request(.get, target, headers: ["Authorization": "bEaReR dev1-secret-token"]).status.code == 200)
+        await h.shutdown()
+    }
+
+    /// Nacos #4701: path shapes that once slipped past a route table never reach a handler
+    /// undecided.
+    @Test(arguments: backends)
+    func pathShapesDoNotBypassTheDecision(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        let b = h.base
+        let before = await h.treeSnapshot()
+        for target in ["/v1/nodes\(b)/devices/dev2/", "/v1/nodes\(b)/devices/dev1/../dev2/x", "/v1/nodes\(b)/devices/dev1%2F..%2Fdev2",
+            "/v1/nodes\(b)//devices/dev2/x", "/v1/node%73\(b)/devices/dev2/x", "/v1/nodes\(b)/devices/%64ev2/x"]
+        {
+            let answer = await h.request(.put, target, object: ["data": "x"], as: Self.dev1)
+            #expect([400, 403, 404].contains(answer.status.code), "\(target): \(answer.text)")
+        }
+        #expect(await h.treeSnapshot() == before)
+        await h.shutdown()
+    }
+
+    /// The effective configuration reads every layer from the root down: all must be
+    /// readable.
+    @Test(arguments: backends)
+    func configNeedsEveryLayer(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        #expect(await h.request(.get, "/v1/config/site", as: Self.dev1).status.code == 200)
+        let refused = await h.request(.get, "/v1/config/site", as: Self.reader)
+        expectProblem(refused, status: 403, type: "forbidden")
+        #expect(refused.json["path"] as? String == "\(h.base)/config", "\(refused.text)")
+        await h.shutdown()
+    }
+
+    /// A reloaded policy is in force from the next request on.
+    @Test func aReloadTakesEffectAtOnce() async throws {
+        let h = try await Self.harness(.embedded)
+        let target = "/v1/nodes\(h.base)/shared/two"
+        expectProblem(await h.request(.get, target, as: Self.reader), status: 403, type: "forbidden")
+        let widened = Self.policy(h.base).replacingOccurrences(of: "\"\(h.base)/shared/one\"", with: "\"\(h.base)/shared/*\"")
+        #expect(h.gateway.replaceAccessControl(try AccessControl(policy: try Policy(json: Array(widened.utf8)))))
+        #expect(await h.request(.get, target, as: Self.reader).status.code == 200)
+        await h.shutdown()
+    }
+}
+
+extension RouteHarness {
+    /// A request with header fields as given (and no credentials besides).
+    func request(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders) async -> HTTPResponse {
+        await request(method, target, body: [], headers: headers)
+    }
+}
