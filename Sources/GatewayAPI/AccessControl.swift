@@ -48,6 +48,8 @@ final class LoopAccess {
     /// subjects must not grow it without bound).
     static let rulesCapacity = 16_384
     let jwtCache = VerifiedTokenCache()
+    /// This loop's share of `--rate-limit`, made on first use.
+    var limiter: RateLimiter?
     /// The principal of the request whose handler is being called, and its rules.
     var current: (principal: Principal, rules: PrincipalRules)?
 

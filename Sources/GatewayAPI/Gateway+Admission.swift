@@ -41,6 +41,14 @@ extension Gateway {
             case .refused(let response): return .response(response)
             }
             context.principal = principal.description
+            if let limit = options.rateLimit, route.operation != .operations {
+                if access.limiter == nil { access.limiter = RateLimiter(limit: limit.share(of: options.threads)) }
+                let key: RateLimiter.Key = principal.kind == .anonymous ? .anonymous(request.remoteAddress?.host) : .principal(principal)
+                if let wait = access.limiter!.spend(key, now: context.loop.now) {
+                    return .response(.problem(.tooManyRequests, type: "rate-limited",
+                        detail: "\(principal) is over its request rate; retry after \(wait) s.", headers: ["Retry-After": String(wait)]))
+                }
+            }
             let rules = access.rules(for: principal, in: control)
             if let refusal = refusal(route, request, principal, rules) { return .response(refusal) }
             if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }

@@ -26,11 +26,15 @@ public final class Gateway: Sendable {
         /// Where the recipes keep their nodes (Curator's recipes on the same paths coordinate
         /// with them).
         public var roots: RecipeRoots
+        /// Requests per principal (under an access policy); beyond it, 429 with Retry-After.
+        public var rateLimit: RateLimit?
 
         public init(
             debugRoutes: Bool = false, threads: Int = 1, maxParked: Int = 100_000, maxSessions: Int = 200_000,
-            maxWait: Duration = .seconds(55), watchHistory: Int = 16_384, roots: RecipeRoots = RecipeRoots()
+            maxWait: Duration = .seconds(55), watchHistory: Int = 16_384, roots: RecipeRoots = RecipeRoots(),
+            rateLimit: RateLimit? = nil
         ) {
+            self.rateLimit = rateLimit
             self.debugRoutes = debugRoutes
             self.threads = max(1, threads)
             self.maxParked = max(1, maxParked)

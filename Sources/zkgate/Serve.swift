@@ -124,11 +124,31 @@ struct Serve: ParsableCommand {
     @Option(help: "The aud a JWT must carry (unchecked when not given).")
     var authJwtAudience: String?
 
+    @Option(help: "Requests per principal (N/s or N/m) under --auth-policy; beyond it, 429 with Retry-After. Anonymous clients count per address. Probes and metrics are not counted.")
+    var rateLimit: String?
+
+    @Option(help: "Requests a principal may make at once within --rate-limit (default: one second's worth).")
+    var rateLimitBurst: Double?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
     @Flag(help: "Serve /debug routes that exercise deferred and streamed answers.")
     var debugRoutes = false
+
+    /// `--rate-limit` and `--rate-limit-burst`.
+    ///
+    /// - Throws: `ValidationError` naming the option.
+    func rateLimitOption() throws -> RateLimit? {
+        guard let rateLimit else { return nil }
+        if let rateLimitBurst, !(rateLimitBurst >= 1 && rateLimitBurst.isFinite) {
+            throw ValidationError("--rate-limit-burst must be a number of requests, at least 1.")
+        }
+        guard let limit = RateLimit(parsing: rateLimit, burst: rateLimitBurst) else {
+            throw ValidationError("--rate-limit must be a positive rate such as 50/s or 600/m, not '\(rateLimit)'.")
+        }
+        return limit
+    }
 
     /// The recipe roots from their options.
     ///
@@ -208,6 +228,9 @@ struct Serve: ParsableCommand {
                 logger.critical("cannot use the access policy", metadata: ["error": "\(error)"])
                 throw ExitCode(1)
             }
+        } else if rateLimit != nil {
+            logger.critical("--rate-limit needs --auth-policy: it limits each principal, and only a policy names them")
+            throw ExitCode(1)
         } else if authJwks != nil {
             logger.critical("--auth-jwks needs --auth-policy: the policy decides what a verified device may do")
             throw ExitCode(1)
@@ -265,7 +288,8 @@ struct Serve: ParsableCommand {
             backend: store,
             options: .init(
                 debugRoutes: debugRoutes, threads: configuration.threads, maxParked: maxParked, maxSessions: maxSessions,
-                maxWait: .milliseconds(Int64(maxWait * 1000)), watchHistory: watchHistory, roots: try recipeRoots()),
+                maxWait: .milliseconds(Int64(maxWait * 1000)), watchHistory: watchHistory, roots: try recipeRoots(),
+                rateLimit: try rateLimitOption()),
             stats: stats, access: access)
         let router = gateway.router()
         let server: HTTPServer

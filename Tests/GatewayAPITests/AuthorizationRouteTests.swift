@@ -280,3 +280,24 @@ extension RouteHarness {
         await request(method, target, body: [], headers: headers)
     }
 }
+
+/// `--rate-limit`: each principal's allowance is its own; past it, 429 with Retry-After.
+@Suite struct RateLimitRouteTests {
+    @Test func eachPrincipalHasItsOwnAllowance() async throws {
+        var options = Gateway.Options()
+        options.rateLimit = RateLimit(perSecond: 0.5, burst: 3)
+        let h = try await RouteHarness(.embedded, options: options, policy: AuthorizationRouteTests.policy)
+        let target = "/v1/nodes\(h.base)/devices/dev1"
+        for _ in 0..<3 { #expect(await h.request(.get, target, as: AuthorizationRouteTests.dev1).status.code != 429) }
+        let limited = await h.request(.get, target, as: AuthorizationRouteTests.dev1)
+        expectProblem(limited, status: 429, type: "rate-limited")
+        #expect(Int(limited.headers["Retry-After"] ?? "") == 2, "\(limited.headers)")
+        // Another principal, and the probes, are not held back.
+        #expect(await h.request(.get, target, as: AuthorizationRouteTests.dev2).status.code == 403)
+        #expect(await h.request(.get, "/healthz", as: AuthorizationRouteTests.dev1).status.code == 200)
+        #expect(RateLimit(parsing: "600/m", burst: nil) == RateLimit(perSecond: 10, burst: 10))
+        #expect(RateLimit(parsing: "50/s", burst: 7) == RateLimit(perSecond: 50, burst: 7))
+        for bad in ["", "0", "-1/s", "x/s", "5/h", "nan"] { #expect(RateLimit(parsing: bad, burst: nil) == nil, "\(bad)") }
+        await h.shutdown()
+    }
+}
