@@ -25,9 +25,13 @@ extension Gateway {
         let pathsInBody = route.target == .transaction
         guard let slot = accessSlot else {
             return { [self] request, context in
+                let trail = auditTrail(route, request, principal: nil, context)
                 if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
-                return withBody(request, context, parseSmall: pathsInBody) { request, context in
-                    if pathsInBody, let refusal = self.internalRefusal(route, request) { return .response(refusal) }
+                return withBody(request, context, parseSmall: pathsInBody || trail != nil) { request, context in
+                    if pathsInBody {
+                        if let trail { trail.paths = Self.transactionPaths(request) }
+                        if let refusal = self.internalRefusal(route, request) { return .response(refusal) }
+                    }
                     return handler(request, context)
                 }
             }
@@ -38,24 +42,33 @@ extension Gateway {
             let principal: Principal
             switch authenticate(request, context, access, control) {
             case .principal(let p): principal = p
-            case .refused(let response): return .response(response)
+            case .refused(let response):
+                auditRefusal(route, request, principal: nil, response)
+                return .response(response)
             }
             context.principal = principal.description
+            let trail = auditTrail(route, request, principal: principal.description, context)
+            // A refusal of a request the trail does not cover is recorded here.
+            let refuse: @Sendable (HTTPResponse) -> HandlerResult = { response in
+                if trail == nil { self.auditRefusal(route, request, principal: principal.description, response) }
+                return .response(response)
+            }
             if let limit = options.rateLimit, route.operation != .operations {
                 if access.limiter == nil { access.limiter = RateLimiter(limit: limit.share(of: options.threads)) }
                 let key: RateLimiter.Key = principal.kind == .anonymous ? .anonymous(request.remoteAddress?.host) : .principal(principal)
                 if let wait = access.limiter!.spend(key, now: context.loop.now) {
-                    return .response(.problem(.tooManyRequests, type: "rate-limited",
+                    return refuse(.problem(.tooManyRequests, type: "rate-limited",
                         detail: "\(principal) is over its request rate; retry after \(wait) s.", headers: ["Retry-After": String(wait)]))
                 }
             }
             let rules = access.rules(for: principal, in: control)
-            if let refusal = refusal(route, request, principal, rules) { return .response(refusal) }
+            if let refusal = refusal(route, request, principal, rules) { return refuse(refusal) }
             if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
             return withBody(request, context, parseSmall: true) { request, context in
                 if pathsInBody {
+                    if let trail { trail.paths = Self.transactionPaths(request) }
                     if let refusal = self.internalRefusal(route, request) { return .response(refusal) }
-                    if let refusal = self.refusal(transaction: request, principal, rules) { return .response(refusal) }
+                    if let refusal = self.refusal(transaction: request, principal, rules) { return refuse(refusal) }
                 }
                 let sessions = rules.isAdministrator ? [] : Self.namedSessions(route, request)
                 let call: @Sendable (HTTPRequest, RequestContext) -> HandlerResult = { request, context in
@@ -70,7 +83,7 @@ extension Gateway {
                     for id in sessions where await self.owner(of: id) != owner { return id }
                     return nil
                 }) { refused, context in
-                    if let refused { return .response(Self.notOwner(principal, refused)) }
+                    if let refused { return refuse(Self.notOwner(principal, refused)) }
                     return call(request, context)
                 }
             }
@@ -115,6 +128,11 @@ extension Gateway {
             }
         }
         return nil
+    }
+
+    /// The paths a transaction's operations touch; none when its body cannot be read.
+    static func transactionPaths(_ request: HTTPRequest) -> [String] {
+        ((try? parseTransaction(request))?.0 ?? []).map(\.path.string)
     }
 
     /// Whether a route taking JSON would parse this body: raw node data

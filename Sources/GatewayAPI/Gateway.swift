@@ -61,11 +61,19 @@ public final class Gateway: Sendable {
     /// The access policy, when one is in force; nil serves everyone everything (the gateway
     /// then says so at start-up).
     let accessSlot: AccessSlot?
+    /// `--audit-log`, when given.
+    let audit: AuditLog?
 
     /// - Parameter access: the access policy; nil for none. One given here can be replaced
     ///   later (`replaceAccessControl`); none cannot be added to a running gateway.
-    public init(backend: any CoordinationBackend, options: Options, stats: HTTPServerStats, access: AccessControl? = nil) {
+    /// - Parameter audit: where writes, refusals, session opens and closes, and policy reloads
+    ///   are recorded; nil for nowhere.
+    public init(
+        backend: any CoordinationBackend, options: Options, stats: HTTPServerStats, access: AccessControl? = nil,
+        audit: AuditLog? = nil
+    ) {
         self.backend = backend
+        self.audit = audit
         accessSlot = access.map(AccessSlot.init)
         self.options = options
         self.stats = stats

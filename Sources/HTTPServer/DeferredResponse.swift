@@ -78,6 +78,9 @@ protocol ResponseTarget: AnyObject, Sendable {
     func adopt(_ token: UInt64, onInterrupt: DeferredResponse.InterruptHandler?) -> Bool
 }
 
+/// Told a request's answer: its status and header fields.
+public typealias AnswerObserver = @Sendable (HTTPStatus, HTTPHeaders) -> Void
+
 /// Where a request came from, as its handler sees it.
 protocol RequestSource: AnyObject {
     var loop: EventLoop { get }
@@ -87,6 +90,8 @@ protocol RequestSource: AnyObject {
     var background: EventLoop? { get }
     /// Who the current request is from, once authentication has said (for the access log).
     var principal: String? { get set }
+    /// Told the status and fields of the current request's whole answer, once it is sent.
+    var answerObserver: AnswerObserver? { get set }
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse
 }
 
@@ -110,6 +115,13 @@ public struct RequestContext {
     public var principal: String? {
         get { source.principal }
         nonmutating set { source.principal = newValue }
+    }
+
+    /// Calls `observer` on the loop when the request's whole answer is sent (not for
+    /// streamed answers, nor when the client leaves first): for an audit trail that needs
+    /// the outcome. Set it before parking the request.
+    public func onAnswer(_ observer: @escaping AnswerObserver) {
+        source.answerObserver = observer
     }
 
     /// Parks the request: the handler then returns `.deferred` and answers through the handle.

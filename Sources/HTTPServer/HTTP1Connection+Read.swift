@@ -117,6 +117,7 @@ extension HTTP1Connection {
                 self.head = head
                 requestStartedAt = loop.now
                 principal = nil
+                answerObserver = nil
                 bodyStartedAt = loop.now
                 if !head.keepAlive { closeAfterResponse = true }
                 if case .length(let length) = head.framing { body.reserveCapacity(length) }

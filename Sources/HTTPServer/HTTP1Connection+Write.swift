@@ -21,6 +21,10 @@ extension HTTP1Connection {
         if bodyAllowed && head?.method != .head { owner.scratch.append(contentsOf: response.body) }
         owner.scratch.withUnsafeBytes { send($0) }
         log(status: response.status.code, bytes: bodyCount)
+        if let observer = answerObserver {
+            answerObserver = nil
+            observer(response.status, response.headers)
+        }
         finishRequest(close: close)
     }
 

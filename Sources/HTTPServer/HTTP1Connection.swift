@@ -49,6 +49,8 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
     var requestStartedAt: UInt64 = 0
     /// Who the current request is from (`RequestContext.principal`), for the access log.
     var principal: String?
+    /// Told the current request's answer (`RequestContext.onAnswer`).
+    var answerObserver: AnswerObserver?
     var headStartedAt: UInt64 = 0
     var bodyStartedAt: UInt64 = 0
     var closeAfterResponse = false

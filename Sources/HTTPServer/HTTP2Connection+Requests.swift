@@ -28,12 +28,17 @@ extension HTTP2Connection {
             current = (request.streamID, head, startedAt)
             currentAnswered = false
             currentPrincipal = nil
+            currentObserver = nil
             let result = handler(httpRequest, RequestContext(source: self))
             current = nil
             switch result {
             case .response(let response):
                 if let stream = streams.removeValue(forKey: request.streamID) { stream.unpark() }
                 respondWhole(request.streamID, head: head, startedAt: startedAt, principal: currentPrincipal, response)
+                if let observer = currentObserver {
+                    currentObserver = nil
+                    observer(response.status, response.headers)
+                }
             case .deferred:
                 // Parked (its stream waits), or parked and already answered within the handler.
                 if streams[request.streamID] == nil && !currentAnswered {
@@ -100,12 +105,17 @@ extension HTTP2Connection: RequestSource {
         get { currentPrincipal }
         set { currentPrincipal = newValue }
     }
+    var answerObserver: AnswerObserver? {
+        get { currentObserver }
+        set { currentObserver = newValue }
+    }
 
     /// Parks the request whose handler is running: it gets a stream object of its own.
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse {
         guard let current else { preconditionFailure("deferResponse() is for the handler of the current request") }
         let stream = HTTP2Stream(id: current.id, connection: self, head: current.head, startedAt: current.startedAt)
         stream.principal = currentPrincipal
+        stream.observer = currentObserver
         streams[current.id] = stream
         return stream.parkRequest(onInterrupt: onInterrupt)
     }
@@ -122,6 +132,7 @@ final class HTTP2Stream: ParkableRequest, @unchecked Sendable {
     let head: HTTPRequestHead
     let startedAt: UInt64
     var principal: String?
+    var observer: AnswerObserver?
     var token: UInt64 = 0
     var parked = false
     var streaming = false
@@ -146,6 +157,10 @@ final class HTTP2Stream: ParkableRequest, @unchecked Sendable {
         unpark()
         connection.streams.removeValue(forKey: id)
         connection.respondWhole(id, head: head, startedAt: startedAt, principal: principal, response)
+        if let observer {
+            self.observer = nil
+            observer(response.status, response.headers)
+        }
     }
 
     func startStream(_ t: UInt64, _ status: HTTPStatus, _ headers: HTTPHeaders) {

@@ -38,6 +38,7 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     var currentAnswered = false
     /// Who the request being handled is from (`RequestContext.principal`).
     var currentPrincipal: String?
+    var currentObserver: AnswerObserver?
     /// When the connection became HTTP/2: the client's preface is due within the header
     /// timeout from here.
     let openedAt: UInt64

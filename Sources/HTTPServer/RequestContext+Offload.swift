@@ -59,6 +59,11 @@ private final class ResumedRequest: RequestSource {
     let peerIdentity: PeerIdentity?
     /// As it was when the request was parked: the access log took it then.
     var principal: String?
+    /// Taken at park time too.
+    var answerObserver: AnswerObserver? {
+        get { nil }
+        set {}
+    }
     var loop: EventLoop { deferred.loop }
     var background: EventLoop? { nil }
 

@@ -33,6 +33,7 @@ public final class RequestRecorder: @unchecked Sendable {
     var onInterrupt: DeferredResponse.InterruptHandler?
     /// The principal the handler named for the last request (`RequestContext.principal`).
     public internal(set) var principal: String?
+    var answerObserver: AnswerObserver?
     var streaming = false
 
     private let log: Mutex<(events: [Event], waiters: [(Int, CheckedContinuation<Event, Never>)])>
@@ -80,6 +81,7 @@ public final class RequestRecorder: @unchecked Sendable {
     public func handleNow(_ head: HTTPRequestHead, body: [UInt8] = [], router: Router) {
         precondition(loop.inEventLoop, "RequestRecorder handles requests on its loop's thread")
         principal = nil
+        answerObserver = nil
         precondition(!parked && !streaming, "the previous request has not been answered")
         let match = router.match(method: head.method, path: head.path)
         guard case .found(let handler, let parameters) = match else {
@@ -136,6 +138,10 @@ public final class RequestRecorder: @unchecked Sendable {
     public var isParked: Bool { parked }
 
     func record(_ event: Event) {
+        if case .response(let response) = event, let observer = answerObserver {
+            answerObserver = nil
+            observer(response.status, response.headers)
+        }
         let woken: [CheckedContinuation<Event, Never>] = log.withLock { log in
             log.events.append(event)
             // No one waits (the common case): nothing to build.

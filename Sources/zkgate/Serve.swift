@@ -124,6 +124,9 @@ struct Serve: ParsableCommand {
     @Option(help: "The aud a JWT must carry (unchecked when not given).")
     var authJwtAudience: String?
 
+    @Option(help: "Audit log: one JSON line per write, refusal, session opened or closed, and policy reload ('-' for standard output, or a file path, appended to). Never holds a token.")
+    var auditLog: String?
+
     @Option(help: "Requests per principal (N/s or N/m) under --auth-policy; beyond it, 429 with Retry-After. Anonymous clients count per address. Probes and metrics are not counted.")
     var rateLimit: String?
 
@@ -237,6 +240,19 @@ struct Serve: ParsableCommand {
         } else {
             logger.warning("no --auth-policy: every client may read, write and delete every node and session (see Securing zkgate in the README)")
         }
+        var audit: AuditLog?
+        if let auditLog {
+            if auditLog == "-" {
+                audit = AuditLog(fd: STDOUT_FILENO, ownsFD: false)
+            } else {
+                let fd = open(auditLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+                guard fd >= 0 else {
+                    logger.critical("cannot open the audit log", metadata: ["path": "\(auditLog)", "errno": "\(errno)"])
+                    throw ExitCode(1)
+                }
+                audit = AuditLog(fd: fd, ownsFD: true)
+            }
+        }
         // The address first: a port that cannot be had stops us before the data folder (and
         // its lock) is touched.
         do {
@@ -290,7 +306,7 @@ struct Serve: ParsableCommand {
                 debugRoutes: debugRoutes, threads: configuration.threads, maxParked: maxParked, maxSessions: maxSessions,
                 maxWait: .milliseconds(Int64(maxWait * 1000)), watchHistory: watchHistory, roots: try recipeRoots(),
                 rateLimit: try rateLimitOption()),
-            stats: stats, access: access)
+            stats: stats, access: access, audit: audit)
         let router = gateway.router()
         let server: HTTPServer
         do {
@@ -314,8 +330,10 @@ struct Serve: ParsableCommand {
                     do {
                         _ = gateway.replaceAccessControl(try accessFiles.load())
                         logger.info("SIGHUP: reloaded the access policy")
+                        gateway.auditPolicyReload(error: nil)
                     } catch {
                         logger.error("SIGHUP: kept the previous access policy", metadata: ["error": "\(error)"])
+                        gateway.auditPolicyReload(error: "\(error)")
                     }
                 }
                 // New connections get the reloaded certificate; open ones keep theirs.

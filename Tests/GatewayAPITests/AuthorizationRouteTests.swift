@@ -301,3 +301,49 @@ extension RouteHarness {
         await h.shutdown()
     }
 }
+
+/// `--audit-log`: writes, refusals and session opens and closes, one JSON line each, with the
+/// principal and never a token.
+@Suite struct AuditLogRouteTests {
+    @Test func writesRefusalsAndSessionsAreRecorded() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.file("audit.log")
+        let fd = open(file, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        #expect(fd >= 0)
+        let h = try await RouteHarness(.embedded, policy: AuthorizationRouteTests.policy, audit: AuditLog(fd: fd, ownsFD: true))
+        let b = h.base
+        _ = await h.request(.put, "/v1/nodes\(b)", object: ["data": ""], as: AuthorizationRouteTests.admin)
+        _ = await h.request(.put, "/v1/nodes\(b)/devices", object: ["data": ""], as: AuthorizationRouteTests.admin)
+        #expect(await h.request(.put, "/v1/nodes\(b)/devices/dev1", object: ["data": "x"], as: AuthorizationRouteTests.dev1).status.code == 201)
+        #expect(await h.request(.get, "/v1/nodes\(b)/devices/dev1", as: AuthorizationRouteTests.dev2).status.code == 403)
+        #expect(await h.request(.get, "/v1/nodes\(b)/devices/dev1", as: AuthorizationRouteTests.dev1).status.code == 200)
+        #expect(await h.request(.get, "/v1/nodes\(b)/devices/dev1", as: .token("wrong-token")).status.code == 401)
+        let session = try #require(await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.dev1).json["id"] as? String)
+        #expect(await h.request(.put, "/v1/sessions/\(session)", as: AuthorizationRouteTests.dev1).status.code == 200)
+        #expect(await h.request(.delete, "/v1/sessions/\(session)", as: AuthorizationRouteTests.dev1).status.code == 204)
+        h.gateway.auditPolicyReload(error: nil)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let lines = text.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.allSatisfy { $0 != nil }, "\(text)")
+        let entries = lines.compactMap { $0 }
+        func find(_ event: String, _ status: Int, _ principal: String?) -> [String: Any]? {
+            entries.first { $0["event"] as? String == event && intValue($0["status"]) == status && $0["principal"] as? String == principal }
+        }
+        let write = try #require(find("write", 201, "token:dev1"), "\(text)")
+        #expect(write["paths"] as? [String] == ["\(b)/devices/dev1"])
+        #expect(intValue(write["zxid"]) != nil && write["time"] is String && write["method"] as? String == "PUT")
+        #expect(find("refused", 403, "token:dev2")?["operation"] as? String == "read", "\(text)")
+        #expect(find("refused", 401, nil) != nil, "\(text)")
+        #expect(find("session-open", 201, "token:dev1")?["session"] as? String == session, "\(text)")
+        #expect(find("session-close", 204, "token:dev1")?["session"] as? String == session, "\(text)")
+        #expect(find("policy-reload", 200, nil) != nil, "\(text)")
+        // Reads that pass and renewals are not recorded; tokens never are.
+        #expect(!entries.contains { $0["event"] as? String == "session-renew" }, "\(text)")
+        #expect(!entries.contains { intValue($0["status"]) == 200 && $0["method"] as? String == "GET" }, "\(text)")
+        for secret in ["dev1-secret-token", "dev2-secret-token", "wrong-token", RouteHarness.operatorToken] {
+            #expect(!text.contains(secret))
+        }
+        await h.shutdown()
+    }
+}

@@ -51,7 +51,7 @@ final class RouteHarness: Sendable {
     ///   for an open gateway.
     init(
         _ kind: Backend = .embedded, options: Gateway.Options = Gateway.Options(),
-        policy: (@Sendable (_ base: String) -> String)? = nil
+        policy: (@Sendable (_ base: String) -> String)? = nil, audit: AuditLog? = nil
     ) async throws {
         group = try EventLoopGroup(count: 1, name: "route-test")
         let unique = UUID().uuidString.prefix(8).lowercased()
@@ -77,7 +77,7 @@ final class RouteHarness: Sendable {
         var access: AccessControl?
         if let policy { access = try AccessControl(policy: try Policy(json: Array(policy(base).utf8))) }
         operatorHeaders = policy == nil ? [:] : ["Authorization": "Bearer \(Self.operatorToken)"]
-        gateway = Gateway(backend: backend, options: options, stats: HTTPServerStats(), access: access)
+        gateway = Gateway(backend: backend, options: options, stats: HTTPServerStats(), access: access, audit: audit)
         router = gateway.router()
     }
 
