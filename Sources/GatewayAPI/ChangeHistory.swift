@@ -1,3 +1,4 @@
+import Authorization
 import Coordination
 
 /// The most recent change events, for the watch feed: a ring of `capacity` events in zxid
@@ -50,6 +51,18 @@ struct ChangeHistory {
 }
 
 /// What a feed watches: one node (its data and children), or a whole subtree.
+/// What a principal's watch feed may carry: the events and snapshot nodes it may read. The
+/// gateway's own records stay out for everyone but administrators (they are not filtered
+/// at all).
+struct FeedFilter: Sendable {
+    let rules: PrincipalRules
+    let internalRoots: [ZNodePath]
+
+    func allows(_ path: ZNodePath) -> Bool {
+        !internalRoots.contains { path.isWithin($0) } && rules.decide(.read, path: path.string).isAllowed
+    }
+}
+
 struct FeedKey: Hashable {
     var path: ZNodePath
     var recursive: Bool

@@ -8,18 +8,21 @@ import Reactor
 /// response it writes events to. Confined to its loop.
 final class FeedStream: @unchecked Sendable {
     let key: FeedKey
+    /// What the feed's principal may read; nil for everything.
+    let filter: FeedFilter?
     let response: DeferredResponse
     var sent: Int64
 
-    init(key: FeedKey, response: DeferredResponse, sent: Int64) {
+    init(key: FeedKey, filter: FeedFilter?, response: DeferredResponse, sent: Int64) {
         self.key = key
+        self.filter = filter
         self.response = response
         self.sent = sent
     }
 
     /// Sends the batch's events this feed watches and has not sent yet.
     func deliver(_ batch: ChangeBatch) {
-        let events = batch.events.filter { $0.zxid > sent && key.matches($0) }
+        let events = batch.events.filter { $0.zxid > sent && key.matches($0) && filter?.allows($0.path) != false }
         sent = max(sent, batch.zxid)
         guard !events.isEmpty else { return }
         response.send(Self.encode(events))

@@ -6,8 +6,10 @@ import JSON
 import Recipes
 
 /// What a route needs from a principal: decided once per request, before its handler runs,
-/// from the route table (`Route.operation`, `.target`, `.scope`) on the normalized,
-/// percent-decoded znode paths the request touches.
+/// from the route table (`Route.operation`, `.target`) on the normalized, percent-decoded
+/// znode paths the request touches. What a read returns from below or above its target (a
+/// subtree's watch feed, a configuration's layers) is filtered by its handler with the same
+/// rules (`LoopAccess.current`).
 extension Gateway {
     /// The permission a route's operation class needs; nil for probes, metrics and the
     /// contract (served to everyone) and for device sessions (decided by ownership).
@@ -34,14 +36,7 @@ extension Gateway {
         guard let paths = try? route.paths(of: request) else { return nil }
         let recursive = request.method == .delete && request.query["recursive"].map { $0 != "false" && $0 != "0" } == true
         for path in paths {
-            if let refusal = refusal(permission, path, subtree: route.scope == .subtree || recursive, principal, rules) {
-                return refusal
-            }
-            if case .layers(let root) = route.scope {
-                for layer in ConfigLayers.paths(to: path, under: root) where layer != path {
-                    if let refusal = refusal(permission, layer, subtree: false, principal, rules) { return refusal }
-                }
-            }
+            if let refusal = refusal(permission, path, subtree: recursive, principal, rules) { return refusal }
         }
         return nil
     }

@@ -10,7 +10,7 @@ extension Gateway {
     var configRoutes: [Route] {
         let config = RouteTarget.znode(root: options.roots.config, parameters: ["path"])
         return [
-            Route(.get, "/v1/config/{path...}", .read, config, scope: .layers(root: options.roots.config)) { [self] in getConfig($0, $1) },
+            Route(.get, "/v1/config/{path...}", .read, config) { [self] in getConfig($0, $1) },
         ]
     }
 
@@ -43,8 +43,14 @@ extension Gateway {
             return answer.response
         }
         let state = state(context)
-        guard let answer = configAnswer(name, leaf: leaf, state: state, atLeast: poll.minIndex) else {
-            let layers = ConfigLayers.paths(to: leaf, under: root)
+        // Under a policy, a principal's configuration merges the layers it may read (the
+        // leaf's own read was decided before this handler); one that may not read them all
+        // is served from the backend's reads, not the loop's shared cache of whole merges.
+        let allLayers = ConfigLayers.paths(to: leaf, under: root)
+        let visible = feedFilter(state).map { filter in allLayers.filter { $0 == leaf || filter.allows($0) } } ?? allLayers
+        let cachedAnswer = visible.count == allLayers.count ? configAnswer(name, leaf: leaf, state: state, atLeast: poll.minIndex) : nil
+        guard let answer = cachedAnswer else {
+            let layers = visible
             // Some layer is not cached (a remote backend's first read): read and wait in a task.
             let floor = poll.minIndex
             let waits = poll.waits

@@ -9,7 +9,7 @@ extension Gateway {
     var watchRoutes: [Route] {
         let node = RouteTarget.znode(root: .root, parameters: ["path"])
         return [
-            Route(.get, "/v1/watch/{path...}", .read, node, scope: .subtree) { [self] in watch($0, $1) },
+            Route(.get, "/v1/watch/{path...}", .read, node) { [self] in watch($0, $1) },
         ]
     }
 
@@ -40,12 +40,17 @@ extension Gateway {
         let streaming = request.headers["Accept"]?.contains("text/event-stream") == true
         let key = FeedKey(path: path, recursive: recursive)
         let state = state(context)
+        // Under a policy a subtree's feed carries only what its principal may read
+        // (etcd GHSA-xg4h-6gfc-h4m8, ZooKeeper CVE-2024-23944): the route's check covered the
+        // watched node, this covers each event below it.
+        let filter = feedFilter(state)
+        let visible: @Sendable (WatchEvent) -> Bool = { key.matches($0) && filter?.allows($0.path) != false }
         let limit = options.watchHistory
         let (resumable, events, latest) = fanout.history.withLock { history in
             (since.map { history.canResume(after: $0) } ?? true,
-             since.map { history.events(after: $0, limit: limit, key.matches) } ?? [], history.latest)
+             since.map { history.events(after: $0, limit: limit, visible) } ?? [], history.latest)
         }
-        guard resumable else { return answerLater(context) { [self] in await gone(key, next: latest) } }
+        guard resumable else { return answerLater(context) { [self] in await gone(key, filter: filter, next: latest) } }
         let cursor = since ?? latest
 
         if streaming {
@@ -60,7 +65,7 @@ extension Gateway {
             }
             response.startStream(headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"])
             if !events.isEmpty { response.send(FeedStream.encode(events)) }
-            let feed = FeedStream(key: key, response: response, sent: max(cursor, latest))
+            let feed = FeedStream(key: key, filter: filter, response: response, sent: max(cursor, latest))
             stream.feed = feed
             state.addStream(feed)
             return .deferred
@@ -78,12 +83,19 @@ extension Gateway {
             case .changed:
                 guard let batch = state.currentBatch else { return nil }
                 if batch.resync { return Self.resynced(next: batch.zxid) }
-                let fresh = batch.events.filter { $0.zxid > seen && key.matches($0) }
+                let fresh = batch.events.filter { $0.zxid > seen && visible($0) }
                 return fresh.isEmpty ? nil : WatchFeed.response(fresh, next: batch.zxid)
             case .timeout, .shutdown:
                 return WatchFeed.response([], next: max(seen, state.appliedIndex))
             }
         }
+    }
+
+    /// The watch feed's filter for the request being handled: nil without a policy and for
+    /// administrators.
+    func feedFilter(_ state: LoopState) -> FeedFilter? {
+        guard accessSlot != nil, let (_, rules) = state.access.current, !rules.isAdministrator else { return nil }
+        return FeedFilter(rules: rules, internalRoots: backend.internalRoots)
     }
 
     final class StreamBox: @unchecked Sendable {

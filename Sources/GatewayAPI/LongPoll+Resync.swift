@@ -5,7 +5,7 @@ import JSON
 
 extension Gateway {
     /// 410: the feed cannot resume; here is the subtree now and a cursor to continue from.
-    func gone(_ key: FeedKey, next: Int64) async -> HTTPResponse {
+    func gone(_ key: FeedKey, filter: FeedFilter?, next: Int64) async -> HTTPResponse {
         var nodes: [NodeSnapshot] = []
         var complete = true
         if let root = try? await readAny(key.path, children: false).node {
@@ -22,7 +22,7 @@ extension Gateway {
         }
         var w = JSONWriter()
         w.beginArray()
-        for node in nodes { NodeRepresentation.write(node, encoding: nil, into: &w) }
+        for node in nodes where filter?.allows(node.path) != false { NodeRepresentation.write(node, encoding: nil, into: &w) }
         w.endArray()
         return .problem(.gone, type: "cursor-expired",
             detail: complete

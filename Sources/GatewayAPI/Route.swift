@@ -37,16 +37,6 @@ public enum RouteTarget: Sendable, Equatable {
     case transaction
 }
 
-/// How much of the tree around its target a route reads, for access control.
-public enum RouteScope: Sendable, Equatable {
-    /// The target node (and its children's names).
-    case node
-    /// Everything below the target, now and later: the watch feed.
-    case subtree
-    /// Every node from `root` down to the target: the layers of a configuration.
-    case layers(root: ZNodePath)
-}
-
 /// One row of the route table: method, template, what it does and what it touches, and its
 /// handler. Every route the gateway serves is one of these (`Gateway.routes`).
 public struct Route: Sendable {
@@ -55,18 +45,16 @@ public struct Route: Sendable {
     public let template: String
     public let operation: OperationClass
     public let target: RouteTarget
-    public let scope: RouteScope
     let handler: HTTPHandler
 
     init(
         _ method: HTTPMethod, _ template: String, _ operation: OperationClass, _ target: RouteTarget,
-        scope: RouteScope = .node, _ handler: @escaping HTTPHandler
+        _ handler: @escaping HTTPHandler
     ) {
         self.method = method
         self.template = template
         self.operation = operation
         self.target = target
-        self.scope = scope
         self.handler = handler
     }
 
