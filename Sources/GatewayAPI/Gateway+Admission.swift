@@ -80,7 +80,7 @@ extension Gateway {
                 guard !sessions.isEmpty else { return call(request, context) }
                 let owner = principal.description
                 return context.suspend({ () async -> Int64? in
-                    for id in sessions where await self.owner(of: id) != owner { return id }
+                    for id in sessions where await !self.owns(owner, id) { return id }
                     return nil
                 }) { refused, context in
                     if let refused { return refuse(Self.notOwner(principal, refused)) }

@@ -1,16 +1,23 @@
+import Authorization
 import Coordination
 import HTTPServer
 import Recipes
 
 /// Who opened each device session, kept where every replica and every restart finds it: an
-/// ephemeral node of the session itself under `/zkgate/owners`, holding the principal's name.
-/// It lives exactly as long as the session, costs one write per session open (with a policy
-/// only), and the internal-subtree rule keeps the node API away from it.
+/// ephemeral node of the session itself, `/zkgate/owners/<principal>/<session>`. It lives
+/// exactly as long as the session; its folder's child count is the principal's open sessions
+/// (for `--max-sessions-per-principal`); it costs one write per session open (with a policy
+/// only); and the internal-subtree rule keeps the node API away from it. Principal names are
+/// checked safe for a path segment before they get here.
 extension Gateway {
     static let ownersRoot = try! ZNodePath(validating: "/zkgate/owners")
 
-    static func ownerPath(_ id: Int64) -> ZNodePath {
-        try! ownersRoot.appending(SessionID.format(id))
+    static func ownerFolder(_ principal: String) throws(CoordinationError) -> ZNodePath {
+        try ownersRoot.appending(principal)
+    }
+
+    static func ownerPath(_ id: Int64, _ principal: String) throws(CoordinationError) -> ZNodePath {
+        try ownerFolder(principal).appending(SessionID.format(id))
     }
 
     /// Records `owner` as the principal of session `id`.
@@ -18,38 +25,48 @@ extension Gateway {
     /// - Throws: the backend's error (the caller closes the session: one without an owner
     ///   could be used by no one but an administrator).
     func recordOwner(_ id: Int64, _ owner: String) async throws(CoordinationError) {
-        let record = Operation.create(path: Self.ownerPath(id), data: Array(owner.utf8), mode: .ephemeral)
-        do {
-            _ = try await backend.commit([record], session: id)
-        } catch {
-            guard case .noNode = error.error else { throw error.error }
-            // The first session under a policy: make the folders, then the record.
-            for folder in [Self.ownersRoot.parent!, Self.ownersRoot] {
+        let record = Operation.create(path: try Self.ownerPath(id, owner), data: [], mode: .ephemeral)
+        // The principal's folder is a container (gone when its last session ends): it may
+        // vanish between its creation and the record's, hence a few rounds.
+        for _ in 0..<4 {
+            do {
+                _ = try await backend.commit([record], session: id)
+                return
+            } catch {
+                guard case .noNode = error.error else { throw error.error }
+            }
+            let folders: [(ZNodePath, CreateMode)] = [
+                (Self.ownersRoot.parent!, .persistent), (Self.ownersRoot, .persistent), (try Self.ownerFolder(owner), .container),
+            ]
+            for (folder, mode) in folders {
                 do {
-                    _ = try await backend.commit([.create(path: folder, data: [], mode: .persistent)], session: nil)
+                    _ = try await backend.commit([.create(path: folder, data: [], mode: mode)], session: nil)
                 } catch {
                     guard case .nodeExists = error.error else { throw error.error }
                 }
             }
-            do { _ = try await backend.commit([record], session: id) } catch { throw error.error }
+        }
+        throw .unavailable("the owner record of session \(SessionID.format(id)) could not be made")
+    }
+
+    /// Whether `principal` opened session `id` (and it has not ended). A miss is confirmed
+    /// after a sync, so a session opened a moment ago through another replica is found.
+    func owns(_ principal: String, _ id: Int64) async -> Bool {
+        guard let path = try? Self.ownerPath(id, principal) else { return false }
+        if let read = backend.readNow(path, children: false), read.node != nil { return true }
+        do {
+            if try await backend.read(path, children: false).node != nil { return true }
+            _ = try await backend.sync(path)
+            return try await backend.read(path, children: false).node != nil
+        } catch {
+            return false
         }
     }
 
-    /// The principal that opened session `id`, or nil when it has no owner record (ended, or
-    /// opened while no policy was in force). A miss is confirmed after a sync, so a session
-    /// opened a moment ago through another replica is found.
-    func owner(of id: Int64) async -> String? {
-        let path = Self.ownerPath(id)
-        if let read = backend.readNow(path, children: false), let node = read.node {
-            return String(decoding: node.data, as: UTF8.self)
-        }
-        do {
-            if let node = try await backend.read(path, children: false).node { return String(decoding: node.data, as: UTF8.self) }
-            _ = try await backend.sync(path)
-            return try await backend.read(path, children: false).node.map { String(decoding: $0.data, as: UTF8.self) }
-        } catch {
-            return nil
-        }
+    /// The device sessions `principal` has open, on every replica. Read from the backend, not
+    /// a cache: the gateway's records make no change events to keep a cache current.
+    func sessionCount(of principal: String) async throws(CoordinationError) -> Int {
+        try await backend.read(try Self.ownerFolder(principal), children: false).node.map { Int($0.stat.numChildren) } ?? 0
     }
 
     /// Whether the principal of the request being handled may act on a device session it
@@ -60,6 +77,6 @@ extension Gateway {
             return { _ in true }
         }
         let owner = principal.description
-        return { [self] session in await self.owner(of: session) == owner }
+        return { [self] session in await self.owns(owner, session) }
     }
 }

@@ -54,10 +54,15 @@ extension Gateway {
             return .response(Self.tooManySessions)
         }
         // Under a policy the session belongs to the principal that opens it.
-        let owner = accessSlot == nil ? nil : state(context).access.current?.principal.description
+        let current = accessSlot == nil ? nil : state(context).access.current
+        let owner = current?.principal.description
+        let capped = current.map { !$0.rules.isAdministrator } ?? false
         return answerLater(context) { [self] in
             defer { openingSessions.wrappingSubtract(1, ordering: .relaxed) }
             do throws(CoordinationError) {
+                if capped, let owner, try await sessionCount(of: owner) >= options.maxSessionsPerPrincipal {
+                    return Self.tooManySessionsOf(owner, options.maxSessionsPerPrincipal)
+                }
                 let info = try await backend.openSession(timeoutMs: ttl)
                 if let owner {
                     do throws(CoordinationError) {
@@ -135,6 +140,13 @@ extension Gateway {
     static let tooManySessions = HTTPResponse.problem(.tooManyRequests, type: "too-many-sessions",
         detail: "This gateway holds as many device sessions as it allows; retry later, or close sessions that are no longer used.",
         headers: ["Retry-After": "5"])
+
+    /// The 429 of a session open over `--max-sessions-per-principal`.
+    static func tooManySessionsOf(_ principal: String, _ limit: Int) -> HTTPResponse {
+        .problem(.tooManyRequests, type: "too-many-sessions",
+            detail: "\(principal) holds \(limit) device sessions, as many as one principal may; close one, or retry later.",
+            headers: ["Retry-After": "5"])
+    }
 
     static func badSessionID() -> HTTPResponse {
         BadRequest(field: "id", detail: "A session id is 16 hex digits, as POST /v1/sessions returns.").response

@@ -19,6 +19,9 @@ public final class Gateway: Sendable {
         /// Device sessions open at once (`CoordinationBackend.deviceSessionCount`); beyond it,
         /// opening one is 429 with Retry-After.
         public var maxSessions: Int
+        /// Device sessions one principal may hold open at once, under an access policy
+        /// (administrators aside); beyond it, opening one is 429 with Retry-After.
+        public var maxSessionsPerPrincipal: Int
         /// The longest long-poll wait; the default wait is the smaller of 30 s and this.
         public var maxWait: Duration
         /// Change events the watch feed can resume from.
@@ -32,9 +35,10 @@ public final class Gateway: Sendable {
         public init(
             debugRoutes: Bool = false, threads: Int = 1, maxParked: Int = 100_000, maxSessions: Int = 200_000,
             maxWait: Duration = .seconds(55), watchHistory: Int = 16_384, roots: RecipeRoots = RecipeRoots(),
-            rateLimit: RateLimit? = nil
+            rateLimit: RateLimit? = nil, maxSessionsPerPrincipal: Int = 1_000
         ) {
             self.rateLimit = rateLimit
+            self.maxSessionsPerPrincipal = max(1, maxSessionsPerPrincipal)
             self.debugRoutes = debugRoutes
             self.threads = max(1, threads)
             self.maxParked = max(1, maxParked)

@@ -127,6 +127,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Audit log: one JSON line per write, refusal, session opened or closed, and policy reload ('-' for standard output, or a file path, appended to). Never holds a token.")
     var auditLog: String?
 
+    @Option(help: "Device sessions one principal may hold open at once under --auth-policy (administrators aside); beyond it, opening one is 429 with Retry-After.")
+    var maxSessionsPerPrincipal = 1_000
+
     @Option(help: "Requests per principal (N/s or N/m) under --auth-policy; beyond it, 429 with Retry-After. Anonymous clients count per address. Probes and metrics are not counted.")
     var rateLimit: String?
 
@@ -305,7 +308,7 @@ struct Serve: ParsableCommand {
             options: .init(
                 debugRoutes: debugRoutes, threads: configuration.threads, maxParked: maxParked, maxSessions: maxSessions,
                 maxWait: .milliseconds(Int64(maxWait * 1000)), watchHistory: watchHistory, roots: try recipeRoots(),
-                rateLimit: try rateLimitOption()),
+                rateLimit: try rateLimitOption(), maxSessionsPerPrincipal: maxSessionsPerPrincipal),
             stats: stats, access: access, audit: audit)
         let router = gateway.router()
         let server: HTTPServer

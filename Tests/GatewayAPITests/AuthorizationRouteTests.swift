@@ -224,10 +224,12 @@ import Testing
         let h = try await Self.harness(backend)
         let session = try #require(await h.request(.post, "/v1/sessions", as: Self.dev1).json["id"] as? String)
         expectProblem(await h.request(.get, "/v1/nodes/zkgate?children=true", as: Self.dev1), status: 403, type: "forbidden")
-        expectProblem(await h.request(.get, "/v1/nodes/zkgate/owners/\(session)", as: Self.dev1), status: 403, type: "forbidden")
-        let owner = await h.request(.get, "/v1/nodes/zkgate/owners/\(session)", as: Self.admin)
-        #expect(owner.json["data"] as? String == "token:dev1", "\(owner.text)")
-        expectProblem(await h.request(.delete, "/v1/nodes/zkgate/owners/\(session)", as: Self.admin), status: 403, type: "internal-node")
+        let record = "/v1/nodes/zkgate/owners/token:dev1/\(session)"
+        expectProblem(await h.request(.get, record, as: Self.dev1), status: 403, type: "forbidden")
+        let owner = await h.request(.get, record, as: Self.admin)
+        #expect(owner.status.code == 200, "\(owner.text)")
+        #expect((owner.json["stat"] as? [String: Any])?["ephemeralOwner"] as? String == session, "\(owner.text)")
+        expectProblem(await h.request(.delete, record, as: Self.admin), status: 403, type: "internal-node")
         #expect(await h.request(.delete, "/v1/sessions/\(session)", as: Self.dev1).status.code == 204)
         await h.shutdown()
     }
@@ -307,6 +309,38 @@ extension RouteHarness {
     /// A request with header fields as given (and no credentials besides).
     func request(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders) async -> HTTPResponse {
         await request(method, target, body: [], headers: headers)
+    }
+}
+
+/// `--max-sessions-per-principal`: one principal cannot hold every session the gateway
+/// allows; its sessions are counted on every replica (the owner records' folder).
+@Suite struct SessionCapRouteTests {
+    @Test(arguments: RouteHarness.Backend.available)
+    func eachPrincipalHoldsAtMostItsShare(backend: RouteHarness.Backend) async throws {
+        var options = Gateway.Options()
+        options.maxSessionsPerPrincipal = 2
+        let h = try await RouteHarness(backend, options: options, policy: AuthorizationRouteTests.policy)
+        var opened: [String] = []
+        for _ in 0..<2 {
+            let answer = await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.dev1)
+            #expect(answer.status.code == 201, "\(answer.text)")
+            opened.append(answer.json["id"] as? String ?? "")
+        }
+        let refused = await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.dev1)
+        expectProblem(refused, status: 429, type: "too-many-sessions")
+        #expect(refused.headers["Retry-After"] != nil)
+        // Others are not held back, nor is the operator; a closed session frees its place.
+        #expect(await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.dev2).status.code == 201)
+        for _ in 0..<3 { #expect(await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.admin).status.code == 201) }
+        #expect(await h.request(.delete, "/v1/sessions/\(opened[0])", as: AuthorizationRouteTests.dev1).status.code == 204)
+        var again = 0
+        for _ in 0..<50 {
+            again = Int(await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.dev1).status.code)
+            if again == 201 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(again == 201)
+        await h.shutdown()
     }
 }
 
