@@ -20,20 +20,16 @@ extension Gateway {
     ///    request names must be the principal's (looked up in a task when not cached);
     /// 5. the handler runs, back on the request's loop.
     func admit(_ route: Route) -> HTTPHandler {
-        let handler = route.handler
         let writes = route.operation == .write
         let pathsInBody = route.target == .transaction
         guard let slot = accessSlot else {
             return { [self] request, context in
+                // A read without a body, unaudited, has nothing to check: the hot path.
+                if !writes, audit == nil, request.body.isEmpty { return route.handler(request, context) }
                 let trail = auditTrail(route, request, principal: nil, context)
                 if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
-                return withBody(request, context, parseSmall: pathsInBody || trail != nil) { request, context in
-                    if pathsInBody {
-                        if let trail { trail.paths = Self.transactionPaths(request) }
-                        if let refusal = self.internalRefusal(route, request) { return .response(refusal) }
-                    }
-                    return handler(request, context)
-                }
+                let admitted = Admitted(route: route, principal: nil, rules: nil, trail: trail)
+                return withBody(admitted, request, context, parseSmall: pathsInBody || trail != nil)
             }
         }
         return { [self] request, context in
@@ -48,70 +44,98 @@ extension Gateway {
             }
             context.principal = principal.description
             let trail = auditTrail(route, request, principal: principal.description, context)
-            // A refusal of a request the trail does not cover is recorded here.
-            let refuse: @Sendable (HTTPResponse) -> HandlerResult = { response in
-                if trail == nil { self.auditRefusal(route, request, principal: principal.description, response) }
-                return .response(response)
-            }
+            var admitted = Admitted(route: route, principal: principal, rules: nil, trail: trail)
             if let limit = options.rateLimit, route.operation != .operations {
                 if access.limiter == nil { access.limiter = RateLimiter(limit: limit.share(of: options.threads)) }
                 let key: RateLimiter.Key = principal.kind == .anonymous ? .anonymous(request.remoteAddress?.host) : .principal(principal)
                 if let wait = access.limiter!.spend(key, now: context.loop.now) {
-                    return refuse(.problem(.tooManyRequests, type: "rate-limited",
+                    return refuse(admitted, request, .problem(.tooManyRequests, type: "rate-limited",
                         detail: "\(principal) is over its request rate; retry after \(wait) s.", headers: ["Retry-After": String(wait)]))
                 }
             }
             let rules = access.rules(for: principal, in: control)
-            if let refusal = refusal(route, request, principal, rules) { return refuse(refusal) }
+            admitted.rules = rules
+            if let refusal = refusal(route, request, principal, rules) { return refuse(admitted, request, refusal) }
             if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
-            return withBody(request, context, parseSmall: true) { request, context in
-                if pathsInBody {
-                    if let trail { trail.paths = Self.transactionPaths(request) }
-                    if let refusal = self.internalRefusal(route, request) { return .response(refusal) }
-                    if let refusal = self.refusal(transaction: request, principal, rules) { return refuse(refusal) }
-                }
-                let sessions = rules.isAdministrator ? [] : Self.namedSessions(route, request)
-                let call: @Sendable (HTTPRequest, RequestContext) -> HandlerResult = { request, context in
-                    let access = self.state(context).access
-                    access.current = (principal, rules)
-                    defer { access.current = nil }
-                    return handler(request, context)
-                }
-                guard !sessions.isEmpty else { return call(request, context) }
-                let owner = principal.description
-                return context.suspend({ () async -> Int64? in
-                    for id in sessions where await !self.owns(owner, id) { return id }
-                    return nil
-                }) { refused, context in
-                    if let refused { return refuse(Self.notOwner(principal, refused)) }
-                    return call(request, context)
-                }
-            }
+            return withBody(admitted, request, context, parseSmall: true)
         }
     }
 
-    /// Parses a JSON body into `request.parsedBody` before `next`: off the loop when it is
-    /// large, inline when it is small and `parseSmall` (the decision needs it); otherwise the
-    /// handler parses it when it needs it.
-    private func withBody(
-        _ request: HTTPRequest, _ context: RequestContext, parseSmall: Bool,
-        _ next: @escaping @Sendable (HTTPRequest, RequestContext) -> HandlerResult
-    ) -> HandlerResult {
-        guard !request.body.isEmpty, request.parsedBody == nil, Self.mayBeJSON(request) else { return next(request, context) }
-        let parse: @Sendable () -> Result<JSONValue, JSONError> = {
-            Result { () throws(JSONError) in try JSONParser.parse(request.body) }
+    /// A request on its way through `admit`: its route, and under a policy its principal and
+    /// rules; its audit trail when audited.
+    struct Admitted: Sendable {
+        let route: Route
+        let principal: Principal?
+        var rules: PrincipalRules?
+        let trail: AuditTrail?
+    }
+
+    /// Parses a JSON body into `request.parsedBody`, then goes on with `afterBody`: off the
+    /// loop when the body is large, inline when it is small and `parseSmall` (a decision or
+    /// the audit needs it); otherwise the handler parses it when it needs it.
+    private func withBody(_ admitted: Admitted, _ request: HTTPRequest, _ context: RequestContext, parseSmall: Bool)
+        -> HandlerResult
+    {
+        guard !request.body.isEmpty, request.parsedBody == nil, Self.mayBeJSON(request) else {
+            return afterBody(admitted, request, context)
         }
         if request.body.count < Self.offloadedBodyBytes {
-            guard parseSmall else { return next(request, context) }
+            guard parseSmall else { return afterBody(admitted, request, context) }
             var request = request
-            request.parsedBody = parse()
-            return next(request, context)
+            request.parsedBody = Result { () throws(JSONError) in try JSONParser.parse(request.body) }
+            return afterBody(admitted, request, context)
         }
-        return context.offload(parse) { parsed, context in
+        return context.offload({ Result { () throws(JSONError) in try JSONParser.parse(request.body) } }) { [self] parsed, context in
             var request = request
             request.parsedBody = parsed
-            return next(request, context)
+            return afterBody(admitted, request, context)
         }
+    }
+
+    /// The checks that need the body: a transaction's paths, and the device sessions the
+    /// request names (their owner looked up in a task); then the handler.
+    private func afterBody(_ admitted: Admitted, _ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
+        if admitted.route.target == .transaction {
+            admitted.trail?.paths = Self.transactionPaths(request)
+            if let refusal = internalRefusal(admitted.route, request) { return .response(refusal) }
+            if let principal = admitted.principal, let rules = admitted.rules,
+                let refusal = refusal(transaction: request, principal, rules)
+            {
+                return refuse(admitted, request, refusal)
+            }
+        }
+        guard let principal = admitted.principal, let rules = admitted.rules else {
+            return admitted.route.handler(request, context)
+        }
+        let sessions = rules.isAdministrator ? [] : Self.namedSessions(admitted.route, request)
+        guard !sessions.isEmpty else { return call(admitted, principal, rules, request, context) }
+        let owner = principal.description
+        return context.suspend({ [self] () async -> Int64? in
+            for id in sessions where await !owns(owner, id) { return id }
+            return nil
+        }) { [self] refused, context in
+            if let refused { return refuse(admitted, request, Self.notOwner(principal, refused)) }
+            return call(admitted, principal, rules, request, context)
+        }
+    }
+
+    /// Runs the handler with its principal and rules at hand (`LoopAccess.current`), for the
+    /// handlers that filter what they return or check a token's session.
+    private func call(
+        _ admitted: Admitted, _ principal: Principal, _ rules: PrincipalRules, _ request: HTTPRequest, _ context: RequestContext
+    ) -> HandlerResult {
+        let access = state(context).access
+        access.current = (principal, rules)
+        defer { access.current = nil }
+        return admitted.route.handler(request, context)
+    }
+
+    /// Answers a refusal, recording it in the audit log when the request's trail does not.
+    private func refuse(_ admitted: Admitted, _ request: HTTPRequest, _ response: HTTPResponse) -> HandlerResult {
+        if admitted.trail == nil {
+            auditRefusal(admitted.route, request, principal: admitted.principal?.description, response)
+        }
+        return .response(response)
     }
 
     /// 403 `internal-node` when a node write touches an internal subtree
@@ -120,7 +144,8 @@ extension Gateway {
     func internalRefusal(_ route: Route, _ request: HTTPRequest) -> HTTPResponse? {
         guard let paths = try? route.paths(of: request) else { return nil }
         let recursive = request.method == .delete && request.query["recursive"].map { $0 != "false" && $0 != "0" } == true
-        for path in paths {
+        // The root itself is never deleted (its handler answers 400), recursively or not.
+        for path in paths where !path.isRoot {
             for root in backend.internalRoots where path.isWithin(root) || (recursive && path.isAncestor(of: root)) {
                 return .problem(.forbidden, type: "internal-node",
                     detail: "\(root) holds the gateway's own records and is not written through the node API.",

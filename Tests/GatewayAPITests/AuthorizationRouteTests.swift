@@ -348,13 +348,14 @@ extension RouteHarness {
 @Suite struct RateLimitRouteTests {
     @Test func eachPrincipalHasItsOwnAllowance() async throws {
         var options = Gateway.Options()
-        options.rateLimit = RateLimit(perSecond: 0.5, burst: 3)
+        // Slow enough that no allowance comes back while a loaded test run goes through these.
+        options.rateLimit = RateLimit(perSecond: 0.01, burst: 3)
         let h = try await RouteHarness(.embedded, options: options, policy: AuthorizationRouteTests.policy)
         let target = "/v1/nodes\(h.base)/devices/dev1"
         for _ in 0..<3 { #expect(await h.request(.get, target, as: AuthorizationRouteTests.dev1).status.code != 429) }
         let limited = await h.request(.get, target, as: AuthorizationRouteTests.dev1)
         expectProblem(limited, status: 429, type: "rate-limited")
-        #expect(Int(limited.headers["Retry-After"] ?? "") == 2, "\(limited.headers)")
+        #expect((1...100).contains(Int(limited.headers["Retry-After"] ?? "") ?? 0), "\(limited.headers)")
         // Another principal, and the probes, are not held back.
         #expect(await h.request(.get, target, as: AuthorizationRouteTests.dev2).status.code == 403)
         #expect(await h.request(.get, "/healthz", as: AuthorizationRouteTests.dev1).status.code == 200)

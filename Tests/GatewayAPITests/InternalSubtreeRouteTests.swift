@@ -35,8 +35,8 @@ import Testing
         }
         // The encoded forms decide on the decoded path.
         expectProblem(await harness.request(.delete, "/v1/nodes/%7Akgate"), status: 403, type: "internal-node")
-        // A recursive delete of the root would take them with it.
-        expectProblem(await harness.request(.delete, "/v1/nodes/?recursive=true"), status: 403, type: "internal-node")
+        // The root is never deleted, recursively or not (it would take them with it).
+        expectProblem(await harness.request(.delete, "/v1/nodes/?recursive=true"), status: 400, type: "bad-arguments")
         // A transaction is refused as a whole when one operation touches them.
         let txn = await harness.request(.post, "/v1/txn", object: ["ops": [
             ["op": "create", "path": harness.base + "/ok", "data": "x"],
