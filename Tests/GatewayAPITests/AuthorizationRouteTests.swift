@@ -141,6 +141,23 @@ import Testing
         #expect(paths(mine) == ["\(b)/shared/one"], "\(mine.text)")
         let all = await h.request(.get, "/v1/watch\(b)/shared?recursive=true&since=\(cursor)&wait=5s", as: Self.admin)
         #expect(paths(all) == ["\(b)/shared/two", "\(b)/shared/one"], "\(all.text)")
+        // A server-sent-event stream of the subtree carries the same events.
+        let stream = RequestRecorder(loop: h.group.loops[0])
+        stream.send(HTTPRequestHead(method: .get, target: "/v1/watch\(b)/shared?recursive=true",
+            headers: ["Accept": "text/event-stream", "Authorization": "Bearer reader-secret-token"]), to: h.router)
+        guard case .streamStarted(let status, _)? = await stream.event(0, within: .seconds(5)) else {
+            Issue.record("no stream")
+            return await h.shutdown()
+        }
+        #expect(status.code == 200)
+        #expect(await h.request(.put, "/v1/nodes\(b)/shared/two", object: ["data": "s2"], as: Self.admin).status.code == 200)
+        #expect(await h.request(.put, "/v1/nodes\(b)/shared/one", object: ["data": "s1"], as: Self.admin).status.code == 200)
+        guard case .chunk(let bytes)? = await stream.event(1, within: .seconds(5)) else {
+            Issue.record("no event streamed")
+            return await h.shutdown()
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("\(b)/shared/one") && !text.contains("\(b)/shared/two"), "\(text)")
         // Past the history: the 410's snapshot lists only readable nodes.
         guard backend == .embedded else { return await h.shutdown() }
         for i in 0..<6 { _ = await h.request(.put, "/v1/nodes\(b)/shared/two", object: ["data": "\(i)"], as: Self.admin) }
