@@ -31,6 +31,13 @@ extension Gateway {
         if route.operation == .admin {
             return rules.isAdministrator ? nil : Self.forbidden(principal, .admin, "/")
         }
+        // A device session belongs to the principal that opened it, and every request without
+        // credentials is the same principal: anonymous clients would share their sessions
+        // (and could fill `--max-sessions`).
+        if route.operation == .session, principal.kind == .anonymous {
+            return Self.unauthenticated("unauthenticated", "Anonymous requests may not use device sessions; send credentials.",
+                invalid: false)
+        }
         guard let permission = Self.permission(for: route.operation), route.target != .transaction else { return nil }
         // A path the route cannot build is answered 400 by its handler, which touches nothing.
         guard let paths = try? route.paths(of: request) else { return nil }
@@ -58,9 +65,13 @@ extension Gateway {
         // The gateway's records list every device's session: for administrators only, whatever
         // the grants say.
         if !rules.isAdministrator, backend.internalRoots.contains(where: { path.isWithin($0) || (subtree && path.isAncestor(of: $0)) }) {
-            return Self.forbidden(principal, permission, path.string)
+            return Self.forbidden(principal, permission, path.string, subtree: subtree)
         }
-        let decision = subtree ? rules.decideSubtree(permission, path: path.string) : rules.decide(permission, path: path.string)
+        // A sequential create's prefix (`/queue/`, `/a/..`) is decided as the node it makes, the
+        // counter's digits in place: the prefix is no normalized path, the node (`/queue/0000000007`,
+        // `/a/..0000000007`) an ordinary child.
+        let decided = path.isSequentialPrefix ? path.string + "0000000000" : path.string
+        let decision = subtree ? rules.decideSubtree(permission, path: decided) : rules.decide(permission, path: decided)
         return decision.isAllowed ? nil : Self.forbidden(principal, permission, path.string, subtree: subtree)
     }
 

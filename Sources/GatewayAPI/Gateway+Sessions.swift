@@ -129,7 +129,10 @@ extension Gateway {
         guard let id = request.parameter("id").flatMap(SessionID.parse) else { return .response(Self.badSessionID()) }
         return answerLater(context) { [backend] in
             do throws(CoordinationError) {
-                return Self.sessionResponse(try await call(backend, id), status: .ok)
+                var info = try await call(backend, id)
+                // The gateway's own records (a session's owner, under a policy) are not the device's.
+                info.ephemerals = info.ephemerals?.filter { path in !backend.internalRoots.contains { path.isWithin($0) } }
+                return Self.sessionResponse(info, status: .ok)
             } catch {
                 return error.problem()
             }

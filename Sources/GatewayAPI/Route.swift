@@ -60,7 +60,9 @@ public struct Route: Sendable {
 
     /// The znodes a request of this route touches, normalized as the backend will see them.
     ///
-    /// - Returns: an empty list for `.none` and `.session` targets.
+    /// - Returns: an empty list for `.none` and `.session` targets. For a POST, a path that is
+    ///   valid only as the prefix of a sequential create (`/queue/`, `/a/..`: its node is made
+    ///   below it), with `isSequentialPrefix` set: the handler of a create accepts it.
     /// - Throws: `CoordinationError.invalidPath` when the parameters do not make a valid path
     ///   (the handler answers such a request 400 too); `CoordinationError.badArguments` when a
     ///   transaction's body cannot be read.
@@ -71,7 +73,13 @@ public struct Route: Sendable {
         case .znode(let root, let parameters):
             let names = parameters.map { request.parameter($0) ?? "" }
             if names.allSatisfy(\.isEmpty) { return [root] }
-            return [try ZNodePath(validating: (root.isRoot ? "" : root.string) + "/" + names.joined(separator: "/"))]
+            let text = (root.isRoot ? "" : root.string) + "/" + names.joined(separator: "/")
+            do {
+                return [try ZNodePath(validating: text)]
+            } catch {
+                guard method == .post, let prefix = try? ZNodePath(validating: text, sequential: true) else { throw error }
+                return [prefix]
+            }
         case .transaction:
             return try Gateway.parseTransaction(request).0.map(\.path)
         }

@@ -1,5 +1,6 @@
 import Credentials
 import Foundation
+import TestSupport
 import Testing
 
 /// Bearer tokens identified by their SHA-256 digests (computed here by openssl).

@@ -1,4 +1,5 @@
 import Credentials
+import TestSupport
 import Testing
 
 /// The per-loop cache of verified tokens.

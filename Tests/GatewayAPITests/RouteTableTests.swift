@@ -88,6 +88,9 @@ import Testing
         ("GET", "/v1/nodes/", nil as String?, ["/"]),
         ("GET", "/v1/nodes/app/config", nil, ["/app/config"]),
         ("DELETE", "/v1/nodes/a%20b/c", nil, ["/a b/c"]),
+        // A create may name a sequential prefix, which no other request may.
+        ("POST", "/v1/nodes/queue/", nil, ["/queue/"]),
+        ("POST", "/v1/nodes/a/..", nil, ["/a/.."]),
         ("GET", "/v1/watch/app", nil, ["/app"]),
         ("POST", "/v1/locks/jobs/nightly", nil, ["<base>/locks/jobs/nightly"]),
         ("GET", "/v1/elections/e1", nil, ["<base>/elections/e1"]),

@@ -36,6 +36,20 @@ public struct HTTPTestResponse: Sendable, CustomStringConvertible {
         case untilClose
     }
 
+    public init(
+        version: String, status: Int, reason: String = "", headers: [Field], rawHead: [UInt8] = [], body: [UInt8],
+        rawBody: [UInt8]? = nil, framing: Framing = .none
+    ) {
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.rawHead = rawHead
+        self.body = body
+        self.rawBody = rawBody ?? body
+        self.framing = framing
+    }
+
     /// The first value of a header, by case-insensitive name.
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value

@@ -1,13 +1,13 @@
 import Foundation
-import TestSupport
 
 /// Keys made for one test run by the openssl command (no key is ever committed), their public
 /// halves as JWKs, and tokens signed by openssl: an independent signer, so a mistake in the
-/// module's encoding cannot cancel out in its own tests. The fixture lives as long as the test
+/// module's encoding cannot cancel out in its own tests (CredentialsTests), and the keys and
+/// tokens the end-to-end tests give the real server. The fixture lives as long as the test
 /// process, so it keeps its keys in memory and gives each openssl run a temporary folder of
 /// its own, removed as soon as the run ends.
-final class TestSigner: Sendable {
-    enum Key: String, CaseIterable, Sendable {
+public final class TestSigner: Sendable {
+    public enum Key: String, CaseIterable, Sendable {
         /// P-256, kid "ec-1".
         case ec
         /// Another P-256 key, kid "ec-2".
@@ -17,7 +17,7 @@ final class TestSigner: Sendable {
         /// Ed25519, kid "ed-1".
         case ed
 
-        var kid: String {
+        public var kid: String {
             switch self {
             case .ec: "ec-1"
             case .ec2: "ec-2"
@@ -26,7 +26,7 @@ final class TestSigner: Sendable {
             }
         }
 
-        var algorithm: String {
+        public var algorithm: String {
             switch self {
             case .ec, .ec2: "ES256"
             case .rsa: "RS256"
@@ -35,21 +35,21 @@ final class TestSigner: Sendable {
         }
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// A fixed clock for every test: tokens carry times around it.
-    static let now: Int64 = 1_750_000_000
+    public static let now: Int64 = 1_750_000_000
 
     /// Each key's PEM private key.
-    let privateKeys: [Key: [UInt8]]
+    public let privateKeys: [Key: [UInt8]]
     /// Each key's public JWK members (kty, crv, x, y, n, e; no kid, alg or use).
-    let publicMembers: [Key: [String: String]]
+    public let publicMembers: [Key: [String: String]]
     /// The RSA key's public half as PEM, the "secret" of the HS256 confusion attack.
-    let rsaPublicPEM: [UInt8]
+    public let rsaPublicPEM: [UInt8]
 
-    init() throws {
+    public init() throws {
         let directory = try TemporaryDirectory(prefix: "zkgate-jwt")
         defer { directory.remove() }
         let d = directory.path
@@ -90,7 +90,7 @@ final class TestSigner: Sendable {
     }
 
     /// The public JWK of `key`, with its kid and alg unless told otherwise, and `extra` members.
-    func jwk(_ key: Key, kid: Bool = true, alg: Bool = true, extra: [String: Any] = [:]) -> [String: Any] {
+    public func jwk(_ key: Key, kid: Bool = true, alg: Bool = true, extra: [String: Any] = [:]) -> [String: Any] {
         var jwk: [String: Any] = publicMembers[key]!
         if kid { jwk["kid"] = key.kid }
         if alg { jwk["alg"] = key.algorithm }
@@ -99,11 +99,14 @@ final class TestSigner: Sendable {
     }
 
     /// A JWKS document of `keys`.
-    func jwks(_ keys: [Key]) -> [UInt8] { jsonBytes(["keys": keys.map { jwk($0) }]) }
+    public func jwks(_ keys: [Key]) -> [UInt8] { jsonBytes(["keys": keys.map { jwk($0) }]) }
 
-    /// Claims valid at `now`, for `now + 600` seconds, with `changes` applied (NSNull removes).
-    static func claims(_ changes: [String: Any] = [:]) -> [String: Any] {
-        var claims: [String: Any] = ["sub": "device-7", "iss": "https://issuer.example", "aud": "zkgate", "iat": now, "exp": now + 600]
+    /// Claims valid at `time` (the fixed `now` unless told: a server checks them against its
+    /// own clock), for `time + 600` seconds, with `changes` applied (NSNull removes).
+    public static func claims(_ changes: [String: Any] = [:], at time: Int64 = now) -> [String: Any] {
+        var claims: [String: Any] = [
+            "sub": "device-7", "iss": "https://issuer.example", "aud": "zkgate", "iat": time, "exp": time + 600,
+        ]
         for (name, value) in changes {
             claims[name] = value is NSNull ? nil : value
         }
@@ -112,7 +115,7 @@ final class TestSigner: Sendable {
 
     /// A compact JWS of `payload` signed with `key`; the header names the key's algorithm and
     /// kid unless `header` says otherwise (NSNull removes a member).
-    func token(_ key: Key, payload: [String: Any] = claims(), header: [String: Any] = [:]) throws -> String {
+    public func token(_ key: Key, payload: [String: Any] = claims(), header: [String: Any] = [:]) throws -> String {
         var fields: [String: Any] = ["alg": key.algorithm, "kid": key.kid, "typ": "JWT"]
         for (name, value) in header {
             fields[name] = value is NSNull ? nil : value
@@ -122,7 +125,7 @@ final class TestSigner: Sendable {
     }
 
     /// `key`'s JWS signature of `input`: ECDSA as r‖s, RSA PKCS #1 v1.5, or Ed25519.
-    func sign(_ input: [UInt8], with key: Key) throws -> [UInt8] {
+    public func sign(_ input: [UInt8], with key: Key) throws -> [UInt8] {
         switch key {
         case .ec, .ec2: try Self.rawECDSA(try derECDSA(input, with: key))
         case .rsa: try openssl(input, key: key) { ["dgst", "-sha256", "-sign", $0, $1] }
@@ -131,18 +134,18 @@ final class TestSigner: Sendable {
     }
 
     /// The DER ECDSA signature of `key` over `input`, as openssl writes it.
-    func derECDSA(_ input: [UInt8], with key: Key) throws -> [UInt8] {
+    public func derECDSA(_ input: [UInt8], with key: Key) throws -> [UInt8] {
         try openssl(input, key: key) { ["dgst", "-sha256", "-sign", $0, $1] }
     }
 
     /// HMAC-SHA256 of `input` under `secret`.
-    func hmac(_ input: [UInt8], secret: [UInt8]) throws -> [UInt8] {
+    public func hmac(_ input: [UInt8], secret: [UInt8]) throws -> [UInt8] {
         let hex = secret.map { String(format: "%02x", $0) }.joined()
         return try openssl(input) { ["dgst", "-sha256", "-mac", "HMAC", "-macopt", "hexkey:\(hex)", "-binary", $1] }
     }
 
     /// SHA-256 of `bytes`, by openssl.
-    func sha256(_ bytes: [UInt8]) throws -> [UInt8] {
+    public func sha256(_ bytes: [UInt8]) throws -> [UInt8] {
         try openssl(bytes) { ["dgst", "-sha256", "-binary", $1] }
     }
 
@@ -159,7 +162,7 @@ final class TestSigner: Sendable {
     }
 
     /// openssl's DER `ECDSA-Sig-Value` (SEQUENCE of two INTEGERs) as JWS's r‖s, 32 bytes each.
-    static func rawECDSA(_ der: [UInt8]) throws -> [UInt8] {
+    public static func rawECDSA(_ der: [UInt8]) throws -> [UInt8] {
         var i = 0
         func next() throws -> UInt8 {
             guard i < der.count else { throw Failure(description: "short DER signature") }
@@ -184,7 +187,7 @@ final class TestSigner: Sendable {
 
     /// openssl's standard output, or an error with its standard error.
     @discardableResult
-    static func openssl(_ arguments: [String]) throws -> [UInt8] {
+    public static func openssl(_ arguments: [String]) throws -> [UInt8] {
         let result = try runCommand("/usr/bin/openssl", arguments)
         guard result.status == 0 else {
             throw Failure(description: "openssl \(arguments.prefix(2).joined(separator: " ")): \(result.stderr)")
@@ -194,27 +197,27 @@ final class TestSigner: Sendable {
 }
 
 /// Unpadded base64url, through Foundation's base64 (independent of the module's).
-func base64url(_ bytes: some Sequence<UInt8>) -> String {
+public func base64url(_ bytes: some Sequence<UInt8>) -> String {
     Data(bytes).base64EncodedString()
         .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
 }
 
 /// The bytes of hex text, either case.
-func hexBytes(_ text: String) -> [UInt8]? {
+public func hexBytes(_ text: String) -> [UInt8]? {
     let digits = Array(text.utf8)
     guard digits.count % 2 == 0 else { return nil }
     return stride(from: 0, to: digits.count, by: 2).compactMap { UInt8(String(decoding: digits[$0..<($0 + 2)], as: UTF8.self), radix: 16) }
 }
 
 /// A token with one part replaced.
-func replacingPart(_ token: String, _ index: Int, with part: String) -> String {
+public func replacingPart(_ token: String, _ index: Int, with part: String) -> String {
     var parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     parts[index] = part
     return parts.joined(separator: ".")
 }
 
 /// The decoded bytes of a base64url part.
-func decodedPart(_ token: String, _ index: Int) -> [UInt8] {
+public func decodedPart(_ token: String, _ index: Int) -> [UInt8] {
     var text = String(token.split(separator: ".", omittingEmptySubsequences: false)[index])
         .replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
     while text.count % 4 != 0 { text += "=" }
