@@ -104,7 +104,10 @@ extension AuthEndToEndTests {
             // Anonymous writes without a session are served as the policy says.
             #expect(try fleet.send("PUT", "/v1/nodes/public/note", as: .anonymous, json: ["data": "hi"]).status == 201)
             #expect(try fleet.send("PUT", "/v1/sessions/\(session)", as: .cert("dev1")).status == 200)
-            let sessions = try fleet.asOperator("GET", "/v1/nodes/zkgate/owners?children=true")
+            // The only owner records are dev1's: no anonymous session was opened.
+            let owners = try fleet.asOperator("GET", "/v1/nodes/zkgate/owners?children=true")
+            #expect(owners.children == ["cert:dev1"], "\(owners)")
+            let sessions = try fleet.asOperator("GET", "/v1/nodes/zkgate/owners/cert:dev1?children=true")
             #expect(sessions.children == [session], "\(sessions)")
         }
 
