@@ -50,6 +50,10 @@ public enum CoordinationError: Error, Hashable, Sendable {
     /// space is free. A ZooKeeper server stops on a full disk, so there is no code of its own:
     /// `SYSTEMERROR`, -1.
     case storageFull
+    /// The caller may not make this change: ZooKeeper's NOAUTH for an ACL, or the gateway's
+    /// access policy for a node a request would create on its own (an ancestor of
+    /// `?parents=true`).
+    case notAuthorized(ZNodePath)
 
     /// ZooKeeper's `KeeperException.Code` value.
     public var code: Int32 {
@@ -67,6 +71,7 @@ public enum CoordinationError: Error, Hashable, Sendable {
         case .operationTimeout: -7
         case .quotaExceeded: -125
         case .storageFull: -1
+        case .notAuthorized: -102
         }
     }
 
@@ -88,6 +93,7 @@ public enum CoordinationError: Error, Hashable, Sendable {
         case .unavailable: "unavailable"
         case .quotaExceeded: "quota-exceeded"
         case .storageFull: "storage-full"
+        case .notAuthorized: "forbidden"
         }
     }
 
@@ -111,6 +117,7 @@ public enum CoordinationError: Error, Hashable, Sendable {
         case .quotaExceeded(let size, let quota):
             "the write would grow the store to \(size) bytes, over its quota of \(quota) bytes; reads, deletes and "
                 + "smaller data still work: delete nodes or shrink data to make room, or raise --quota-bytes"
+        case .notAuthorized(let path): "not allowed to change \(path)"
         case .storageFull:
             "the disk holding the store is full, so the write was not made; reads, deletes and smaller data still "
                 + "work, and writes resume by themselves once disk space is freed"

@@ -32,6 +32,7 @@ extension CoordinationError {
         case .unimplemented: .notImplemented
         case .connectionLoss, .operationTimeout, .unavailable: .serviceUnavailable
         case .quotaExceeded, .storageFull: .insufficientStorage
+        case .notAuthorized: .forbidden
         }
     }
 

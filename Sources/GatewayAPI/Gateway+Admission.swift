@@ -17,7 +17,7 @@ extension Gateway {
     /// 2. node writes into the internal subtrees are refused (with or without a policy);
     /// 3. a JSON body is parsed (off the loop when large) and kept for the handler;
     /// 4. a transaction is decided on its operations' paths, and the device sessions the
-    ///    request names must be the principal's (looked up in a task when not cached);
+    ///    request names must be the principal's (their owner records read in a task);
     /// 5. the handler runs, back on the request's loop.
     func admit(_ route: Route) -> HTTPHandler {
         let writes = route.operation == .write
@@ -32,6 +32,8 @@ extension Gateway {
                 return withBody(admitted, request, context, parseSmall: pathsInBody || trail != nil)
             }
         }
+        // Probes, metrics and the contract are everyone's, whatever credentials come along.
+        if route.operation == .operations { return route.handler }
         return { [self] request, context in
             let access = state(context).access
             let control = access.refresh(from: slot)

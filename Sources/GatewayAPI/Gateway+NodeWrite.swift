@@ -40,11 +40,12 @@ extension Gateway {
         }
         let createOnly = ifNoneMatch?.wildcard == true
         let state = state(context)
+        let ancestorsAllowed = parents ? writePermission(state) : nil
         let current = currentRead(WaitKey(path: path, children: false), state: state, atLeast: 0)
         return answerWrite(request, context) { [self] in
             if createOnly {
                 return await create(path, data: body.data, mode: .persistent, parents: parents, status: .created,
-                    existsIs: .preconditionFailed)
+                    existsIs: .preconditionFailed, ancestorsAllowed: ancestorsAllowed)
             }
             // A remote backend answers `currentRead` only for nodes it has cached: a condition
             // on the ETag needs the node's state, so it is read here.
@@ -75,7 +76,9 @@ extension Gateway {
                 let response = await set(path, data: body.data, version: Operation.anyVersion)
                 if response.status != .notFound { return response }
             }
-            switch await commitCreate(path, data: body.data, mode: .persistent, ttlMs: nil, session: nil, parents: parents) {
+            switch await commitCreate(path, data: body.data, mode: .persistent, ttlMs: nil, session: nil, parents: parents,
+                ancestorsAllowed: ancestorsAllowed)
+            {
             case .success(let (actual, stat, zxid)):
                 return NodeRepresentation.response(
                     NodeSnapshot(path: actual, data: body.data, stat: stat), index: zxid,
@@ -110,9 +113,10 @@ extension Gateway {
         if mode.isTTL != (body.ttlMs != nil) {
             return .response(BadRequest(field: "ttl", detail: "ttl is required for ttl modes and allowed only for them.").response)
         }
+        let ancestorsAllowed = parents ? writePermission(state(context)) : nil
         return answerWrite(request, context) { [self] in
             await create(path, data: body.data, mode: mode, ttlMs: body.ttlMs, session: body.session, parents: parents,
-                status: .created)
+                status: .created, ancestorsAllowed: ancestorsAllowed)
         }
     }
 
@@ -184,9 +188,11 @@ extension Gateway {
 
     func create(
         _ path: ZNodePath, data: [UInt8], mode: CreateMode, ttlMs: Int64? = nil, session: Int64? = nil,
-        parents: Bool, status: HTTPStatus, existsIs: HTTPStatus? = nil
+        parents: Bool, status: HTTPStatus, existsIs: HTTPStatus? = nil, ancestorsAllowed: (@Sendable (ZNodePath) -> Bool)? = nil
     ) async -> HTTPResponse {
-        switch await commitCreate(path, data: data, mode: mode, ttlMs: ttlMs, session: session, parents: parents) {
+        switch await commitCreate(
+            path, data: data, mode: mode, ttlMs: ttlMs, session: session, parents: parents, ancestorsAllowed: ancestorsAllowed)
+        {
         case .success(let (actual, stat, zxid)):
             return NodeRepresentation.response(
                 NodeSnapshot(path: actual, data: data, stat: stat, type: Self.type(of: mode, ttlMs: ttlMs, session: session)),
@@ -203,8 +209,13 @@ extension Gateway {
     /// Creates the node (and with `parents` its missing ancestors, in the same transaction).
     /// An ancestor created by someone else meanwhile is not a failure: the ancestors are listed
     /// again and the create retried.
+    ///
+    /// - Parameter ancestorsAllowed: under an access policy, whether the principal may create
+    ///   a missing ancestor: the request was decided on its own path only, and an ancestor it
+    ///   would make is refused (403) when no grant lets it write there.
     func commitCreate(
-        _ path: ZNodePath, data: [UInt8], mode: CreateMode, ttlMs: Int64?, session: Int64?, parents: Bool
+        _ path: ZNodePath, data: [UInt8], mode: CreateMode, ttlMs: Int64?, session: Int64?, parents: Bool,
+        ancestorsAllowed: (@Sendable (ZNodePath) -> Bool)? = nil
     ) async -> Result<(ZNodePath, Stat, Int64), MultiFailure> {
         var last = MultiFailure(index: -1, error: .unavailable("no attempt"))
         // Missing ancestors, top down. Reads show durable state, which can lag writes already
@@ -216,6 +227,9 @@ extension Gateway {
             while let a = ancestor, !a.isRoot, (try? await readAny(a, children: false))?.node == nil {
                 missing.insert(a, at: 0)
                 ancestor = a.parent
+            }
+            if let ancestorsAllowed, let i = missing.firstIndex(where: { !ancestorsAllowed($0) }) {
+                return .failure(MultiFailure(index: i, error: .notAuthorized(missing[i])))
             }
         }
         for _ in 0...missing.count {

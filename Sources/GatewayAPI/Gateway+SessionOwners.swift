@@ -69,6 +69,17 @@ extension Gateway {
         try await backend.read(try Self.ownerFolder(principal), children: false).node.map { Int($0.stat.numChildren) } ?? 0
     }
 
+    /// Whether the principal of the request being handled may write a node it did not name
+    /// (an ancestor `?parents=true` creates); nil without a policy and for administrators.
+    /// Call it in the handler, on the loop.
+    func writePermission(_ state: LoopState) -> (@Sendable (ZNodePath) -> Bool)? {
+        guard accessSlot != nil, let (_, rules) = state.access.current, !rules.isAdministrator else { return nil }
+        let internalRoots = backend.internalRoots
+        return { path in
+            !internalRoots.contains { path.isWithin($0) } && rules.decide(.write, path: path.string).isAllowed
+        }
+    }
+
     /// Whether the principal of the request being handled may act on a device session it
     /// names only through a token (a lock's release, a resignation): its own, or any for an
     /// administrator, or any at all without a policy. Call it in the handler, on the loop.

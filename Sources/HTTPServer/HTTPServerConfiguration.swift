@@ -37,15 +37,17 @@ public struct HTTPServerConfiguration: Sendable {
         public var address: SocketAddress
         public var source: TLSContextSource
         /// With optional client authentication, the paths served to a client without a
-        /// certificate (health probes); every other request then gets 401.
-        public var anonymousPaths: Set<String>
+        /// certificate (health probes); every other request then gets 401. Nil leaves the
+        /// decision to the application (an access policy, under which such a client is
+        /// anonymous or names itself with a bearer token).
+        public var anonymousPaths: Set<String>?
         /// `Strict-Transport-Security: max-age=` on every answer over TLS (RFC 6797 §7.1; never
         /// over plain HTTP, §7.2), so a browser that once reached this host over TLS does not
         /// fall back to plain HTTP; nil for none.
         public var hstsMaxAge: Int?
 
         public init(
-            address: SocketAddress, source: TLSContextSource, anonymousPaths: Set<String> = [], hstsMaxAge: Int? = nil
+            address: SocketAddress, source: TLSContextSource, anonymousPaths: Set<String>? = [], hstsMaxAge: Int? = nil
         ) {
             self.address = address
             self.source = source

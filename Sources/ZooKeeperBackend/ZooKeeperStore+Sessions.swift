@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 extension ZooKeeperStore {
-    /// Opens a device session: an id from the counter node's mzxid (unique and increasing
-    /// across every gateway on the ensemble), then its record.
+    /// Opens a device session: a random id whose record the create claims (unique across
+    /// every gateway on the ensemble: a taken id fails the create and is drawn again).
     public func openSession(timeoutMs: Int64) async throws(CoordinationError) -> SessionInfo {
         guard Self.sessionTimeouts.contains(timeoutMs) else {
             throw .badArguments("a session timeout must be from \(Self.sessionTimeouts.lowerBound) to \(Self.sessionTimeouts.upperBound) ms")

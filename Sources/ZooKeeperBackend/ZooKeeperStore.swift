@@ -17,7 +17,8 @@ public final class ZooKeeperStore: Sendable {
         public var connectString: String
         /// The gateway's own ZooKeeper session timeout.
         public var sessionTimeoutMs: Int32
-        /// Where the gateway keeps its records (device sessions, the id counter).
+        /// Where the gateway keeps its records (device sessions, and under an access policy
+        /// their owners).
         public var recordRoot: String
         /// A running loop for the client's socket, shared with the HTTP server so that a
         /// request on that loop reaches ZooKeeper and back with no thread woken on the way;

@@ -52,6 +52,9 @@ struct Auth: ParsableCommand {
         @Option(help: "The znode path, as the gateway decides on it (/locks/printers/3 for lock printers/3).")
         var path: String
 
+        @Flag(help: "Decide for the path and everything below it, as a recursive delete is decided (only a grant ending in /** allows it).")
+        var subtree = false
+
         func run() throws {
             guard let permission = Permission(rawValue: op) else {
                 throw ValidationError("--op must be one of \(Permission.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -69,9 +72,22 @@ struct Auth: ParsableCommand {
             } catch {
                 throw ValidationError("\(policy): \(error)")
             }
+            if subtree {
+                let decision = control.rules(for: principal).decideSubtree(permission, path: path)
+                if case .allowed(let grant) = decision {
+                    print("allowed: grants[\(grant)] \(control.grants[grant]) allows \(permission.rawValue) on \(path) and everything below it for \(principal)")
+                } else {
+                    print("denied: no grant ending in /** allows \(permission.rawValue) on \(path) and everything below it for \(principal)")
+                    throw ExitCode(1)
+                }
+                return
+            }
             let explanation = control.explain(who: principal, permission: permission, path: path)
             print(explanation)
             if !explanation.hasPrefix("allowed") { throw ExitCode(1) }
+            if path.hasPrefix("/zkgate") || path.hasPrefix("/zookeeper") {
+                print("note: nodes under /zkgate and /zookeeper are read by administrators only, and written by no one through the API")
+            }
         }
     }
 }

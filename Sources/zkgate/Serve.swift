@@ -427,10 +427,11 @@ struct Serve: ParsableCommand {
             certificateChainPath: tlsCert, privateKeyPath: tlsKey, clientCAPath: tlsClientCA,
             clientAuthentication: TLSConfiguration.ClientAuthentication(rawValue: tlsClientAuth) ?? .none,
             applicationProtocols: ["h2", "http/1.1"]))
-        // Probes and scrapers rarely hold client certificates.
+        // Probes and scrapers rarely hold client certificates. Under an access policy, a client
+        // without one is decided by the policy instead (anonymous, or a bearer token's).
         let hstsMaxAge = tlsHstsMaxAge ?? Self.defaultHSTSMaxAge
         return .init(address: try SocketAddress(parsing: tlsListen), source: source,
-            anonymousPaths: ["/healthz", "/readyz", "/metrics", "/openapi.yaml"],
+            anonymousPaths: authPolicy == nil ? ["/healthz", "/readyz", "/metrics", "/openapi.yaml"] : nil,
             hstsMaxAge: hstsMaxAge > 0 ? hstsMaxAge : nil)
     }
 

@@ -293,6 +293,40 @@ import Testing
         await h.shutdown()
     }
 
+    /// `?parents=true` creates only the ancestors the principal may write: the request was
+    /// decided on its own path, and what it would make besides is decided too.
+    @Test(arguments: backends)
+    func parentsAreCreatedOnlyWhereThePrincipalMayWrite(backend: RouteHarness.Backend) async throws {
+        let h = try await Self.harness(backend)
+        let b = h.base
+        #expect(await h.request(.delete, "/v1/nodes\(b)/devices/dev2", as: Self.admin).status.code == 204)
+        // dev2's grant `/devices/{name}/**` covers the missing /devices/dev2 and all below it.
+        let made = await h.request(.put, "/v1/nodes\(b)/devices/dev2/a/b?parents=true", object: ["data": "x"], as: Self.dev2)
+        #expect(made.status.code == 201, "\(made.text)")
+        // A missing ancestor outside the grant is refused, and nothing is made.
+        #expect(await h.request(.delete, "/v1/nodes\(b)/devices/dev2?recursive=true", as: Self.admin).status.code == 204)
+        #expect(await h.request(.delete, "/v1/nodes\(b)/devices/dev1", as: Self.admin).status.code == 204)
+        #expect(await h.request(.delete, "/v1/nodes\(b)/devices", as: Self.admin).status.code == 204)
+        let refused = await h.request(.put, "/v1/nodes\(b)/devices/dev1/x?parents=true", object: ["data": "x"], as: Self.dev1)
+        expectProblem(refused, status: 403, type: "forbidden")
+        #expect(refused.text.contains("\(b)/devices"), "\(refused.text)")
+        expectProblem(await h.request(.post, "/v1/nodes\(b)/devices/dev1/y?parents=true", object: ["data": "x"], as: Self.dev1),
+            status: 403, type: "forbidden")
+        #expect(await h.request(.get, "/v1/nodes\(b)/devices", as: Self.admin).status.code == 404)
+        await h.shutdown()
+    }
+
+    /// Probes, metrics and the contract are served whatever credentials come along.
+    @Test func probesIgnoreCredentials() async throws {
+        let h = try await Self.harness(.embedded)
+        for target in ["/healthz", "/readyz", "/metrics", "/openapi.yaml", "/healthz?session=0000000000000001"] {
+            for who in [Identity.anonymous, .token("not-a-token"), .cert("..")] {
+                #expect(await h.request(.get, target, as: who).status.code == 200, "\(target) as \(who)")
+            }
+        }
+        await h.shutdown()
+    }
+
     /// The effective configuration merges only the layers its principal may read.
     @Test(arguments: backends)
     func configMergesTheLayersThePrincipalMayRead(backend: RouteHarness.Backend) async throws {
