@@ -15,7 +15,12 @@ public enum EnsembleScript {
     public struct Failure: Error, CustomStringConvertible {
         public var command: String
         public var status: Int32
-        public var description: String { "`\(command)` exited with status \(status)" }
+        /// The end of what the command wrote to standard error (the script's reason, and the
+        /// logs of a member that did not join).
+        public var errors = ""
+        public var description: String {
+            "`\(command)` exited with status \(status)" + (errors.isEmpty ? "" : ":\n\(errors)")
+        }
     }
 
     /// Runs the script (`kill 2`, `start-member 2`, `stop-member 3`, `leader`, `wait`) and
@@ -65,10 +70,17 @@ public enum EnsembleScript {
     @discardableResult
     public static func shell(_ command: String) throws -> String {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("zk-ensemble-\(UUID().uuidString).out")
-        defer { try? FileManager.default.removeItem(at: output) }
-        let full = "{ \(command); } >'\(output.path)' 2>/dev/null </dev/null"
+        let errors = output.appendingPathExtension("err")
+        defer {
+            try? FileManager.default.removeItem(at: output)
+            try? FileManager.default.removeItem(at: errors)
+        }
+        let full = "{ \(command); } >'\(output.path)' 2>'\(errors.path)' </dev/null"
         let status = system(full)
-        guard status == 0 else { throw Failure(command: command, status: status) }
+        guard status == 0 else {
+            let text = (try? Data(contentsOf: errors)).map { String(decoding: $0.suffix(3000), as: UTF8.self) } ?? ""
+            throw Failure(command: command, status: status, errors: text.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         return String(decoding: try Data(contentsOf: output), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
