@@ -1,7 +1,8 @@
 import HTTPCore
 import HTTPServer
 
-/// Prometheus text exposition (format 0.0.4) of the server's counters.
+/// Prometheus text exposition (format 0.0.4) of the server's counters, then those other parts of
+/// the process registered with the stats (the ZooKeeper backend's).
 enum Metrics {
     static func render(_ stats: HTTPServerStats) -> HTTPResponse {
         let rows: [(String, String, String, Int)] = [
@@ -17,8 +18,9 @@ enum Metrics {
             ("zkgate_http2_connections_total", "counter", "Connections that switched to HTTP/2.", stats.http2Connections.load(ordering: .relaxed)),
             ("zkgate_http2_reset_floods_total", "counter", "HTTP/2 connections closed for resetting streams too fast.", stats.http2ResetFloods.load(ordering: .relaxed)),
         ]
+        let registered = stats.registeredMetrics.map { ($0.name, $0.type, $0.help, $0.value()) }
         var text = ""
-        for (name, type, help, value) in rows {
+        for (name, type, help, value) in rows + registered {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
         }
         return HTTPResponse(

@@ -14,6 +14,16 @@ struct NodeCache: Sendable {
     /// The zxid of the last batch delivered: a read older than it may miss a change already
     /// applied, so it is not cached.
     var deliveredZxid: Int64 = 0
+    /// The newest state answered for each node, to notice the ensemble going back on it. Kept
+    /// apart from `entries`: dropping cached reads (a disconnect) keeps what was answered.
+    var answered = RegressionWatch()
+
+    /// Checks a read about to be answered against what was answered before for its node (a
+    /// read without a node has nothing to compare), and remembers it.
+    mutating func observe(_ read: ReadResult) -> RegressionWatch.Regression? {
+        guard let node = read.node else { return nil }
+        return answered.observe(node.path, node.stat, index: read.index)
+    }
 
     mutating func store(_ key: Key, _ read: ReadResult) {
         guard read.index >= deliveredZxid else { return }

@@ -43,8 +43,24 @@ extension ZooKeeperStore {
             answers.append(await answer(operation, result, zxid: zxid, session: session))
         }
         await track(operations, answers, session: session)
+        observe(operations, answers, zxid: zxid)
         await awaitDelivery(zxid)
         return (answers, zxid)
+    }
+
+    /// The stats a multi answers with are answers given for their nodes: checked and remembered
+    /// like a read's (RegressionWatch).
+    func observe(_ operations: [Operation], _ answers: [OperationResult], zxid: Int64) {
+        let regressions = cache.withLock { cache in
+            zip(operations, answers).compactMap { operation, answer -> RegressionWatch.Regression? in
+                switch answer {
+                case .created(let path, let stat): cache.answered.observe(path, stat, index: zxid)
+                case .setData(let stat): cache.answered.observe(operation.path, stat, index: zxid)
+                default: nil
+                }
+            }
+        }
+        for regression in regressions { report(regression) }
     }
 
     /// A lone create or setData as its own request, which answers with the stat; nil for the
@@ -55,10 +71,18 @@ extension ZooKeeperStore {
             case .create(_, let data, let mode, let ttlMs):
                 let (path, stat) = try await client.create(operation.path.string, data: data, mode: wireMode(mode), ttlMs: ttlMs)
                 let final = try ZNodePath(validating: path)
-                return ([.created(path: final, stat: ZooKeeperMapping.stat(stat))], stat.czxid)
+                let created = ZooKeeperMapping.stat(stat)
+                if let regression = cache.withLock({ $0.answered.observe(final, created, index: created.czxid) }) {
+                    report(regression)
+                }
+                return ([.created(path: final, stat: created)], stat.czxid)
             case .setData(_, let data, let version):
                 let stat = ZooKeeperMapping.stat(try await client.setData(operation.path.string, data: data, version: version))
-                cache.withLock { $0.wrote(operation.path, data: data, stat: stat, zxid: stat.mzxid) }
+                let regression = cache.withLock { cache in
+                    cache.wrote(operation.path, data: data, stat: stat, zxid: stat.mzxid)
+                    return cache.answered.observe(operation.path, stat, index: stat.mzxid)
+                }
+                if let regression { report(regression) }
                 return ([.setData(stat: stat)], stat.mzxid)
             case .delete, .check:
                 return nil

@@ -85,10 +85,12 @@ extension ZooKeeperStore {
         guard let last = batches.last else { return }
         let keys = cache.withLock { cache in batches.flatMap { cache.take(touchedBy: $0) } }
         let refreshed = keys.isEmpty ? [] : await reread(Array(Set(keys)), atLeast: last.zxid)
-        cache.withLock { cache in
+        let regressions = cache.withLock { cache in
             for (key, read) in refreshed { cache.store(key, read) }
             cache.deliveredZxid = max(cache.deliveredZxid, last.zxid)
+            return refreshed.compactMap { cache.observe($0.1) }
         }
+        for regression in regressions { report(regression) }
         if let sink = sink.withLock({ $0 }) {
             for batch in batches where !batch.events.isEmpty { sink.deliver(batch) }
         }
@@ -103,10 +105,12 @@ extension ZooKeeperStore {
             return Array(cache.entries.keys)
         }
         let refreshed = await reread(keys, atLeast: batch.zxid)
-        cache.withLock { cache in
+        let regressions = cache.withLock { cache in
             for (key, read) in refreshed { cache.store(key, read) }
             cache.deliveredZxid = max(cache.deliveredZxid, batch.zxid)
+            return refreshed.compactMap { cache.observe($0.1) }
         }
+        for regression in regressions { report(regression) }
         logger.notice("resynced after a ZooKeeper disconnect", metadata: ["zxid": "\(batch.zxid)", "cached": "\(refreshed.count)"])
         sink.withLock { $0 }?.deliver(batch)
         acknowledge(batch.zxid)

@@ -9,7 +9,11 @@ extension ZooKeeperStore {
     /// the absence.
     public func read(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult {
         let read = try await readRemote(path, children: children)
-        cache.withLock { $0.store(NodeCache.Key(path: path, children: children), read) }
+        let regression = cache.withLock { cache in
+            cache.store(NodeCache.Key(path: path, children: children), read)
+            return cache.observe(read)
+        }
+        if let regression { report(regression) }
         return read
     }
 

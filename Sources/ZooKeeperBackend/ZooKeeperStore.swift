@@ -60,6 +60,8 @@ public final class ZooKeeperStore: Sendable {
     let notificationsPending = Atomic<Bool>(false)
     /// The highest zxid seen once the recursive watch was in place.
     let feedStart = Atomic<Int64>(0)
+    /// Nodes the ensemble showed older than this gateway had already answered (RegressionWatch).
+    let regressions = Atomic<Int>(0)
 
     /// Connects, waits for the session, and makes the record folders.
     ///
@@ -111,6 +113,29 @@ public final class ZooKeeperStore: Sendable {
 
     func recordPath(_ id: Int64) -> String {
         sessionsPath + "/" + String(UInt64(bitPattern: id), radix: 16)
+    }
+
+    /// How many times the ensemble showed a node older than this gateway had already answered
+    /// for it: committed transactions lost (served on /metrics as
+    /// zkgate_zookeeper_regressions_total). Zero on a healthy ensemble.
+    public var regressionCount: Int { regressions.load(ordering: .relaxed) }
+
+    /// One critical line per regression, and the count. zxids in hex, as ZooKeeper logs them
+    /// ("Truncating log to get in sync with the leader 0x...").
+    func report(_ regression: RegressionWatch.Regression) {
+        regressions.add(1, ordering: .relaxed)
+        func hex(_ zxid: Int64) -> String { "0x" + String(UInt64(bitPattern: zxid), radix: 16) }
+        logger.critical(
+            "ZooKeeper shows a node older than this gateway already acknowledged: the ensemble lost committed transactions",
+            metadata: [
+                "path": "\(regression.path)",
+                "acknowledgedMzxid": "\(hex(regression.acknowledged.mzxid))",
+                "acknowledgedVersion": "\(regression.acknowledged.version)",
+                "seenMzxid": "\(hex(regression.seen.mzxid))",
+                "seenVersion": "\(regression.seen.version)",
+                "seenCzxid": "\(hex(regression.seen.czxid))",
+                "index": "\(hex(regression.index))",
+            ])
     }
 }
 

@@ -303,6 +303,12 @@ struct Serve: ParsableCommand {
         }
         defer { store.shutdown() }
         let stats = HTTPServerStats()
+        if let zookeeperStore = store as? ZooKeeperStore {
+            stats.register(RegisteredMetric(
+                name: "zkgate_zookeeper_regressions_total", type: "counter",
+                help: "Nodes ZooKeeper showed older than this gateway had acknowledged (committed transactions lost by the ensemble).",
+                value: { zookeeperStore.regressionCount }))
+        }
         let gateway = Gateway(
             backend: store,
             options: .init(

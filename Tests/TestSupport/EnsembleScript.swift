@@ -15,25 +15,72 @@ public enum EnsembleScript {
     public struct Failure: Error, CustomStringConvertible {
         public var command: String
         public var status: Int32
-        public var description: String { "`\(command)` exited with status \(status)" }
+        /// The end of what the command wrote to standard error (the script's reason, and the
+        /// logs of a member that did not join).
+        public var errors = ""
+        public var description: String {
+            "`\(command)` exited with status \(status)" + (errors.isEmpty ? "" : ":\n\(errors)")
+        }
     }
 
     /// Runs the script (`kill 2`, `start-member 2`, `stop-member 3`, `leader`, `wait`) and
     /// returns its output. system() and a file, not Process and a pipe: a member started here
-    /// inherits the descriptors, and Foundation's Process then never sees the script end.
+    /// inherits the descriptors, and Foundation's Process then never sees the script end. The
+    /// script takes its ensemble's folder and ports from this process's environment
+    /// (ZK_ENSEMBLE_DIR, ZK_BASE_PORT); before the first command it must name the ensemble the
+    /// tests connect to, so that a test never kills the members of another one.
     @discardableResult
     public static func run(_ arguments: String...) throws -> String {
-        try shell("bash '\(path!)' \(arguments.joined(separator: " "))")
+        if let mismatch = targetMismatch { throw mismatch }
+        return try shell("bash '\(path!)' \(arguments.joined(separator: " "))")
+    }
+
+    /// Why the script does not drive the ensemble at ZKGATE_TEST_ZOOKEEPER, or nil when it does:
+    /// its connect string (its ports, from ZK_BASE_PORT) must be the tests' one without chroot.
+    static let targetMismatch: TargetMismatch? = {
+        guard let path else { return TargetMismatch(description: "ZKGATE_ZK_ENSEMBLE_SCRIPT is not set") }
+        let expected = (connectString ?? "").split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        let named = (try? shell("bash '\(path)' connect-string")) ?? "(no answer)"
+        guard named != expected else { return nil }
+        return TargetMismatch(description: "\(path) drives the ensemble at \(named), but the tests connect to \(expected): "
+            + "export the same ZK_BASE_PORT and ZK_ENSEMBLE_DIR the ensemble was started with")
+    }()
+
+    public struct TargetMismatch: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Each running member's JVM command line, by member number (a member that is down is
+    /// absent), from the pids the script's `status` prints: to report how they were started.
+    public static func memberCommandLines() throws -> [Int: [String]] {
+        var lines: [Int: [String]] = [:]
+        if let mismatch = targetMismatch { throw mismatch }
+        let status = try shell("bash '\(path!)' status || true")   // exits 1 while a member is down
+        for line in status.split(separator: "\n") where line.hasPrefix("member ") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 4, let member = Int(fields[1].dropLast()), let pid = Int(fields[3]),
+                let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+            else { continue }
+            lines[member] = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        }
+        return lines
     }
 
     /// Runs a shell command and returns its standard output.
     @discardableResult
     public static func shell(_ command: String) throws -> String {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("zk-ensemble-\(UUID().uuidString).out")
-        defer { try? FileManager.default.removeItem(at: output) }
-        let full = "\(command) >'\(output.path)' 2>/dev/null </dev/null"
+        let errors = output.appendingPathExtension("err")
+        defer {
+            try? FileManager.default.removeItem(at: output)
+            try? FileManager.default.removeItem(at: errors)
+        }
+        let full = "{ \(command); } >'\(output.path)' 2>'\(errors.path)' </dev/null"
         let status = system(full)
-        guard status == 0 else { throw Failure(command: command, status: status) }
+        guard status == 0 else {
+            let text = (try? Data(contentsOf: errors)).map { String(decoding: $0.suffix(3000), as: UTF8.self) } ?? ""
+            throw Failure(command: command, status: status, errors: text.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         return String(decoding: try Data(contentsOf: output), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
