@@ -79,7 +79,7 @@ let package = Package(
             name: "GatewayAPI",
             dependencies: [
                 "HTTPServer", "HTTPCore", "Reactor", "Coordination", "Recipes", "Waiting", "JSON", "Authorization", "Credentials",
-                "TLS",
+                "TLS", "SystemCalls",
             ],
             swiftSettings: strict, plugins: ["EmbedOpenAPI"]),
         .plugin(name: "EmbedOpenAPI", capability: .buildTool()),

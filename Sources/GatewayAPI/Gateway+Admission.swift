@@ -78,7 +78,7 @@ extension Gateway {
     private func withBody(_ admitted: Admitted, _ request: HTTPRequest, _ context: RequestContext, parseSmall: Bool)
         -> HandlerResult
     {
-        guard !request.body.isEmpty, request.parsedBody == nil, Self.mayBeJSON(request) else {
+        guard admitted.route.takesJSONBody, !request.body.isEmpty, request.parsedBody == nil, Self.mayBeJSON(request) else {
             return afterBody(admitted, request, context)
         }
         if request.body.count < Self.offloadedBodyBytes {

@@ -58,6 +58,12 @@ public struct Route: Sendable {
         self.handler = handler
     }
 
+    /// Whether the route's handler reads a JSON body: creates, sets, transactions, session
+    /// opens and recipe calls (PUT and POST), not the operator's debug routes.
+    var takesJSONBody: Bool {
+        (method == .put || method == .post) && operation != .admin && operation != .operations
+    }
+
     /// The znodes a request of this route touches, normalized as the backend will see them.
     ///
     /// - Returns: an empty list for `.none` and `.session` targets. For a POST, a path that is
