@@ -40,32 +40,37 @@ extension Gateway {
             case .principal(let p): principal = p
             case .refused(let response): return .response(response)
             }
-            context.principal = principal.description
-            let rules = access.rules(for: principal, in: control)
-            if let refusal = refusal(route, request, principal, rules) { return .response(refusal) }
+            let known = access.known(principal, in: control)
+            context.principal = known.name
+            if let refusal = refusal(route, request, known) { return .response(refusal) }
             if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
-            return withBody(request, context, parseSmall: true) { request, context in
+            // Local functions rather than closures: a request that needs neither its body parsed
+            // nor a session's owner looked up (every GET of a node) calls them directly, and no
+            // closure context is allocated for it.
+            @Sendable func call(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
+                let access = self.state(context).access
+                access.handling = known
+                defer { access.handling = nil }
+                return handler(request, context)
+            }
+            @Sendable func proceed(_ request: HTTPRequest, _ context: RequestContext) -> HandlerResult {
                 if pathsInBody {
                     if let refusal = self.internalRefusal(route, request) { return .response(refusal) }
-                    if let refusal = self.refusal(transaction: request, principal, rules) { return .response(refusal) }
+                    if let refusal = self.refusal(transaction: request, known.principal, known.rules) { return .response(refusal) }
                 }
-                let sessions = rules.isAdministrator ? [] : Self.namedSessions(route, request)
-                let call: @Sendable (HTTPRequest, RequestContext) -> HandlerResult = { request, context in
-                    let access = self.state(context).access
-                    access.current = (principal, rules)
-                    defer { access.current = nil }
-                    return handler(request, context)
-                }
+                let sessions = known.rules.isAdministrator ? [] : Self.namedSessions(route, request)
                 guard !sessions.isEmpty else { return call(request, context) }
-                let owner = principal.description
+                let owner = known.name
                 return context.suspend({ () async -> Int64? in
                     for id in sessions where await self.owner(of: id) != owner { return id }
                     return nil
                 }) { refused, context in
-                    if let refused { return .response(Self.notOwner(principal, refused)) }
+                    if let refused { return .response(Self.notOwner(known.principal, refused)) }
                     return call(request, context)
                 }
             }
+            guard !request.body.isEmpty else { return proceed(request, context) }
+            return withBody(request, context, parseSmall: true, proceed)
         }
     }
 

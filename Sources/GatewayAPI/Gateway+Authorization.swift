@@ -25,21 +25,21 @@ extension Gateway {
 
     /// The refusal of a request whose target paths the principal may not touch, or nil.
     /// Transactions are decided on their body (`refusal(transaction:)`).
-    func refusal(_ route: Route, _ request: HTTPRequest, _ principal: Principal, _ rules: PrincipalRules) -> HTTPResponse? {
+    func refusal(_ route: Route, _ request: HTTPRequest, _ known: KnownPrincipal) -> HTTPResponse? {
         if route.operation == .admin {
-            return rules.isAdministrator ? nil : Self.forbidden(principal, .admin, "/")
+            return known.rules.isAdministrator ? nil : Self.forbidden(known.principal, .admin, "/")
         }
         guard let permission = Self.permission(for: route.operation), route.target != .transaction else { return nil }
         // A path the route cannot build is answered 400 by its handler, which touches nothing.
         guard let paths = try? route.paths(of: request) else { return nil }
         let recursive = request.method == .delete && request.query["recursive"].map { $0 != "false" && $0 != "0" } == true
         for path in paths {
-            if let refusal = refusal(permission, path, subtree: route.scope == .subtree || recursive, principal, rules) {
+            if let refusal = refusal(permission, path, subtree: route.scope == .subtree || recursive, known.principal, known.rules) {
                 return refusal
             }
             if case .layers(let root) = route.scope {
                 for layer in ConfigLayers.paths(to: path, under: root) where layer != path {
-                    if let refusal = refusal(permission, layer, subtree: false, principal, rules) { return refusal }
+                    if let refusal = refusal(permission, layer, subtree: false, known.principal, known.rules) { return refusal }
                 }
             }
         }
