@@ -327,12 +327,15 @@ CLK_TCK="$(getconf CLK_TCK)"
 # of server CPU time). The last two show whether the server had its core to itself: on a shared
 # machine req/s swings with other load, requests per CPU millisecond much less. SERVER_CORE and
 # CLIENT_CORE give how busy each core was in all (other processes included): a client core near
-# 100% means wrk was the limit.
+# 100% means wrk was the limit. Each field of WRK_HEADERS ("Name: value") goes with every request
+# (wrk -H).
 MEASURE_PIDS=()
+WRK_HEADERS=()
 RPS=""; REQUESTS=""; P50_MS=""; P99_MS=""; CPU_PCT=""; REQ_PER_CPU_MS=""; SERVER_CORE=""; CLIENT_CORE=""
 wrk_measure() {
     local name="$1" conns="$2" secs="$3" outfile="$4" url="$5"; shift 5
-    local args=(-t1 -c"$conns" -d"${secs}s" --latency) p50 p99 errors wrk_pid status=0 t0 t1 c0 c1 k0 k1
+    local args=(-t1 -c"$conns" -d"${secs}s" --latency) p50 p99 errors wrk_pid status=0 t0 t1 c0 c1 k0 k1 field
+    for field in "${WRK_HEADERS[@]+"${WRK_HEADERS[@]}"}"; do args+=(-H "$field"); done
     if [[ $# -gt 0 ]]; then
         args+=(-s "$1" "$url"); shift
         [[ $# -gt 0 ]] && args+=(-- "$@")

@@ -12,7 +12,9 @@ enum Bytewise {
     }
 
     static func hash(_ s: String, into hasher: inout Hasher) {
-        for byte in s.utf8 { hasher.combine(byte) }
+        // All at once: a byte at a time costs a call into the hasher for each.
+        var s = s
+        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         // Ends the run, so that consecutive strings hashed into one hasher stay distinct.
         hasher.combine(0xFF as UInt8)
     }

@@ -45,4 +45,11 @@ public struct BearerTokens: Sendable {
         guard !token.isEmpty else { return nil }
         return ids[SHA256.hash(token)]
     }
+
+    /// `identify(_:)` of bytes the caller holds, without going through `Collection`'s generic
+    /// calls (a server's per-request path).
+    public func identify(_ token: UnsafeBufferPointer<UInt8>) -> String? {
+        guard !token.isEmpty else { return nil }
+        return ids[SHA256.hash(UnsafeRawBufferPointer(token))]
+    }
 }

@@ -3,9 +3,9 @@ import Credentials
 import Synchronization
 
 /// The access policy in force (`--auth-policy`): the grants, the bearer tokens' digests and
-/// the JWT verifier (`--auth-jwks`). A value, replaced whole by a reload, so that a request
-/// is decided by one version of all three.
-public struct AccessControl: Sendable {
+/// the JWT verifier (`--auth-jwks`). Immutable, replaced whole by a reload, so that a request
+/// is decided by one version of all three; a class, so that a request holds it for one retain.
+public final class AccessControl: Sendable {
     public let policy: Policy
     let tokens: BearerTokens
     let jwt: JWTVerifier?
@@ -37,21 +37,39 @@ final class AccessSlot: Sendable {
     }
 }
 
+/// A principal as one loop knows it: its compiled rules, and its name as the access log and
+/// session ownership write it, both made on its first request. One reference, so that a request
+/// carries it through its closures for one retain.
+final class KnownPrincipal: Sendable {
+    let principal: Principal
+    let rules: PrincipalRules
+    /// `principal.description`.
+    let name: String
+
+    init(_ principal: Principal, _ rules: PrincipalRules) {
+        self.principal = principal
+        self.rules = rules
+        name = principal.description
+    }
+}
+
 /// One loop's view of the policy: the version in force, each principal's compiled rules,
 /// and verified JWTs. Confined to its loop, so a request's authentication and decision take
 /// no lock and, for a principal seen before, allocate nothing.
 final class LoopAccess {
     private var generation: UInt64 = 0
     private(set) var control: AccessControl?
-    private var rules: [Principal: PrincipalRules] = [:]
+    private var known: [Principal: KnownPrincipal] = [:]
     /// Distinct principals kept compiled; past it the cache starts over (a fleet of JWT
     /// subjects must not grow it without bound).
     static let rulesCapacity = 16_384
     let jwtCache = VerifiedTokenCache()
     /// This loop's share of `--rate-limit`, made on first use.
     var limiter: RateLimiter?
+    /// The principal of the request whose handler is being called.
+    var handling: KnownPrincipal?
     /// The principal of the request whose handler is being called, and its rules.
-    var current: (principal: Principal, rules: PrincipalRules)?
+    var current: (principal: Principal, rules: PrincipalRules)? { handling.map { ($0.principal, $0.rules) } }
 
     /// Takes a reload, if there was one since the last request on this loop.
     func refresh(from slot: AccessSlot) -> AccessControl {
@@ -59,17 +77,18 @@ final class LoopAccess {
         if latest != generation || control == nil {
             control = slot.current
             generation = latest
-            rules.removeAll()
+            known.removeAll()
             jwtCache.removeAll()
         }
         return control!
     }
 
-    func rules(for principal: Principal, in control: AccessControl) -> PrincipalRules {
-        if let known = rules[principal] { return known }
-        if rules.count >= Self.rulesCapacity { rules.removeAll(keepingCapacity: true) }
-        let compiled = control.policy.rules(for: principal)
-        rules[principal] = compiled
-        return compiled
+    /// `principal` with its rules under `control`, compiled on its first request.
+    func known(_ principal: Principal, in control: AccessControl) -> KnownPrincipal {
+        if let entry = known[principal] { return entry }
+        if known.count >= Self.rulesCapacity { known.removeAll(keepingCapacity: true) }
+        let entry = KnownPrincipal(principal, control.policy.rules(for: principal))
+        known[principal] = entry
+        return entry
     }
 }

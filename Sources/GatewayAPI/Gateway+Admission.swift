@@ -28,7 +28,7 @@ extension Gateway {
                 if !writes, audit == nil, request.body.isEmpty { return route.handler(request, context) }
                 let trail = auditTrail(route, request, principal: nil, context)
                 if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
-                let admitted = Admitted(route: route, principal: nil, rules: nil, trail: trail)
+                let admitted = Admitted(route: route, known: nil, trail: trail)
                 return withBody(admitted, request, context, parseSmall: pathsInBody || trail != nil)
             }
         }
@@ -44,9 +44,10 @@ extension Gateway {
                 auditRefusal(route, request, principal: nil, response)
                 return .response(response)
             }
-            context.principal = principal.description
-            let trail = auditTrail(route, request, principal: principal.description, context)
-            var admitted = Admitted(route: route, principal: principal, rules: nil, trail: trail)
+            let known = access.known(principal, in: control)
+            context.principal = known.name
+            let trail = auditTrail(route, request, principal: known.name, context)
+            let admitted = Admitted(route: route, known: known, trail: trail)
             if let limit = options.rateLimit, route.operation != .operations {
                 if access.limiter == nil { access.limiter = RateLimiter(limit: limit.share(of: options.threads)) }
                 let key: RateLimiter.Key = principal.kind == .anonymous ? .anonymous(request.remoteAddress?.host) : .principal(principal)
@@ -55,9 +56,7 @@ extension Gateway {
                         detail: "\(principal) is over its request rate; retry after \(wait) s.", headers: ["Retry-After": String(wait)]))
                 }
             }
-            let rules = access.rules(for: principal, in: control)
-            admitted.rules = rules
-            if let refusal = refusal(route, request, principal, rules) { return refuse(admitted, request, refusal) }
+            if let refusal = refusal(route, request, known) { return refuse(admitted, request, refusal) }
             if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
             return withBody(admitted, request, context, parseSmall: true)
         }
@@ -67,8 +66,7 @@ extension Gateway {
     /// rules; its audit trail when audited.
     struct Admitted: Sendable {
         let route: Route
-        let principal: Principal?
-        var rules: PrincipalRules?
+        let known: KnownPrincipal?
         let trail: AuditTrail?
     }
 
@@ -100,42 +98,38 @@ extension Gateway {
         if admitted.route.target == .transaction {
             admitted.trail?.paths = Self.transactionPaths(request)
             if let refusal = internalRefusal(admitted.route, request) { return .response(refusal) }
-            if let principal = admitted.principal, let rules = admitted.rules,
-                let refusal = refusal(transaction: request, principal, rules)
-            {
+            if let known = admitted.known, let refusal = refusal(transaction: request, known.principal, known.rules) {
                 return refuse(admitted, request, refusal)
             }
         }
-        guard let principal = admitted.principal, let rules = admitted.rules else {
-            return admitted.route.handler(request, context)
-        }
-        let sessions = rules.isAdministrator ? [] : Self.namedSessions(admitted.route, request)
-        guard !sessions.isEmpty else { return call(admitted, principal, rules, request, context) }
-        let owner = principal.description
+        guard let known = admitted.known else { return admitted.route.handler(request, context) }
+        let sessions = known.rules.isAdministrator ? [] : Self.namedSessions(admitted.route, request)
+        guard !sessions.isEmpty else { return call(admitted, known, request, context) }
+        let owner = known.name
         return context.suspend({ [self] () async -> Int64? in
             for id in sessions where await !owns(owner, id) { return id }
             return nil
         }) { [self] refused, context in
-            if let refused { return refuse(admitted, request, Self.notOwner(principal, refused)) }
-            return call(admitted, principal, rules, request, context)
+            if let refused { return refuse(admitted, request, Self.notOwner(known.principal, refused)) }
+            return call(admitted, known, request, context)
         }
     }
 
     /// Runs the handler with its principal and rules at hand (`LoopAccess.current`), for the
     /// handlers that filter what they return or check a token's session.
-    private func call(
-        _ admitted: Admitted, _ principal: Principal, _ rules: PrincipalRules, _ request: HTTPRequest, _ context: RequestContext
-    ) -> HandlerResult {
+    private func call(_ admitted: Admitted, _ known: KnownPrincipal, _ request: HTTPRequest, _ context: RequestContext)
+        -> HandlerResult
+    {
         let access = state(context).access
-        access.current = (principal, rules)
-        defer { access.current = nil }
+        access.handling = known
+        defer { access.handling = nil }
         return admitted.route.handler(request, context)
     }
 
     /// Answers a refusal, recording it in the audit log when the request's trail does not.
     private func refuse(_ admitted: Admitted, _ request: HTTPRequest, _ response: HTTPResponse) -> HandlerResult {
         if admitted.trail == nil {
-            auditRefusal(admitted.route, request, principal: admitted.principal?.description, response)
+            auditRefusal(admitted.route, request, principal: admitted.known?.name, response)
         }
         return .response(response)
     }
@@ -146,8 +140,12 @@ extension Gateway {
     func internalRefusal(_ route: Route, _ request: HTTPRequest) -> HTTPResponse? {
         guard let paths = try? route.paths(of: request) else { return nil }
         let recursive = request.method == .delete && request.query["recursive"].map { $0 != "false" && $0 != "0" } == true
-        // The root itself is never deleted (its handler answers 400), recursively or not.
-        for path in paths where !path.isRoot {
+        // The root is never deleted, recursively or not: refused here alike on every backend,
+        // before a recursive delete would list the whole tree.
+        if request.method == .delete, paths.contains(where: \.isRoot) {
+            return CoordinationError.badArguments("the root node cannot be deleted").problem()
+        }
+        for path in paths {
             for root in backend.internalRoots where path.isWithin(root) || (recursive && path.isAncestor(of: root)) {
                 return .problem(.forbidden, type: "internal-node",
                     detail: "\(root) holds the gateway's own records and is not written through the node API.",

@@ -24,29 +24,37 @@ extension Gateway {
     func authenticate(_ request: HTTPRequest, _ context: RequestContext, _ access: LoopAccess, _ control: AccessControl)
         -> Authentication
     {
-        if let field = request.headers["Authorization"] {
-            guard let token = Self.bearerToken(field) else {
-                return .refused(Self.unauthenticated("invalid-credentials",
-                    "Send credentials as Authorization: Bearer <token>; other schemes are not accepted.", invalid: true))
-            }
-            if let verifier = control.jwt, Self.looksLikeJWT(token) {
-                let verified: VerifiedToken
-                do {
-                    verified = try access.jwtCache.verify(token, with: verifier, now: WallClock.milliseconds() / 1000)
-                } catch {
-                    return .refused(Self.unauthenticated("invalid-token", "The JWT is not accepted: \(error).", invalid: true))
-                }
-                return Self.principal(.jwt, verified.subject)
-            }
-            guard let id = control.tokens.identify(token) else {
-                return .refused(Self.unauthenticated("invalid-token", "The bearer token is not known.", invalid: true))
-            }
-            return Self.principal(.token, id)
+        if var field = request.headers["Authorization"] {
+            // Over the field's own bytes: finding and hashing the token copies nothing.
+            return field.withUTF8 { authenticate(authorization: $0, access, control) }
         }
         if let peer = context.peerIdentity, let name = peer.commonName {
             return Self.principal(.cert, name, alternativeNames: peer.subjectAlternativeNames)
         }
         return .principal(.anonymous)
+    }
+
+    /// The principal of an `Authorization` field, or the 401 that refuses it.
+    private func authenticate(authorization field: UnsafeBufferPointer<UInt8>, _ access: LoopAccess, _ control: AccessControl)
+        -> Authentication
+    {
+        guard let token = Self.bearerToken(field) else {
+            return .refused(Self.unauthenticated("invalid-credentials",
+                "Send credentials as Authorization: Bearer <token>; other schemes are not accepted.", invalid: true))
+        }
+        if let verifier = control.jwt, Self.looksLikeJWT(token) {
+            let verified: VerifiedToken
+            do {
+                verified = try access.jwtCache.verify(token, with: verifier, now: WallClock.milliseconds() / 1000)
+            } catch {
+                return .refused(Self.unauthenticated("invalid-token", "The JWT is not accepted: \(error).", invalid: true))
+            }
+            return Self.principal(.jwt, verified.subject)
+        }
+        guard let id = control.tokens.identify(token) else {
+            return .refused(Self.unauthenticated("invalid-token", "The bearer token is not known.", invalid: true))
+        }
+        return Self.principal(.token, id)
     }
 
     private static func principal(_ kind: Principal.Kind, _ name: String, alternativeNames: [String] = [])
@@ -61,18 +69,20 @@ extension Gateway {
         }
     }
 
-    /// The token of `Bearer <token>` (the scheme in any case, RFC 9110 §11.1), or nil.
-    static func bearerToken(_ field: String) -> [UInt8]? {
-        let bytes = Array(field.utf8)
-        guard bytes.count > 7, Array(bytes[0..<6]).map({ $0 | 0x20 }) == Array("bearer".utf8), bytes[6] == UInt8(ascii: " ")
-        else { return nil }
-        let token = bytes[7...].drop { $0 == UInt8(ascii: " ") }
+    /// The token of `Bearer <token>` (the scheme in any case, RFC 9110 §11.1), or nil: the
+    /// bytes of `field` after the scheme and the spaces that follow it.
+    static func bearerToken(_ field: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        guard field.count > 7, field[6] == UInt8(ascii: " ") else { return nil }
+        for (i, letter) in "bearer".utf8.enumerated() where field[i] | 0x20 != letter { return nil }
+        var start = 7
+        while start < field.count, field[start] == UInt8(ascii: " ") { start += 1 }
+        let token = UnsafeBufferPointer(rebasing: field[start...])
         guard !token.isEmpty, !token.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return nil }
-        return Array(token)
+        return token
     }
 
     /// Three base64url parts: a JWT, not an opaque token.
-    static func looksLikeJWT(_ token: [UInt8]) -> Bool {
+    static func looksLikeJWT(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
         token.reduce(0) { $0 + ($1 == UInt8(ascii: ".") ? 1 : 0) } == 2
     }
 

@@ -27,14 +27,14 @@ extension Gateway {
 
     /// The refusal of a request whose target paths the principal may not touch, or nil.
     /// Transactions are decided on their body (`refusal(transaction:)`).
-    func refusal(_ route: Route, _ request: HTTPRequest, _ principal: Principal, _ rules: PrincipalRules) -> HTTPResponse? {
+    func refusal(_ route: Route, _ request: HTTPRequest, _ known: KnownPrincipal) -> HTTPResponse? {
         if route.operation == .admin {
-            return rules.isAdministrator ? nil : Self.forbidden(principal, .admin, "/")
+            return known.rules.isAdministrator ? nil : Self.forbidden(known.principal, .admin, "/")
         }
         // A device session belongs to the principal that opened it, and every request without
         // credentials is the same principal: anonymous clients would share their sessions
         // (and could fill `--max-sessions`).
-        if route.operation == .session, principal.kind == .anonymous {
+        if route.operation == .session, known.principal.kind == .anonymous {
             return Self.unauthenticated("unauthenticated", "Anonymous requests may not use device sessions; send credentials.",
                 invalid: false)
         }
@@ -43,7 +43,7 @@ extension Gateway {
         guard let paths = try? route.paths(of: request) else { return nil }
         let recursive = request.method == .delete && request.query["recursive"].map { $0 != "false" && $0 != "0" } == true
         for path in paths {
-            if let refusal = refusal(permission, path, subtree: recursive, principal, rules) { return refusal }
+            if let refusal = refusal(permission, path, subtree: recursive, known.principal, known.rules) { return refusal }
         }
         return nil
     }

@@ -368,25 +368,34 @@ extension RouteHarness {
 @Suite struct SessionCapRouteTests {
     @Test(arguments: RouteHarness.Backend.available)
     func eachPrincipalHoldsAtMostItsShare(backend: RouteHarness.Backend) async throws {
+        // Principals of this test alone: the count is the ensemble's, which other tests share.
+        let unique = UUID().uuidString.prefix(8).lowercased()
+        let (one, two) = (Identity.token("one-\(unique)"), Identity.token("two-\(unique)"))
         var options = Gateway.Options()
         options.maxSessionsPerPrincipal = 2
-        let h = try await RouteHarness(backend, options: options, policy: AuthorizationRouteTests.policy)
+        let h = try await RouteHarness(backend, options: options) { _ in
+            """
+            {"tokens": [\(RouteHarness.operatorTokenEntry), \(RouteHarness.tokenEntry("one-\(unique)", "one-\(unique)")),
+                        \(RouteHarness.tokenEntry("two-\(unique)", "two-\(unique)"))],
+             "grants": [\(RouteHarness.operatorGrant)]}
+            """
+        }
         var opened: [String] = []
         for _ in 0..<2 {
-            let answer = await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.dev1)
+            let answer = await h.request(.post, "/v1/sessions", as: one)
             #expect(answer.status.code == 201, "\(answer.text)")
             opened.append(answer.json["id"] as? String ?? "")
         }
-        let refused = await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.dev1)
+        let refused = await h.request(.post, "/v1/sessions", as: one)
         expectProblem(refused, status: 429, type: "too-many-sessions")
         #expect(refused.headers["Retry-After"] != nil)
         // Others are not held back, nor is the operator; a closed session frees its place.
-        #expect(await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.dev2).status.code == 201)
+        #expect(await h.request(.post, "/v1/sessions", as: two).status.code == 201)
         for _ in 0..<3 { #expect(await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.admin).status.code == 201) }
-        #expect(await h.request(.delete, "/v1/sessions/\(opened[0])", as: AuthorizationRouteTests.dev1).status.code == 204)
+        #expect(await h.request(.delete, "/v1/sessions/\(opened[0])", as: one).status.code == 204)
         var again = 0
         for _ in 0..<50 {
-            again = Int(await h.request(.post, "/v1/sessions", as: AuthorizationRouteTests.dev1).status.code)
+            again = Int(await h.request(.post, "/v1/sessions", as: one).status.code)
             if again == 201 { break }
             try await Task.sleep(for: .milliseconds(20))
         }
