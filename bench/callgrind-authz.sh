@@ -130,7 +130,12 @@ if [ -n "${VERBOSE:-}" ]; then
                 count = $1; gsub(",", "", count); if (count / n < 5) next
                 line = $0; sub(/^ *[0-9,]+ +\([^)]*\) +/, "", line); sub(/^ *[0-9,]+ +/, "", line)
                 printf "%8.0f  %s\n", count / n, substr(line, 1, 150) }' | head -40
-        echo "== $name: steady exclusive instructions (callgrind_annotate) =="
-        callgrind_annotate "$out/cg.$name" 2>/dev/null | swift demangle --simplified | sed -n '/^Ir /,$p' | head -45 || true
+        # Frames active when the counts were dumped show at 100%: left out.
+        echo "== $name: steady exclusive instructions per request (callgrind_annotate) =="
+        callgrind_annotate --threshold=100 "$out/cg.$name" 2>/dev/null | sed -n '/^Ir  *file:function/,$p' \
+            | grep '%)' | grep -v '(100.0%)' | swift demangle --simplified | awk -v n="$requests" '{
+                count = $1; gsub(",", "", count)
+                line = $0; sub(/^ *[0-9,]+ +\([^)]*\) +/, "", line)
+                printf "%8.0f  %s\n", count / n, substr(line, 1, 150) }' | head -40
     done
 fi

@@ -72,8 +72,9 @@ extension Gateway {
     /// The token of `Bearer <token>` (the scheme in any case, RFC 9110 §11.1), or nil: the
     /// bytes of `field` after the scheme and the spaces that follow it.
     static func bearerToken(_ field: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
-        guard field.count > 7, field[6] == UInt8(ascii: " ") else { return nil }
-        for (i, letter) in "bearer".utf8.enumerated() where field[i] | 0x20 != letter { return nil }
+        guard field.count > 7, field[6] == UInt8(ascii: " "),
+            ("bearer" as StaticString).withUTF8Buffer({ scheme in scheme.indices.allSatisfy { field[$0] | 0x20 == scheme[$0] } })
+        else { return nil }
         var start = 7
         while start < field.count, field[start] == UInt8(ascii: " ") { start += 1 }
         let token = UnsafeBufferPointer(rebasing: field[start...])
