@@ -37,14 +37,15 @@ extension Gateway {
         return { [self] request, context in
             let access = state(context).access
             let control = access.refresh(from: slot)
-            let principal: Principal
+            let known: KnownPrincipal
             switch authenticate(request, context, access, control) {
-            case .principal(let p): principal = p
+            case .principal(let p): known = access.known(p, in: control)
+            case .known(let k): known = k
             case .refused(let response):
                 auditRefusal(route, request, principal: nil, response)
                 return .response(response)
             }
-            let known = access.known(principal, in: control)
+            let principal = known.principal
             context.principal = known.name
             let trail = auditTrail(route, request, principal: known.name, context)
             let admitted = Admitted(route: route, known: known, trail: trail)

@@ -8,6 +8,8 @@ import JSON
 /// A request's principal, or the 401 that refuses its credentials.
 enum Authentication {
     case principal(Principal)
+    /// A principal seen before on this loop, with its compiled rules.
+    case known(KnownPrincipal)
     case refused(HTTPResponse)
 }
 
@@ -51,10 +53,19 @@ extension Gateway {
             }
             return Self.principal(.jwt, verified.subject)
         }
+        // A token seen before on this loop skips its SHA-256 and the principal's lookup.
+        let key = TokenKey(token)
+        if let known = access.knownToken(key) { return .known(known) }
         guard let id = control.tokens.identify(token) else {
             return .refused(Self.unauthenticated("invalid-token", "The bearer token is not known.", invalid: true))
         }
-        return Self.principal(.token, id)
+        let authenticated = Self.principal(.token, id)
+        if case .principal(let principal) = authenticated {
+            let known = access.known(principal, in: control)
+            access.remember(key, known)
+            return .known(known)
+        }
+        return authenticated
     }
 
     private static func principal(_ kind: Principal.Kind, _ name: String, alternativeNames: [String] = [])
