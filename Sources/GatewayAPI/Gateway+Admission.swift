@@ -140,7 +140,7 @@ extension Gateway {
     /// whose paths cannot be read is left to its handler, which answers it 400.
     func internalRefusal(_ route: Route, _ request: HTTPRequest) -> HTTPResponse? {
         guard let paths = try? route.paths(of: request) else { return nil }
-        let recursive = request.method == .delete && request.query["recursive"].map { $0 != "false" && $0 != "0" } == true
+        let recursive = route.deletesSubtree(request)
         // The root is never deleted, recursively or not: refused here alike on every backend,
         // before a recursive delete would list the whole tree.
         if request.method == .delete, paths.contains(where: \.isRoot) {

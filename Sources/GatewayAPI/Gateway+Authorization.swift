@@ -41,7 +41,7 @@ extension Gateway {
         guard let permission = Self.permission(for: route.operation), route.target != .transaction else { return nil }
         // A path the route cannot build is answered 400 by its handler, which touches nothing.
         guard let paths = try? route.paths(of: request) else { return nil }
-        let recursive = request.method == .delete && request.query["recursive"].map { $0 != "false" && $0 != "0" } == true
+        let recursive = route.deletesSubtree(request)
         for path in paths {
             if let refusal = refusal(permission, path, subtree: recursive, known.principal, known.rules) { return refusal }
         }

@@ -64,6 +64,13 @@ public struct Route: Sendable {
         (method == .put || method == .post) && operation != .admin && operation != .operations
     }
 
+    /// Whether the request deletes a whole subtree (`DELETE ?recursive=true`). A malformed
+    /// flag counts as one, so access control decides on the larger reach; the handler then
+    /// answers it 400 with the flag named.
+    func deletesSubtree(_ request: HTTPRequest) -> Bool {
+        request.method == .delete && ((try? request.flag("recursive")) ?? true)
+    }
+
     /// The znodes a request of this route touches, normalized as the backend will see them.
     ///
     /// - Returns: an empty list for `.none` and `.session` targets. For a POST, a path that is

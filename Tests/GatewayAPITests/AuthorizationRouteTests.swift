@@ -107,6 +107,12 @@ import Testing
         _ = await h.request(.put, "/v1/nodes\(h.base)/devices/dev1/a", object: ["data": "1"], as: Self.dev1)
         let before = await h.treeSnapshot()
         expectProblem(await h.request(.delete, "/v1/nodes\(h.base)/devices?recursive=true", as: Self.dev1), status: 403, type: "forbidden")
+        // A malformed flag is decided as the larger reach, never as a single delete.
+        expectProblem(await h.request(.delete, "/v1/nodes\(h.base)/devices?recursive=maybe", as: Self.dev1), status: 403,
+            type: "forbidden")
+        // Within the grant, the handler names the bad flag.
+        expectInvalidParameter(await h.request(.delete, "/v1/nodes\(h.base)/devices/dev1?recursive=maybe", as: Self.dev1),
+            field: "recursive")
         expectProblem(await h.request(.delete, "/v1/nodes\(h.base)/devices/dev2?recursive=true", as: Self.dev1), status: 403,
             type: "forbidden")
         #expect(await h.treeSnapshot() == before)
