@@ -1,3 +1,5 @@
+import JSON
+
 /// Unpadded base64url (RFC 4648 §5), as JWS (RFC 7515 §2) and JWK (RFC 7517) write binary
 /// values. Decoding is strict: no padding, no whitespace, no characters of the standard
 /// alphabet, and the unused low bits of the last character must be zero. Each byte string then
@@ -11,30 +13,18 @@ public enum Base64URL {
         return table
     }()
 
-    /// The unpadded base64url text of `bytes`.
+    /// The unpadded base64url text of `bytes`: the standard encoding (`JSON.Base64`) in the
+    /// URL alphabet, without its padding.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
-        let input = Array(bytes)
-        var out: [UInt8] = []
-        out.reserveCapacity((input.count * 4 + 2) / 3)
-        var i = 0
-        while i + 3 <= input.count {
-            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(alphabet[Int(n >> 6 & 63)])
-            out.append(alphabet[Int(n & 63)])
-            i += 3
+        let standard = Base64.encode(Array(bytes)).utf8.compactMap { byte -> UInt8? in
+            switch byte {
+            case UInt8(ascii: "+"): UInt8(ascii: "-")
+            case UInt8(ascii: "/"): UInt8(ascii: "_")
+            case UInt8(ascii: "="): nil
+            default: byte
+            }
         }
-        switch input.count - i {
-        case 1:
-            let n = UInt32(input[i]) << 16
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)]]
-        case 2:
-            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)]]
-        default: break
-        }
-        return String(decoding: out, as: UTF8.self)
+        return String(decoding: standard, as: UTF8.self)
     }
 
     /// The bytes of `text`, or nil when it is not canonical unpadded base64url.
