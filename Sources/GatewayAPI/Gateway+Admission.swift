@@ -37,29 +37,33 @@ extension Gateway {
         return { [self] request, context in
             let access = state(context).access
             let control = access.refresh(from: slot)
-            let known: KnownPrincipal
+            let memo: ConnectionPrincipal
             switch authenticate(request, context, access, control) {
-            case .principal(let p): known = access.known(p, in: control)
-            case .known(let k): known = k
+            case .principal(let m): memo = m
             case .refused(let response):
                 auditRefusal(route, request, principal: nil, response)
                 return .response(response)
             }
+            let known = memo.known
             let principal = known.principal
             context.principal = known.name
             let trail = auditTrail(route, request, principal: known.name, context)
-            let admitted = Admitted(route: route, known: known, trail: trail)
-            if let limit = options.rateLimit, route.operation != .operations {
+            if let limit = options.rateLimit {
                 if access.limiter == nil { access.limiter = RateLimiter(limit: limit.share(of: options.threads)) }
                 let key: RateLimiter.Key = principal.kind == .anonymous ? .anonymous(request.remoteAddress?.host) : .principal(principal)
                 if let wait = access.limiter!.spend(key, now: context.loop.now) {
-                    return refuse(admitted, request, .problem(.tooManyRequests, type: "rate-limited",
+                    return refuse(route, known, trail, request, .problem(.tooManyRequests, type: "rate-limited",
                         detail: "\(principal) is over its request rate; retry after \(wait) s.", headers: ["Retry-After": String(wait)]))
                 }
             }
-            if let refusal = refusal(route, request, known) { return refuse(admitted, request, refusal) }
+            if let refusal = refusal(route, request, known, memo) { return refuse(route, known, trail, request, refusal) }
             if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
-            return withBody(admitted, request, context, parseSmall: true)
+            // Nothing in a body to read or decide, no session to look up: a device's everyday
+            // request goes straight to its handler.
+            if request.body.isEmpty, !pathsInBody, known.rules.isAdministrator || !Self.namesSession(route, request) {
+                return call(route.handler, known, access, request, context)
+            }
+            return withBody(Admitted(route: route, known: known, trail: trail), request, context, parseSmall: true)
         }
     }
 
@@ -105,33 +109,36 @@ extension Gateway {
         }
         guard let known = admitted.known else { return admitted.route.handler(request, context) }
         let sessions = known.rules.isAdministrator ? [] : Self.namedSessions(admitted.route, request)
-        guard !sessions.isEmpty else { return call(admitted, known, request, context) }
+        guard !sessions.isEmpty else { return call(admitted.route.handler, known, state(context).access, request, context) }
         let owner = known.name
         return context.suspend({ [self] () async -> Int64? in
             for id in sessions where await !owns(owner, id) { return id }
             return nil
         }) { [self] refused, context in
             if let refused { return refuse(admitted, request, Self.notOwner(known.principal, refused)) }
-            return call(admitted, known, request, context)
+            return call(admitted.route.handler, known, state(context).access, request, context)
         }
     }
 
     /// Runs the handler with its principal and rules at hand (`LoopAccess.current`), for the
     /// handlers that filter what they return or check a token's session.
-    private func call(_ admitted: Admitted, _ known: KnownPrincipal, _ request: HTTPRequest, _ context: RequestContext)
-        -> HandlerResult
-    {
-        let access = state(context).access
+    private func call(
+        _ handler: HTTPHandler, _ known: KnownPrincipal, _ access: LoopAccess, _ request: HTTPRequest, _ context: RequestContext
+    ) -> HandlerResult {
         access.handling = known
         defer { access.handling = nil }
-        return admitted.route.handler(request, context)
+        return handler(request, context)
     }
 
     /// Answers a refusal, recording it in the audit log when the request's trail does not.
     private func refuse(_ admitted: Admitted, _ request: HTTPRequest, _ response: HTTPResponse) -> HandlerResult {
-        if admitted.trail == nil {
-            auditRefusal(admitted.route, request, principal: admitted.known?.name, response)
-        }
+        refuse(admitted.route, admitted.known, admitted.trail, request, response)
+    }
+
+    private func refuse(
+        _ route: Route, _ known: KnownPrincipal?, _ trail: AuditTrail?, _ request: HTTPRequest, _ response: HTTPResponse
+    ) -> HandlerResult {
+        if trail == nil { auditRefusal(route, request, principal: known?.name, response) }
         return .response(response)
     }
 

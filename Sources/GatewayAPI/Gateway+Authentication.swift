@@ -5,12 +5,74 @@ import HTTPCore
 import HTTPServer
 import JSON
 
-/// A request's principal, or the 401 that refuses its credentials.
+/// A request's principal with its rules, or the 401 that refuses its credentials.
 enum Authentication {
-    case principal(Principal)
-    /// A principal seen before on this loop, with its compiled rules.
     case known(KnownPrincipal)
     case refused(HTTPResponse)
+}
+
+/// A request's principal as its connection remembers it, or the 401 that refuses its
+/// credentials.
+enum Authenticated {
+    case principal(ConnectionPrincipal)
+    case refused(HTTPResponse)
+}
+
+/// The principal a connection's last request was authenticated as, and the credentials that
+/// named it (`RequestContext.connectionMemo`): a device's next request on the connection,
+/// sending the same `Authorization` field (or none again), is that principal without a
+/// hash, a lookup or a signature check. Updated in place when the credentials change (a
+/// proxy's connection carries many clients' requests); a reload of the policy, or a JWT's
+/// `exp`, makes it stale.
+final class ConnectionPrincipal {
+    var control: AccessControl
+    /// The `Authorization` field's bytes; nil when none was sent.
+    var credentials: [UInt8]?
+    var known: KnownPrincipal
+    /// Unix seconds after which it must be authenticated again: a JWT's `exp`.
+    var validUntil: Int64
+    /// The last path `known` was allowed on this connection, and for what: a device polling
+    /// one node is decided once (`Gateway.allowsAtOnce`). Its bytes' storage is reused.
+    var allowedPath: [UInt8] = []
+    var allowedPermission: Permission?
+
+    init(_ control: AccessControl, _ credentials: [UInt8]?, _ known: KnownPrincipal, validUntil: Int64) {
+        self.control = control
+        self.credentials = credentials
+        self.known = known
+        self.validUntil = validUntil
+    }
+
+    /// Now the principal `known` under `control`, for `credentials`: what was allowed before
+    /// is forgotten.
+    func update(_ control: AccessControl, _ credentials: UnsafeBufferPointer<UInt8>?, _ known: KnownPrincipal, validUntil: Int64) {
+        self.control = control
+        self.credentials = credentials.map { Array($0) }
+        self.known = known
+        self.validUntil = validUntil
+        allowedPermission = nil
+    }
+
+    /// Whether `path` is the last path allowed here for `permission`.
+    func allowed(_ permission: Permission, _ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        allowedPermission == permission && allowedPath.withUnsafeBytes { ConstantTime.equal($0, UnsafeRawBufferPointer(path)) }
+    }
+
+    func remember(allowed path: UnsafeBufferPointer<UInt8>, for permission: Permission) {
+        allowedPath.removeAll(keepingCapacity: true)
+        allowedPath.append(contentsOf: path)
+        allowedPermission = permission
+    }
+
+    /// Whether `field` is the credentials remembered: compared in constant time, since a
+    /// proxy's connection may carry another client's token.
+    func matches(_ field: UnsafeBufferPointer<UInt8>?) -> Bool {
+        switch (field, credentials) {
+        case (nil, nil): true
+        case (let field?, let credentials?): credentials.withUnsafeBytes { ConstantTime.equal(UnsafeRawBufferPointer(field), $0) }
+        default: false
+        }
+    }
 }
 
 extension Gateway {
@@ -24,22 +86,50 @@ extension Gateway {
     ///   unknown, expired or badly signed, and names unsafe inside a path (empty, `/`, `*`,
     ///   `..`, controls) before any rule substitutes them.
     func authenticate(_ request: HTTPRequest, _ context: RequestContext, _ access: LoopAccess, _ control: AccessControl)
-        -> Authentication
+        -> Authenticated
     {
-        if var field = request.headers["Authorization"] {
-            // Over the field's own bytes: finding and hashing the token copies nothing.
-            return field.withUTF8 { authenticate(authorization: $0, access, control) }
+        guard var field = request.headers["Authorization"] else { return authenticate(nil, context, access, control) }
+        // Over the field's own bytes: comparing, finding and hashing the token copies nothing.
+        return field.withUTF8 { authenticate($0, context, access, control) }
+    }
+
+    private func authenticate(
+        _ field: UnsafeBufferPointer<UInt8>?, _ context: RequestContext, _ access: LoopAccess, _ control: AccessControl
+    ) -> Authenticated {
+        let memo = context.connectionMemo as? ConnectionPrincipal
+        if let memo, memo.control === control, memo.matches(field),
+            memo.validUntil == .max || WallClock.milliseconds() / 1000 < memo.validUntil
+        {
+            return .principal(memo)
         }
-        if let peer = context.peerIdentity, let name = peer.commonName {
-            return Self.principal(.cert, name, alternativeNames: peer.subjectAlternativeNames)
+        var validUntil = Int64.max
+        let result: Authentication
+        if let field {
+            result = authenticate(authorization: field, access, control, validUntil: &validUntil)
+        } else if let peer = context.peerIdentity, let name = peer.commonName {
+            result = Self.principal(.cert, name, alternativeNames: peer.subjectAlternativeNames, access, control)
+        } else {
+            result = .known(access.known(.anonymous, in: control))
         }
-        return .principal(.anonymous)
+        switch result {
+        case .refused(let response):
+            return .refused(response)
+        case .known(let known):
+            if let memo {
+                memo.update(control, field, known, validUntil: validUntil)
+                return .principal(memo)
+            }
+            // A resumed request has no connection to remember it on: this one is its own.
+            let fresh = ConnectionPrincipal(control, field.map { Array($0) }, known, validUntil: validUntil)
+            context.connectionMemo = fresh
+            return .principal(fresh)
+        }
     }
 
     /// The principal of an `Authorization` field, or the 401 that refuses it.
-    private func authenticate(authorization field: UnsafeBufferPointer<UInt8>, _ access: LoopAccess, _ control: AccessControl)
-        -> Authentication
-    {
+    private func authenticate(
+        authorization field: UnsafeBufferPointer<UInt8>, _ access: LoopAccess, _ control: AccessControl, validUntil: inout Int64
+    ) -> Authentication {
         guard let token = Self.bearerToken(field) else {
             return .refused(Self.unauthenticated("invalid-credentials",
                 "Send credentials as Authorization: Bearer <token>; other schemes are not accepted.", invalid: true))
@@ -51,7 +141,8 @@ extension Gateway {
             } catch {
                 return .refused(Self.unauthenticated("invalid-token", "The JWT is not accepted: \(error).", invalid: true))
             }
-            return Self.principal(.jwt, verified.subject)
+            validUntil = verified.expiresAt
+            return Self.principal(.jwt, verified.subject, access, control)
         }
         // A token seen before on this loop skips its SHA-256 and the principal's lookup.
         let key = TokenKey(token)
@@ -59,20 +150,17 @@ extension Gateway {
         guard let id = control.tokens.identify(token) else {
             return .refused(Self.unauthenticated("invalid-token", "The bearer token is not known.", invalid: true))
         }
-        let authenticated = Self.principal(.token, id)
-        if case .principal(let principal) = authenticated {
-            let known = access.known(principal, in: control)
-            access.remember(key, known)
-            return .known(known)
-        }
+        let authenticated = Self.principal(.token, id, access, control)
+        if case .known(let known) = authenticated { access.remember(key, known) }
         return authenticated
     }
 
-    private static func principal(_ kind: Principal.Kind, _ name: String, alternativeNames: [String] = [])
-        -> Authentication
-    {
+    private static func principal(
+        _ kind: Principal.Kind, _ name: String, alternativeNames: [String] = [], _ access: LoopAccess, _ control: AccessControl
+    ) -> Authentication {
         do {
-            return .principal(try Principal(kind: kind, name: name, alternativeNames: kind == .cert ? alternativeNames : []))
+            let principal = try Principal(kind: kind, name: name, alternativeNames: kind == .cert ? alternativeNames : [])
+            return .known(access.known(principal, in: control))
         } catch {
             return .refused(unauthenticated("unsafe-identity",
                 "The \(kind.rawValue) identity cannot be used: \(error). Names may not be empty, '.' or '..', "

@@ -27,7 +27,9 @@ extension Gateway {
 
     /// The refusal of a request whose target paths the principal may not touch, or nil.
     /// Transactions are decided on their body (`refusal(transaction:)`).
-    func refusal(_ route: Route, _ request: HTTPRequest, _ known: KnownPrincipal) -> HTTPResponse? {
+    func refusal(_ route: Route, _ request: HTTPRequest, _ known: KnownPrincipal, _ memo: ConnectionPrincipal?)
+        -> HTTPResponse?
+    {
         if route.operation == .admin {
             return known.rules.isAdministrator ? nil : Self.forbidden(known.principal, .admin, "/")
         }
@@ -38,7 +40,13 @@ extension Gateway {
             return Self.unauthenticated("unauthenticated", "Anonymous requests may not use device sessions; send credentials.",
                 invalid: false)
         }
-        guard let permission = Self.permission(for: route.operation), route.target != .transaction else { return nil }
+        guard let permission = Self.permission(for: route.operation) else { return nil }
+        switch route.target {
+        case .transaction: return nil
+        case .znode(let root, let parameters) where request.method != .delete:
+            if allowsAtOnce(permission, root, parameters, request, known.rules, memo) { return nil }
+        default: break
+        }
         // A path the route cannot build is answered 400 by its handler, which touches nothing.
         guard let paths = try? route.paths(of: request) else { return nil }
         let recursive = route.deletesSubtree(request)
@@ -46,6 +54,63 @@ extension Gateway {
             if let refusal = refusal(permission, path, subtree: recursive, known.principal, known.rules) { return refusal }
         }
         return nil
+    }
+
+    /// Whether the principal may `permission` the one znode a route's parameters name, decided
+    /// over its bytes put together on the stack: no `ZNodePath`, no array, the whole check of
+    /// a device's everyday request. Only an allowance is taken from here. Anything else (a
+    /// denial, a parameter missing or empty, a path that is not normalized or is a sequential
+    /// prefix, one inside an internal subtree) goes through `Route.paths(of:)` and the full
+    /// check, which names the refusal or leaves an invalid path to its handler. A path allowed
+    /// here but invalid as a znode (too long, a control character) is the handler's 400. The
+    /// connection's last allowance (`memo`, for the same principal and rules) is reused.
+    private func allowsAtOnce(
+        _ permission: Permission, _ root: ZNodePath, _ parameters: [String], _ request: HTTPRequest, _ rules: PrincipalRules,
+        _ memo: ConnectionPrincipal?
+    ) -> Bool {
+        let prefix = root.isRoot ? 0 : root.string.utf8.count
+        var length = prefix
+        for name in parameters {
+            guard let value = request.parameter(name), !value.isEmpty else { return false }
+            length &+= 1 &+ value.utf8.count
+        }
+        guard length <= ZNodePath.maxLength else { return false }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { buffer in
+            var end = 0
+            func append(_ text: String) {
+                var text = text
+                text.withUTF8 { bytes in
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[end...]).initialize(from: bytes)
+                    end &+= bytes.count
+                }
+            }
+            if prefix > 0 { append(root.string) }
+            for name in parameters {
+                buffer[end] = UInt8(ascii: "/")
+                end &+= 1
+                append(request.parameter(name)!)
+            }
+            let path = UnsafeBufferPointer(buffer)
+            if let memo, memo.allowed(permission, path) { return true }
+            if !rules.isAdministrator, backend.internalRoots.contains(where: { Self.isWithin(path, $0) }) { return false }
+            guard rules.decide(permission, utf8: path).isAllowed else { return false }
+            memo?.remember(allowed: path, for: permission)
+            return true
+        }
+    }
+
+    /// Whether the bytes of `path` name `root` or a node below it.
+    private static func isWithin(_ path: UnsafeBufferPointer<UInt8>, _ root: ZNodePath) -> Bool {
+        var root = root.string
+        return root.withUTF8 { root in
+            guard path.count >= root.count else { return false }
+            var i = 0
+            while i < root.count {
+                if path[i] != root[i] { return false }
+                i &+= 1
+            }
+            return path.count == root.count || path[root.count] == UInt8(ascii: "/")
+        }
     }
 
     /// The refusal of a transaction any of whose operations the principal may not write,
@@ -102,6 +167,13 @@ extension Gateway {
     /// The device sessions a request names: the route's `{id}`, a `session` query parameter,
     /// or a `session` member of its JSON body (parsed by then). Their owners must be the
     /// principal.
+    /// Whether a request may name a device session (`namedSessions`) before its body is read:
+    /// its route's `{id}` or a `session` query parameter.
+    static func namesSession(_ route: Route, _ request: HTTPRequest) -> Bool {
+        if case .session = route.target { return true }
+        return request.query["session"] != nil
+    }
+
     static func namedSessions(_ route: Route, _ request: HTTPRequest) -> [Int64] {
         var sessions: [Int64] = []
         if case .session(let parameter) = route.target, let id = request.parameter(parameter).flatMap(SessionID.parse) {

@@ -92,6 +92,8 @@ protocol RequestSource: AnyObject {
     var principal: String? { get set }
     /// Told the status and fields of the current request's whole answer, once it is sent.
     var answerObserver: AnswerObserver? { get set }
+    /// The application's state for the connection the request came on (`RequestContext.connectionMemo`).
+    var connectionMemo: AnyObject? { get set }
     func park(onInterrupt: DeferredResponse.InterruptHandler?) -> DeferredResponse
 }
 
@@ -115,6 +117,16 @@ public struct RequestContext {
     public var principal: String? {
         get { source.principal }
         nonmutating set { source.principal = newValue }
+    }
+
+    /// What the application keeps for the lifetime of the connection the request came on
+    /// (nil at first): for example the principal its credentials named, so that the next
+    /// request sending the same credentials is not authenticated again. Requests of one
+    /// connection share it; a request resumed after off-loop work sees nil and its writes are
+    /// dropped. Loop-confined, like the connection.
+    public var connectionMemo: AnyObject? {
+        get { source.connectionMemo }
+        nonmutating set { source.connectionMemo = newValue }
     }
 
     /// Calls `observer` on the loop when the request's whole answer is sent (not for

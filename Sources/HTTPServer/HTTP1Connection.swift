@@ -51,6 +51,8 @@ final class HTTP1Connection: EventHandler, TimerTarget, @unchecked Sendable {
     var principal: String?
     /// Told the current request's answer (`RequestContext.onAnswer`).
     var answerObserver: AnswerObserver?
+    /// `RequestContext.connectionMemo`.
+    var connectionMemo: AnyObject?
     var headStartedAt: UInt64 = 0
     var bodyStartedAt: UInt64 = 0
     var closeAfterResponse = false

@@ -20,6 +20,8 @@ final class HTTP2Connection: EventHandler, TimerTarget, ServerConnection, @unche
     let remoteText: String
     let tls: TLSSession?
     let peerIdentity: PeerIdentity?
+    /// `RequestContext.connectionMemo`, shared by the connection's streams.
+    var connectionMemo: AnyObject?
     let session: HTTP2Session
     var out = SocketOutbound()
     /// Requests handled and not yet answered (parked, or streaming).

@@ -64,6 +64,11 @@ private final class ResumedRequest: RequestSource {
         get { nil }
         set {}
     }
+    /// Not the connection's: the request may have left it.
+    var connectionMemo: AnyObject? {
+        get { nil }
+        set {}
+    }
     var loop: EventLoop { deferred.loop }
     var background: EventLoop? { nil }
 

@@ -34,6 +34,8 @@ public final class RequestRecorder: @unchecked Sendable {
     /// The principal the handler named for the last request (`RequestContext.principal`).
     public internal(set) var principal: String?
     var answerObserver: AnswerObserver?
+    /// `RequestContext.connectionMemo`: the recorder's requests share it, like a connection's.
+    var connectionMemo: AnyObject?
     var streaming = false
 
     private let log: Mutex<(events: [Event], waiters: [(Int, CheckedContinuation<Event, Never>)])>

@@ -119,6 +119,22 @@ struct DigestTests {
         #expect(ConstantTime.equal([], []))
     }
 
+    /// Eight bytes a step and then the tail: a difference at every position of every length
+    /// up to 40, in each bit, is found; equal copies are equal.
+    @Test func constantTimeEqualityEveryPosition() {
+        for length in 0...40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            #expect(ConstantTime.equal(bytes, Array(bytes)))
+            for position in 0..<length {
+                for bit in 0..<8 {
+                    var other = bytes
+                    other[position] ^= 1 << bit
+                    #expect(!ConstantTime.equal(bytes, other), "length \(length), byte \(position), bit \(bit)")
+                }
+            }
+        }
+    }
+
     @Test func base64URLAgreesWithFoundation() {
         var generator = SystemRandomNumberGenerator()
         for length in 0..<70 {

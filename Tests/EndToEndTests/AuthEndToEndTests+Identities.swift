@@ -53,6 +53,49 @@ extension AuthEndToEndTests {
             #expect(try fleet.asOperator("GET", "/v1/nodes/devices/dev1/status").dataText == "dev1 busy")
         }
 
+        /// A connection remembers the principal its last credentials named, so that a device's
+        /// next request skips authentication; yet every request is decided on what it sends
+        /// itself: on one keep-alive connection (a proxy's carries many clients), and on one
+        /// HTTP/2 connection's streams, a change of credentials, or none, or a token one byte
+        /// off, is a change of principal.
+        @Test func everyRequestOnOneConnectionIsDecidedOnItsOwnCredentials() throws {
+            let fleet = try AuthFleet()
+            defer { fleet.stop() }
+            let dev3 = try fleet.jwt("dev3")
+            var near = Array(AuthFleet.operatorToken.utf8)
+            near[near.count - 1] = near[near.count - 1] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+            let nearToken = String(decoding: near, as: UTF8.self)
+            func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
+            let plans = "/v1/nodes/secret/plans"
+
+            let connection = try fleet.server.connect()
+            #expect(try connection.request("GET", plans, headers: bearer(AuthFleet.operatorToken)).status == 200)
+            expectForbidden(try connection.request("GET", plans, headers: bearer(dev3)), operation: "read", path: "/secret/plans")
+            #expect(try connection.request("GET", "/v1/nodes/devices/dev3/status", headers: bearer(dev3)).status == 200)
+            expectUnauthorized(try connection.request("GET", plans))
+            #expect(try connection.request("GET", "/v1/nodes/public/info").status == 200)
+            expectUnauthorized(try connection.request("GET", plans, headers: bearer(nearToken)), type: "invalid-token")
+            expectUnauthorized(try connection.request("GET", plans, headers: bearer(AuthFleet.operatorToken + "x")), type: "invalid-token")
+            expectUnauthorized(try connection.request("GET", plans, headers: [("Authorization", "Basic b3BzOm9wcw==")]),
+                type: "invalid-credentials")
+            #expect(try connection.request("GET", plans, headers: bearer(AuthFleet.operatorToken)).status == 200)
+
+            let socket = try fleet.server.connect()
+            let client = HTTP2TestClient()
+            // HTTP/2 field names are lowercase (RFC 9113 §8.2.1).
+            func bearer2(_ token: String) -> [(String, String)] { [("authorization", "Bearer \(token)")] }
+            let streams: [(Int32, String)] = [
+                (client.request("GET", plans, headers: bearer2(AuthFleet.operatorToken)), "200"),
+                (client.request("GET", plans, headers: bearer2(dev3)), "403"),
+                (client.request("GET", plans), "401"),
+                (client.request("GET", plans, headers: bearer2(nearToken)), "401"),
+                (client.request("GET", plans, headers: bearer2(AuthFleet.operatorToken)), "200"),
+                (client.request("GET", "/v1/nodes/public/info"), "200"),
+            ]
+            #expect(try HTTP2EndToEndTests.pump(client, socket, timeout: 10) { streams.allSatisfy { client.ended.contains($0.0) } })
+            for (stream, status) in streams { #expect(client.statuses[stream] == status, "stream \(stream)") }
+        }
+
         /// A refusal is decided before the node is looked up: a missing node answers as an
         /// existing one would, so a denied reader learns nothing of what exists.
         @Test func aDeniedReadOfAMissingNodeIsForbiddenNotNotFound() throws {
