@@ -34,6 +34,10 @@ extension Gateway {
         }
         // Probes, metrics and the contract are everyone's, whatever credentials come along.
         if route.operation == .operations { return route.handler }
+        // Read once here, not from the route on every request.
+        let handler = route.handler
+        let sessionTarget: Bool = if case .session = route.target { true } else { false }
+        let oneNode = OneNode(route)
         return { [self] request, context in
             let access = state(context).access
             let control = access.refresh(from: slot)
@@ -45,10 +49,10 @@ extension Gateway {
                 return .response(response)
             }
             let known = memo.known
-            let principal = known.principal
             context.principal = known.name
-            let trail = auditTrail(route, request, principal: known.name, context)
+            let trail = audit == nil ? nil : auditTrail(route, request, principal: known.name, context)
             if let limit = options.rateLimit {
+                let principal = known.principal
                 if access.limiter == nil { access.limiter = RateLimiter(limit: limit.share(of: options.threads)) }
                 let key: RateLimiter.Key = principal.kind == .anonymous ? .anonymous(request.remoteAddress?.host) : .principal(principal)
                 if let wait = access.limiter!.spend(key, now: context.loop.now) {
@@ -56,12 +60,13 @@ extension Gateway {
                         detail: "\(principal) is over its request rate; retry after \(wait) s.", headers: ["Retry-After": String(wait)]))
                 }
             }
-            if let refusal = refusal(route, request, known, memo) { return refuse(route, known, trail, request, refusal) }
+            let allowed = oneNode.map { allowsAtOnce($0, request, known.rules, memo) } ?? false
+            if !allowed, let refusal = refusal(route, request, known) { return refuse(route, known, trail, request, refusal) }
             if writes, !pathsInBody, let refusal = internalRefusal(route, request) { return .response(refusal) }
             // Nothing in a body to read or decide, no session to look up: a device's everyday
             // request goes straight to its handler.
-            if request.body.isEmpty, !pathsInBody, known.rules.isAdministrator || !Self.namesSession(route, request) {
-                return call(route.handler, known, access, request, context)
+            if request.body.isEmpty, !pathsInBody, known.rules.isAdministrator || !(sessionTarget || request.query["session"] != nil) {
+                return call(handler, known, access, request, context)
             }
             return withBody(Admitted(route: route, known: known, trail: trail), request, context, parseSmall: true)
         }

@@ -27,9 +27,7 @@ extension Gateway {
 
     /// The refusal of a request whose target paths the principal may not touch, or nil.
     /// Transactions are decided on their body (`refusal(transaction:)`).
-    func refusal(_ route: Route, _ request: HTTPRequest, _ known: KnownPrincipal, _ memo: ConnectionPrincipal?)
-        -> HTTPResponse?
-    {
+    func refusal(_ route: Route, _ request: HTTPRequest, _ known: KnownPrincipal) -> HTTPResponse? {
         if route.operation == .admin {
             return known.rules.isAdministrator ? nil : Self.forbidden(known.principal, .admin, "/")
         }
@@ -40,13 +38,7 @@ extension Gateway {
             return Self.unauthenticated("unauthenticated", "Anonymous requests may not use device sessions; send credentials.",
                 invalid: false)
         }
-        guard let permission = Self.permission(for: route.operation) else { return nil }
-        switch route.target {
-        case .transaction: return nil
-        case .znode(let root, let parameters) where request.method != .delete:
-            if allowsAtOnce(permission, root, parameters, request, known.rules, memo) { return nil }
-        default: break
-        }
+        guard let permission = Self.permission(for: route.operation), route.target != .transaction else { return nil }
         // A path the route cannot build is answered 400 by its handler, which touches nothing.
         guard let paths = try? route.paths(of: request) else { return nil }
         let recursive = route.deletesSubtree(request)
@@ -64,10 +56,9 @@ extension Gateway {
     /// check, which names the refusal or leaves an invalid path to its handler. A path allowed
     /// here but invalid as a znode (too long, a control character) is the handler's 400. The
     /// connection's last allowance (`memo`, for the same principal and rules) is reused.
-    private func allowsAtOnce(
-        _ permission: Permission, _ root: ZNodePath, _ parameters: [String], _ request: HTTPRequest, _ rules: PrincipalRules,
-        _ memo: ConnectionPrincipal?
-    ) -> Bool {
+    func allowsAtOnce(_ target: OneNode, _ request: HTTPRequest, _ rules: PrincipalRules, _ memo: ConnectionPrincipal?) -> Bool {
+        guard request.method != .delete else { return false }
+        let (permission, root, parameters) = (target.permission, target.root, target.parameters)
         let prefix = root.isRoot ? 0 : root.string.utf8.count
         var length = prefix
         for name in parameters {
@@ -96,6 +87,21 @@ extension Gateway {
             guard rules.decide(permission, utf8: path).isAllowed else { return false }
             memo?.remember(allowed: path, for: permission)
             return true
+        }
+    }
+
+    /// A route that names one znode by its path parameters, with the permission it needs:
+    /// what `allowsAtOnce` decides on. nil for the other routes.
+    struct OneNode {
+        let permission: Permission
+        let root: ZNodePath
+        let parameters: [String]
+
+        init?(_ route: Route) {
+            guard let permission = Gateway.permission(for: route.operation), route.operation != .admin,
+                case .znode(let root, let parameters) = route.target
+            else { return nil }
+            (self.permission, self.root, self.parameters) = (permission, root, parameters)
         }
     }
 
@@ -167,13 +173,6 @@ extension Gateway {
     /// The device sessions a request names: the route's `{id}`, a `session` query parameter,
     /// or a `session` member of its JSON body (parsed by then). Their owners must be the
     /// principal.
-    /// Whether a request may name a device session (`namedSessions`) before its body is read:
-    /// its route's `{id}` or a `session` query parameter.
-    static func namesSession(_ route: Route, _ request: HTTPRequest) -> Bool {
-        if case .session = route.target { return true }
-        return request.query["session"] != nil
-    }
-
     static func namedSessions(_ route: Route, _ request: HTTPRequest) -> [Int64] {
         var sessions: [Int64] = []
         if case .session(let parameter) = route.target, let id = request.parameter(parameter).flatMap(SessionID.parse) {
