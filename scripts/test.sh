@@ -102,8 +102,9 @@ if [[ $# -eq 0 ]]; then
     section "faults: ensemble members killed under the client and under zkgate, one suite at a time"
     # One suite at a time: suites run in parallel, and two suites killing members at once
     # would each see the other's faults. V1DoubleFailoverTests kills the leader twice in a
-    # row, three times over, under two zkgate replicas (45–60 s).
-    for suite in EnsembleFaultTests V1ZooKeeperFaultTests V1DoubleFailoverTests; do
+    # row, three times over, under two zkgate replicas (45–60 s). V1ReplicaAdoptionTests kills
+    # and stops zkgate replicas and waits out their ZooKeeper sessions (about 90 s).
+    for suite in EnsembleFaultTests V1ZooKeeperFaultTests V1DoubleFailoverTests V1ReplicaAdoptionTests; do
         suite_t0=$SECONDS
         ZKGATE_FAULT_TESTS=1 swift test --skip-build --filter "$suite"
         bash "$ZK_ENSEMBLE" wait

@@ -27,7 +27,24 @@ extension ZooKeeperStore {
         }
         var ops = operations.map(ZooKeeperMapping.op)
         let offset = session == nil ? 0 : 1
-        if let session { ops.insert(.check(CheckVersionRequest(path: recordPath(session), version: -1)), at: 0) }
+        if let session {
+            ops.insert(.check(CheckVersionRequest(path: recordPath(session), version: -1)), at: 0)
+            // Ephemerals go into the session's index in their own transaction (after the
+            // operations, so results keep their places), and the session is marked in this
+            // gateway's replica record first, for whoever adopts its ZooKeeper session.
+            let ephemerals = operations.filter { if case .create(_, _, let mode, _) = $0 { mode.isEphemeral } else { false } }
+            if !ephemerals.isEmpty {
+                if configuration.adoptsReplicas { do throws(ZooKeeperError) { try await markDevice(session) } catch {
+                    throw MultiFailure(index: -1, error: ZooKeeperMapping.error(error, path: ephemerals[0].path, session: session))
+                } }
+                let owner = client.sessionId
+                var generator = SystemRandomNumberGenerator()
+                for case .create(let path, _, let mode, _) in ephemerals where !mode.isSequential {
+                    let entry = recordPath(session) + "/" + EphemeralIndex.name(for: path.string, suffix: generator.next())
+                    ops.append(.create(CreateRequest(path: entry, data: EphemeralIndex.data(owner: owner), flags: 0)))
+                }
+            }
+        }
         let results: [MultiResult]
         let zxid: Int64
         do {
@@ -36,12 +53,17 @@ extension ZooKeeperStore {
             throw MultiFailure(index: -1, error: ZooKeeperMapping.error(error, path: operations.first?.path ?? .root, session: session))
         }
         if let failure = ZooKeeperMapping.failure(results, operations: operations, session: session, offset: offset) {
+            // Past the operations only the index entries, whose names no one else makes.
+            if failure.index >= operations.count {
+                throw MultiFailure(index: -1, error: .unavailable("the session's ephemeral index could not be written: \(failure.error)"))
+            }
             throw failure
         }
         var answers: [OperationResult] = []
         for (operation, result) in zip(operations, results.dropFirst(offset)) {
             answers.append(await answer(operation, result, zxid: zxid, session: session))
         }
+        if let session { await indexSequentialEphemerals(operations, answers, session: session) }
         await track(operations, answers, session: session)
         observe(operations, answers, zxid: zxid)
         await awaitDelivery(zxid)
@@ -123,6 +145,21 @@ extension ZooKeeperStore {
             return .deleted
         default:
             return .checked
+        }
+    }
+
+    /// A sequential ephemeral's name is known only once it exists: its index entry follows,
+    /// with its czxid. Should the gateway die in between, the node is still its ZooKeeper
+    /// session's, and goes when whoever holds that session lets it go.
+    func indexSequentialEphemerals(_ operations: [Operation], _ answers: [OperationResult], session: Int64) async {
+        let owner = client.sessionId
+        var generator = SystemRandomNumberGenerator()
+        for (operation, answer) in zip(operations, answers) {
+            guard case .create(_, _, let mode, _) = operation, mode.isEphemeral, mode.isSequential,
+                case .created(let path, let stat) = answer
+            else { continue }
+            let entry = recordPath(session) + "/" + EphemeralIndex.name(for: path.string, suffix: generator.next())
+            _ = try? await client.create(entry, data: EphemeralIndex.data(owner: owner, czxid: stat.czxid))
         }
     }
 

@@ -57,6 +57,7 @@ extension ZooKeeperStore {
         let task = Task(executorPreference: client.executor) { [weak self] in
             var sequencer = FeedSequencer(hidden: hidden)
             var disconnected = false
+            var expired = false
             for await event in events {
                 guard let self else { return }
                 switch event {
@@ -73,6 +74,7 @@ extension ZooKeeperStore {
                     if case .state(.expired) = event {
                         self.logger.error("the gateway's ZooKeeper session expired: device ephemerals are gone")
                         self.devices.withLock { $0.dropAllEphemerals() }
+                        expired = true
                     }
                     disconnected = true
                     self.forgetCacheIfStillDisconnected()
@@ -87,6 +89,13 @@ extension ZooKeeperStore {
                         self.logger.warning("could not set the recursive watch again: \(error)")
                     }
                     self.enqueueDelivery(ChangeBatch(events: [], zxid: self.client.lastZxid, resync: true))
+                    if expired, self.configuration.adoptsReplicas {
+                        // A new session: published, so that replicas can adopt it in turn.
+                        expired = false
+                        do { try await self.publishReplicaRecord() } catch {
+                            self.logger.warning("could not publish the new ZooKeeper session for adoption: \(error)")
+                        }
+                    }
                 case .state:
                     break
                 }

@@ -7,7 +7,11 @@ extension ZooKeeperStore {
     /// getChildren. For an absent node a multiRead reads the node again with its ancestors, so
     /// that the nearest existing one's pzxid (the change index) comes from the same state as
     /// the absence.
+    ///
+    /// - Throws: `.notAuthorized` for the replicas' records, which hold session passwords and
+    ///   are never served, to anyone.
     public func read(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult {
+        if path.string == replicasPath || path.string.hasPrefix(replicasPath + "/") { throw .notAuthorized(path) }
         let read = try await readRemote(path, children: children)
         let regression = cache.withLock { cache in
             cache.store(NodeCache.Key(path: path, children: children), read)

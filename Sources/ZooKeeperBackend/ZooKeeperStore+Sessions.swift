@@ -49,31 +49,85 @@ extension ZooKeeperStore {
         }
     }
 
+    /// The session with every ephemeral it owns, whichever gateway made it (from its index).
     public func session(_ id: Int64) async throws(CoordinationError) -> SessionInfo {
         try await requireLive(id)
+        let indexed: [String]
+        do throws(ZooKeeperError) { indexed = try await indexedEphemerals(id).nodes } catch {
+            throw ZooKeeperMapping.error(error, path: .root, session: id)
+        }
         let now = nowMs
         return try devices.withLock { (table) throws(CoordinationError) -> SessionInfo in
             guard let entry = table.entries[id], !entry.closing else { throw .sessionExpired(id) }
-            let paths = entry.ephemerals.sorted().compactMap { try? ZNodePath(validating: $0) }
+            let paths = entry.ephemerals.union(indexed).sorted().compactMap { try? ZNodePath(validating: $0) }
             return SessionInfo(id: id, timeoutMs: entry.timeoutMs, expiresInMs: max(entry.deadlineMs - now, 1), ephemerals: paths)
         }
     }
 
-    /// Deletes the record and every ephemeral in one multi. An ephemeral already deleted by
-    /// someone else is left out and the multi retried.
+    /// Deletes the record and every ephemeral in one multi: those its index lists (whichever
+    /// gateway's ZooKeeper session made them), the index itself, and the markers that tell
+    /// adopters about it. An ephemeral already deleted by someone else is left out and the
+    /// multi retried.
     public func closeSession(_ id: Int64) async throws(CoordinationError) {
-        let ephemerals = devices.withLock { table -> [String] in
+        let local = devices.withLock { table -> [String] in
             table.entries[id]?.closing = true
             return table.entries[id]?.ephemerals.sorted() ?? []
         }
-        let deletes = (ephemerals + [recordPath(id)]).map { MultiOp.delete(DeleteRequest(path: $0)) }
         do throws(ZooKeeperError) {
-            try await multiSkippingMissing(deletes)
+            // A create racing the close adds an entry after the listing: the record's delete
+            // then fails as not empty, and the listing is made again.
+            var attempts = 0
+            while true {
+                attempts += 1
+                let deletes = try await sessionDeletes(id, local: local) + [.delete(DeleteRequest(path: recordPath(id)))]
+                do throws(ZooKeeperError) {
+                    try await multiSkippingMissing(deletes)
+                    break
+                } catch .server(.notEmpty) where attempts < 3 {
+                    continue
+                }
+            }
         } catch {
             devices.withLock { $0.entries[id]?.closing = false }
             throw ZooKeeperMapping.error(error, path: .root, session: id)
         }
         devices.withLock { $0.remove(id) }
+    }
+
+    /// The deletes that end a device session: its ephemerals, the index entries, the markers,
+    /// then the record.
+    func sessionDeletes(_ id: Int64, local: [String]) async throws(ZooKeeperError) -> [MultiOp] {
+        let index = try await indexedEphemerals(id)
+        let record = recordPath(id)
+        return Set(local).union(index.nodes).sorted().map { MultiOp.delete(DeleteRequest(path: $0)) }
+            + index.entries.map { .delete(DeleteRequest(path: record + "/" + $0)) }
+            + index.owners.sorted().map { .delete(DeleteRequest(path: markerPath(owner: $0, device: id))) }
+    }
+
+    /// A device session's ephemeral index: its entries' names, the nodes that are still the
+    /// ones an entry was made for (the same czxid: an entry whose node was deleted, or deleted
+    /// and made again by someone else, is stale), and the ZooKeeper sessions that own them.
+    func indexedEphemerals(_ id: Int64) async throws(ZooKeeperError) -> (entries: [String], nodes: [String], owners: Set<Int64>) {
+        let record = recordPath(id)
+        let names: [String]
+        do { names = try await client.getChildren(record).children } catch .server(.noNode) { names = [] }
+        let entries = names.compactMap { name in EphemeralIndex.path(of: name).map { (name, $0) } }
+        guard !entries.isEmpty else { return (names, [], []) }
+        var reads: [ReadOp] = []
+        for (name, path) in entries { reads += [.getData(record + "/" + name), .getData(path)] }
+        let (results, _) = try await client.multiRead(reads)
+        var nodes: [String] = []
+        var owners: Set<Int64> = []
+        for (i, (_, path)) in entries.enumerated() {
+            guard case .data(let data, let entryStat) = results[2 * i], let (owner, czxid) = EphemeralIndex.decode(data) else { continue }
+            owners.insert(owner)
+            if case .data(_, let nodeStat) = results[2 * i + 1], nodeStat.ephemeralOwner != 0,
+                nodeStat.czxid == (czxid == 0 ? entryStat.czxid : czxid)
+            {
+                nodes.append(path)
+            }
+        }
+        return (names, nodes, owners)
     }
 
     /// Runs `ops` as one multi; an op that fails because its node is gone is left out and the

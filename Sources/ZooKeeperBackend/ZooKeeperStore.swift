@@ -1,4 +1,5 @@
 import Coordination
+import Dispatch
 import Logging
 import Reactor
 import Synchronization
@@ -24,13 +25,18 @@ public final class ZooKeeperStore: Sendable {
         /// request on that loop reaches ZooKeeper and back with no thread woken on the way;
         /// nil: a thread of the client's own. The loop must outlive `shutdown()`.
         public var loop: EventLoop?
+        /// Whether this gateway is one of a set of replicas that adopt each other's ZooKeeper
+        /// sessions (`ZooKeeperStore+Replicas`): every gateway on the ensemble with the same
+        /// record root is then a peer.
+        public var adoptsReplicas: Bool
 
         public init(connectString: String, sessionTimeoutMs: Int32 = 10_000, recordRoot: String = "/zkgate",
-                    loop: EventLoop? = nil) {
+                    loop: EventLoop? = nil, adoptsReplicas: Bool = false) {
             self.connectString = connectString
             self.sessionTimeoutMs = sessionTimeoutMs
             self.recordRoot = recordRoot
             self.loop = loop
+            self.adoptsReplicas = adoptsReplicas
         }
     }
 
@@ -42,6 +48,8 @@ public final class ZooKeeperStore: Sendable {
     let logger: Logger
     let sessionsPath: String
     let devices = Mutex(DeviceSessionTable())
+    /// The ZooKeeper sessions held here (own and adopted) and the peers' records.
+    let replicas = Mutex(ReplicaTable())
     /// Behind a class, not as a bare closure in the Mutex: reading a function value out of a
     /// generic container through `inout` re-wraps it in reabstraction thunks on every access,
     /// so each delivery grew the chain (and the stack) by two frames until the process died.
@@ -91,6 +99,7 @@ public final class ZooKeeperStore: Sendable {
             }
             try await startFeed()
             feedStart.store(client.lastZxid, ordering: .relaxed)
+            if configuration.adoptsReplicas { try await publishReplicaRecord() }
         } catch {
             let failure = client.lastConnectFailure
             await client.close()
@@ -103,6 +112,7 @@ public final class ZooKeeperStore: Sendable {
             throw .unavailable("ZooKeeper at \(configuration.connectString): \(error)")
         }
         startSweeper()
+        if configuration.adoptsReplicas { startHeartbeat() }
     }
 
     /// Milliseconds since start, the clock device-session deadlines use.
@@ -154,7 +164,7 @@ extension ZooKeeperStore: CoordinationBackend {
     public var feedStartIndex: Int64 { feedStart.load(ordering: .relaxed) }
 
     public var isReady: Bool {
-        if case .connected = client.state { return true }
+        if case .connected = client.state { return !isFenced }
         return false
     }
 
@@ -166,15 +176,48 @@ extension ZooKeeperStore: CoordinationBackend {
         do { return try await client.sync(path.string) } catch { throw ZooKeeperMapping.error(error, path: path) }
     }
 
-    /// Closes the gateway's ZooKeeper session, waiting up to 3 s for the ensemble to confirm:
-    /// the device ephemerals this gateway owns then go at once, not a session timeout later.
+    /// Leaves the sessions held here to the other replicas when there are any (their records
+    /// marked for handover, the connections dropped without closing, so device ephemerals
+    /// live on in whichever replica adopts them); otherwise closes the gateway's ZooKeeper
+    /// session, waiting up to 3 s for the ensemble to confirm, so that the device ephemerals
+    /// it owns go at once, not a session timeout later.
     public func shutdown() {
         let tasks = self.tasks.withLock { t in defer { t.removeAll() }; return t }
         for task in tasks { task.cancel() }
         releaseWriters()
+        let handedOver = !configuration.adoptsReplicas ? false : Self.runBlocking(timeoutMs: 3_000) { [self] in
+            guard await handOver() else { return false }
+            await client.abandon()
+            return true
+        }
+        if handedOver == true {
+            logger.notice("left this gateway's ZooKeeper sessions to the other replicas")
+            return
+        }
+        if configuration.adoptsReplicas {
+            // Closed, not left: nothing is there to adopt (a replica that tried would find the
+            // session gone).
+            _ = Self.runBlocking(timeoutMs: 1_000) { [self] in
+                for id in replicas.withLock({ Array($0.held.keys) }) { await deleteReplicaRecord(id) }
+            }
+        }
         if !client.closeNow(timeoutMs: 3_000) {
             logger.warning("the ZooKeeper session did not close within 3 s; the ensemble will expire it")
         }
+    }
+
+    /// Runs `work` in a task and waits for it on this thread, for at most `timeoutMs`; nil when
+    /// it took longer. For a process shutting down, never on a loop's thread.
+    static func runBlocking<T: Sendable>(timeoutMs: Int, _ work: @escaping @Sendable () async -> T) -> T? {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<T?>(nil)
+        Task {
+            let value = await work()
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + .milliseconds(timeoutMs)) == .success else { return nil }
+        return result.withLock { $0 }
     }
 }
 

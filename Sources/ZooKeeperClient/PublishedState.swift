@@ -7,6 +7,7 @@ final class PublishedState: Sendable {
     struct Snapshot: Sendable {
         var state: SessionState = .connecting
         var sessionId: Int64 = 0
+        var credentials: SessionCredentials?
         var lastZxid: Int64 = 0
         var timeoutMs: Int32 = 0
         var host: HostAddress?
@@ -32,8 +33,12 @@ final class PublishedState: Sendable {
     func update(_ machine: inout SessionMachine) {
         let (sessionId, lastZxid, timeoutMs) = (machine.sessionId, machine.lastZxid, machine.negotiatedTimeoutMs)
         let host = machine.isConnected ? machine.currentHost : nil
+        // Only while connected: an attached session's id is not its own until the ensemble
+        // has accepted it.
+        let credentials = machine.isConnected ? machine.credentials : nil
         value.withLock {
             $0.sessionId = sessionId
+            if let credentials { $0.credentials = credentials } else if sessionId == 0 { $0.credentials = nil }
             $0.lastZxid = lastZxid
             $0.timeoutMs = timeoutMs
             $0.host = host

@@ -82,7 +82,8 @@ extension SessionMachine {
     }
 
     /// The session is gone on the ensemble: everything bound to it fails, and a new session is
-    /// started (the layer above learns from `.expired` that ephemerals and watches are gone).
+    /// started (the layer above learns from `.expired` that ephemerals and watches are gone),
+    /// or with `endsOnExpiry` the machine ends.
     mutating func expire(now: UInt64, connectionOpen: Bool, wiped: Bool) -> [Action] {
         let old = sessionId
         var actions: [Action] = connectionOpen ? [.closeConnection] : []
@@ -97,6 +98,11 @@ extension SessionMachine {
         if wiped { lastZxid = 0 }
         attemptsThisPass = 0
         actions.append(.state(.expired(sessionId: old)))
+        if configuration.endsOnExpiry {
+            phase = .closed
+            actions.append(.state(.closed))
+            return actions
+        }
         return actions + beginAttempt(now: now)
     }
 

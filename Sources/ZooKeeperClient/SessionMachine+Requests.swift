@@ -75,6 +75,17 @@ extension SessionMachine {
         }
     }
 
+    /// Leaves the session to live on without this client: the connection closes with no
+    /// closeSession, so the ephemerals stay for whichever client attaches to the session next
+    /// (or until the ensemble expires it). Everything pending fails with `closed`.
+    public mutating func abandon() -> [Action] {
+        switch phase {
+        case .closed, .authFailed: return []
+        case .idle, .waiting: return finishClose(connectionOpen: false)
+        case .connecting, .handshaking, .connected, .closing: return finishClose(connectionOpen: true)
+        }
+    }
+
     mutating func finishClose(connectionOpen: Bool) -> [Action] {
         var actions: [Action] = connectionOpen ? [.closeConnection] : []
         actions += failInFlight(.closed)

@@ -11,6 +11,17 @@
 ///   replayed; requests not yet sent wait for the next connection until their deadline;
 /// - lastZxid only moves forward, only from normal replies, and a member that refuses it (closes
 ///   during the handshake) is skipped.
+/// A session's id and password, enough to attach to it from another connection or process.
+public struct SessionCredentials: Sendable, Equatable {
+    public var sessionId: Int64
+    public var password: [UInt8]
+
+    public init(sessionId: Int64, password: [UInt8]) {
+        self.sessionId = sessionId
+        self.password = password
+    }
+}
+
 public struct SessionMachine: Sendable {
     public typealias RequestID = UInt64
 
@@ -27,6 +38,13 @@ public struct SessionMachine: Sendable {
         public var watchRestoreChunkBytes: Int
         /// Pause after every member has been tried once (Java: 1 s).
         public var passDelayNs: UInt64
+        /// A session made elsewhere to attach to (its id and password), instead of a new one:
+        /// how a process takes over a session whose owner died, its ephemerals and their czxids
+        /// unchanged. The ensemble then drops the connection of any other client attached to it.
+        public var attach: SessionCredentials?
+        /// Whether an expired session ends the machine (`.expired`, then `.closed`) instead of
+        /// starting a new session: an attached session's work ends with it.
+        public var endsOnExpiry: Bool
 
         public init(hosts: [HostAddress], sessionTimeoutMs: Int32 = 10_000, allowReadOnly: Bool = false,
                     maxPacketLength: Int = Int(Jute.maxPacketLength), maxInFlight: Int = 512,
@@ -34,6 +52,8 @@ public struct SessionMachine: Sendable {
             self.hosts = hosts; self.sessionTimeoutMs = sessionTimeoutMs; self.allowReadOnly = allowReadOnly
             self.maxPacketLength = maxPacketLength; self.maxInFlight = maxInFlight
             self.watchRestoreChunkBytes = watchRestoreChunkBytes; self.passDelayNs = passDelayNs
+            attach = nil
+            endsOnExpiry = false
         }
     }
 
@@ -137,6 +157,16 @@ public struct SessionMachine: Sendable {
         self.configuration = configuration
         self.hosts = shuffle(configuration.hosts)
         self.negotiatedTimeoutMs = configuration.sessionTimeoutMs
+        if let attach = configuration.attach {
+            sessionId = attach.sessionId
+            password = attach.password
+        }
+    }
+
+    /// The session's id and password while it has one: what another process needs to attach
+    /// to it (a secret: whoever holds it acts as this session).
+    public var credentials: SessionCredentials? {
+        sessionId == 0 ? nil : SessionCredentials(sessionId: sessionId, password: password)
     }
 
     /// Whether the machine reached a state it never leaves.

@@ -16,11 +16,14 @@ public final class ZooKeeperClient: Sendable {
         public var sessionTimeoutMs: Int32
         public var allowReadOnly: Bool
         public var maxInFlight: Int
+        /// A session made by another client to attach to, instead of starting one
+        /// (`SessionMachine.Configuration.attach`); such a client ends when its session expires.
+        public var attach: SessionCredentials?
 
         public init(connectString: ConnectString, sessionTimeoutMs: Int32 = 10_000, allowReadOnly: Bool = false,
-                    maxInFlight: Int = 512) {
+                    maxInFlight: Int = 512, attach: SessionCredentials? = nil) {
             self.connectString = connectString; self.sessionTimeoutMs = sessionTimeoutMs
-            self.allowReadOnly = allowReadOnly; self.maxInFlight = maxInFlight
+            self.allowReadOnly = allowReadOnly; self.maxInFlight = maxInFlight; self.attach = attach
         }
 
         /// - Throws: `ConnectString.ParseError` for a malformed connect string.
@@ -57,9 +60,12 @@ public final class ZooKeeperClient: Sendable {
     init(configuration: Configuration, loop: EventLoop?,
          resolve: ((HostAddress, @escaping @Sendable (HostResolver.Outcome) -> Void) -> Void)?) throws(SystemError) {
         self.configuration = configuration
-        let machine = SessionMachine(configuration: .init(
+        var machineConfiguration = SessionMachine.Configuration(
             hosts: configuration.connectString.hosts, sessionTimeoutMs: configuration.sessionTimeoutMs,
-            allowReadOnly: configuration.allowReadOnly, maxInFlight: configuration.maxInFlight))
+            allowReadOnly: configuration.allowReadOnly, maxInFlight: configuration.maxInFlight)
+        machineConfiguration.attach = configuration.attach
+        machineConfiguration.endsOnExpiry = configuration.attach != nil
+        let machine = SessionMachine(configuration: machineConfiguration)
         if let loop {
             self.loop = loop
             self.thread = nil
@@ -93,6 +99,9 @@ public final class ZooKeeperClient: Sendable {
     public var state: SessionState { published.snapshot.state }
     /// The session id (0 before the first connection).
     public var sessionId: Int64 { published.snapshot.sessionId }
+    /// The session's id and password once it has one: what another process needs to attach
+    /// to it. A secret: never log it.
+    public var sessionCredentials: SessionCredentials? { published.snapshot.credentials }
     /// The highest zxid this client has seen in a reply.
     public var lastZxid: Int64 { published.snapshot.lastZxid }
     /// The session timeout the ensemble granted.
@@ -170,6 +179,20 @@ public final class ZooKeeperClient: Sendable {
         let confirmed = closed.wait(timeout: .now() + .milliseconds(timeoutMs)) == .success
         stopThread()
         return confirmed
+    }
+
+    /// Lets go of the session without ending it (`SessionMachine.abandon`): for a process
+    /// whose session another process has attached to, or will. Later calls fail with
+    /// `.closed`.
+    public func abandon() async {
+        let driver = self.driver
+        await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+            onLoop(else: { c.resume() }) {
+                driver.perform(driver.machine.abandon())
+                c.resume()
+            }
+        }
+        stopThread()
     }
 
     /// Closes the session; `done` runs (on the loop, or here) once it is closed.

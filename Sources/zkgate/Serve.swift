@@ -67,6 +67,9 @@ struct Serve: ParsableCommand {
     @Option(help: "The gateway's own ZooKeeper session timeout in milliseconds (the ensemble clamps it).")
     var zookeeperSessionTimeout: Int32 = 10_000
 
+    @Flag(inversion: .prefixedNo, help: "On ZooKeeper, adopt the ZooKeeper session of a replica (a gateway with the same record root) that stops, so that its devices' ephemerals live on; and hand this one's over at shutdown.")
+    var replicaAdoption = true
+
     @Option(help: "Requests waiting at once (long-polls, lock and election waits, event streams); beyond it, 429 with Retry-After.")
     var maxParked = 100_000
 
@@ -308,6 +311,18 @@ struct Serve: ParsableCommand {
                 name: "zkgate_zookeeper_regressions_total", type: "counter",
                 help: "Nodes ZooKeeper showed older than this gateway had acknowledged (committed transactions lost by the ensemble).",
                 value: { zookeeperStore.regressionCount }))
+            stats.register(RegisteredMetric(
+                name: "zkgate_replica_adoptions_total", type: "counter",
+                help: "ZooKeeper sessions of stopped replicas this gateway adopted, with the device ephemerals in them.",
+                value: { zookeeperStore.adoptionCount }))
+            stats.register(RegisteredMetric(
+                name: "zkgate_replica_peers", type: "gauge",
+                help: "Other replicas (gateways with the same record root) whose records this gateway sees.",
+                value: { zookeeperStore.peerCount }))
+            stats.register(RegisteredMetric(
+                name: "zkgate_replica_fenced", type: "gauge",
+                help: "1 once another replica adopted this gateway's ZooKeeper session while it was cut off: it serves nothing and must be restarted.",
+                value: { zookeeperStore.isFenced ? 1 : 0 }))
         }
         let gateway = Gateway(
             backend: store,
@@ -375,7 +390,7 @@ struct Serve: ParsableCommand {
         let outcome = Mutex<Result<ZooKeeperStore, CoordinationError>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let configuration = ZooKeeperStore.Configuration(
-            connectString: connectString, sessionTimeoutMs: zookeeperSessionTimeout, loop: loop)
+            connectString: connectString, sessionTimeoutMs: zookeeperSessionTimeout, loop: loop, adoptsReplicas: replicaAdoption)
         Task {
             do throws(CoordinationError) {
                 let store = try await ZooKeeperStore(configuration: configuration, logger: logger)

@@ -232,6 +232,52 @@ func replyPacket(xid: Int32, zxid: Int64, err: ErrorCode = .ok, body: [UInt8] = 
         #expect(try ConnectRequest.decode(w.payloads(from: before)[0]).sessionId == 0)
     }
 
+    /// Attaching to another client's session: the first ConnectRequest names its id and
+    /// password; once accepted the credentials are the machine's; an expired answer ends the
+    /// machine instead of starting a session of its own.
+    @Test func anAttachedSessionSendsItsCredentialsAndEndsWhenExpired() throws {
+        let adopted = SessionCredentials(sessionId: 0x77AA, password: Array(repeating: 5, count: 16))
+        var configuration = SessionMachine.Configuration(hosts: FakeWire.hosts, sessionTimeoutMs: 6_000)
+        configuration.attach = adopted
+        configuration.endsOnExpiry = true
+        var w = FakeWire()
+        w.machine = SessionMachine(configuration: configuration, shuffle: { $0 })
+        w.start()
+        w.established()
+        let connect = try ConnectRequest.decode(w.payloads()[0])
+        #expect(connect.sessionId == 0x77AA && connect.passwd == adopted.password)
+        w.receive(ConnectResponse(timeOut: 6_000, sessionId: 0x77AA, passwd: adopted.password).encoded())
+        #expect(w.states.last == .connected(sessionId: 0x77AA, timeoutMs: 6_000, readOnly: false))
+        #expect(w.machine.credentials == adopted)
+        w.failed()
+        w.submit(1)
+        w.established()
+        #expect(try ConnectRequest.decode(w.payloads(from: 1)[0]).sessionId == 0x77AA, "re-attached after a drop")
+        w.receive(ConnectResponse(timeOut: 0, sessionId: 0, passwd: []).encoded())
+        #expect(w.states.suffix(2) == [.expired(sessionId: 0x77AA), .closed])
+        #expect(w.completions[1] == .failure(.sessionExpired))
+        #expect(w.machine.isTerminal)
+        let connects = w.connects.count
+        w.advance(ms: 5_000)
+        #expect(w.connects.count == connects, "no new session is started")
+    }
+
+    /// Abandoning closes the connection without a closeSession, so the session lives on.
+    @Test func abandonClosesTheConnectionWithoutEndingTheSession() {
+        var w = FakeWire()
+        w.start(); w.handshake(session: 0x42)
+        w.submit(1)
+        let sent = w.sent.count
+        w.take(w.machine.abandon())
+        #expect(w.sent.count == sent, "no closeSession")
+        #expect(w.closes == 1)
+        #expect(w.completions[1] == .failure(.closed))
+        #expect(w.states.last == .closed)
+        #expect(w.machine.isTerminal)
+        w.take(w.machine.abandon())
+        #expect(w.closes == 1)
+    }
+
     @Test func watchesAreRestoredAfterTheHandshakeBeforeAnyRequest() throws {
         var w = FakeWire()
         w.start(); w.handshake(session: 3)

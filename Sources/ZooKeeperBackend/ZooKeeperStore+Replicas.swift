@@ -1,0 +1,225 @@
+import Coordination
+import ZooKeeperClient
+
+/// Replicas adopt each other's ZooKeeper sessions. A device's ephemerals are owned by the
+/// ZooKeeper session of the gateway that created them; when that gateway dies, the ensemble
+/// would delete them a session timeout later although the device lives on. So each gateway
+/// publishes its session's id and password in `<recordRoot>/replicas/<session>` and rewrites
+/// the record every 250 ms; a peer whose record stays unchanged through a second of this
+/// gateway's own heartbeats is presumed dead, and the first replica to claim its record (a
+/// version-checked write) attaches to its session. The ephemerals then live on unchanged, the
+/// same nodes with the same czxids: fencing tokens, queue positions and leadership do not
+/// move. A gateway that finds its own record claimed by another (it was cut off, not dead)
+/// stops serving and lets go of the session without closing it.
+extension ZooKeeperStore {
+    var replicasPath: String { configuration.recordRoot + "/replicas" }
+
+    func replicaPath(_ session: Int64) -> String {
+        replicasPath + "/" + String(UInt64(bitPattern: session), radix: 16)
+    }
+
+    /// Where a device session is marked as having ephemerals in a gateway session's keeping.
+    func markerPath(owner: Int64, device: Int64) -> String {
+        replicaPath(owner) + "/" + String(UInt64(bitPattern: device), radix: 16)
+    }
+
+    /// Publishes this gateway's session (at start-up, and after an expiry made a new one).
+    func publishReplicaRecord() async throws(ZooKeeperError) {
+        guard let credentials = client.sessionCredentials else { return }
+        let record = ReplicaRecord(password: credentials.password, timeoutMs: client.negotiatedTimeoutMs, holder: credentials.sessionId)
+        do { _ = try await client.create(replicasPath, data: []) } catch .server(.nodeExists) {}
+        let (_, stat) = try await client.create(replicaPath(credentials.sessionId), data: record.encoded)
+        replicas.withLock { table in
+            table.held = table.held.filter { $0.value.client != nil }
+            table.held[credentials.sessionId] = .init(client: nil, record: record, version: stat.version)
+            table.marked.removeAll()
+        }
+    }
+
+    /// Heartbeats on a task of their own, every 250 ms, whatever else the sweeper is busy
+    /// with: a late heartbeat is what makes a live gateway look dead.
+    func startHeartbeat() {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                let started = ContinuousClock.now
+                guard let self else { return }
+                await self.replicaRound()
+                try? await Task.sleep(until: started + .milliseconds(250), clock: .continuous)
+            }
+        }
+        tasks.withLock { $0.append(task) }
+    }
+
+    /// Whether another replica adopted this gateway's session: it then serves nothing.
+    public var isFenced: Bool { replicas.withLock { $0.fenced } }
+
+    /// The other replicas whose records this gateway sees (zkgate_replica_peers).
+    public var peerCount: Int { replicas.withLock { $0.peers.count } }
+
+    /// How many sessions of dead replicas this gateway adopted (zkgate_replica_adoptions_total).
+    public var adoptionCount: Int { replicas.withLock { $0.adoptions } }
+
+    /// One heartbeat round: rewrite every held record, look at the peers' records, adopt the
+    /// sessions of peers presumed dead, and let go of adopted sessions with nothing left in
+    /// them.
+    func replicaRound() async {
+        let held = replicas.withLock { $0.fenced ? [:] : $0.held }
+        guard !held.isEmpty else { return }
+        var counted = true
+        for (id, entry) in held {
+            let path = replicaPath(id)
+            do throws(ZooKeeperError) {
+                let stat = try await client.setData(path, data: entry.record.encoded, version: entry.version)
+                replicas.withLock { $0.held[id]?.version = stat.version }
+            } catch .server(.badVersion), .server(.noNode) {
+                counted = false
+                await lost(id, entry)
+            } catch {
+                counted = false
+            }
+        }
+        await lookAtPeers(counted: counted)
+        await releaseEmptyAdoptions()
+    }
+
+    /// A held record was written by someone else, or deleted: the session is no longer ours.
+    func lost(_ id: Int64, _ entry: ReplicaTable.Held) async {
+        if let current = try? await client.getData(replicaPath(id)), let record = ReplicaRecord(decoding: current.data),
+            record.holder == client.sessionId
+        {
+            // Still ours (our own earlier write raced a retry): take its version.
+            replicas.withLock { $0.held[id]?.version = current.stat.version }
+            return
+        }
+        replicas.withLock { _ = $0.held.removeValue(forKey: id) }
+        if let adopted = entry.client {
+            logger.warning("an adopted ZooKeeper session was taken over by another replica", metadata: ["session": "\(hex(id))"])
+            await adopted.abandon()
+            return
+        }
+        // Our own session, claimed by a replica that presumed us dead: everything it owns is
+        // now in that replica's keeping. Serving on would put two gateways on one session.
+        replicas.withLock { $0.fenced = true }
+        logger.critical(
+            "another replica adopted this gateway's ZooKeeper session while it was cut off; serving nothing from now on: restart this gateway",
+            metadata: ["session": "\(hex(id))"])
+        await client.abandon()
+    }
+
+    /// Reads every peer's record in one request, and adopts those presumed dead or handed over.
+    func lookAtPeers(counted: Bool) async {
+        guard let children = try? await client.getChildren(replicasPath).children else { return }
+        let own = Set(replicas.withLock { $0.held.keys })
+        let peers = children.compactMap { UInt64($0, radix: 16).map { Int64(bitPattern: $0) } }.filter { !own.contains($0) }
+        replicas.withLock { table in table.peers = table.peers.filter { peers.contains($0.key) } }
+        guard !peers.isEmpty, let (results, _) = try? await client.multiRead(peers.map { .getData(replicaPath($0)) }) else { return }
+        for (id, result) in zip(peers, results) {
+            guard case .data(let data, let stat) = result, let record = ReplicaRecord(decoding: data) else { continue }
+            let dead = replicas.withLock { $0.observe(peer: id, version: stat.version, counted: counted) }
+            if dead || record.handover { await adopt(id, record, version: stat.version) }
+        }
+    }
+
+    /// Claims a dead peer's record, then attaches to its session.
+    func adopt(_ id: Int64, _ record: ReplicaRecord, version: Int32) async {
+        let started = nowMs
+        var claimed = record
+        claimed.holder = client.sessionId
+        claimed.handover = false
+        let stat: WireStat
+        do throws(ZooKeeperError) {
+            stat = try await client.setData(replicaPath(id), data: claimed.encoded, version: version)
+        } catch {
+            return  // it beat after all, or another replica claimed it first
+        }
+        let attached: ZooKeeperClient
+        do {
+            var config = try ZooKeeperClient.Configuration(configuration.connectString, sessionTimeoutMs: record.timeoutMs)
+            config.attach = SessionCredentials(sessionId: id, password: record.password)
+            attached = try ZooKeeperClient(configuration: config, loop: configuration.loop)
+            try await attached.waitUntilConnected(timeoutMs: Int(record.timeoutMs))
+        } catch {
+            // Expired already: the ensemble deleted its ephemerals. Nothing is left to keep.
+            logger.error("a dead replica's ZooKeeper session could not be adopted; its device ephemerals are gone",
+                metadata: ["session": "\(hex(id))", "error": "\(error)"])
+            await deleteReplicaRecord(id)
+            return
+        }
+        replicas.withLock { table in
+            table.held[id] = .init(client: attached, record: claimed, version: stat.version)
+            table.peers.removeValue(forKey: id)
+            table.adoptions += 1
+        }
+        await takeOverDevices(of: id)
+        logger.notice("adopted the ZooKeeper session of a replica that stopped",
+            metadata: ["session": "\(hex(id))", "ms": "\(nowMs - started)"])
+    }
+
+    /// The device sessions with ephemerals in an adopted session join this gateway's table, so
+    /// that they expire here when their devices stop renewing, and their nodes go with them.
+    func takeOverDevices(of owner: Int64) async {
+        guard let devicesMarked = try? await client.getChildren(replicaPath(owner)).children else { return }
+        for name in devicesMarked {
+            guard let value = UInt64(name, radix: 16) else { continue }
+            let device = Int64(bitPattern: value)
+            guard let (data, _, _) = try? await client.getData(recordPath(device)) else {
+                // Closed meanwhile: its marker is stale.
+                try? await client.delete(markerPath(owner: owner, device: device))
+                continue
+            }
+            var reader = JuteReader(data)
+            let timeoutMs = (try? reader.readInt64()) ?? 10_000
+            let now = nowMs
+            devices.withLock { table in
+                if table.entries[device] == nil { table.entries[device] = .init(timeoutMs: timeoutMs, deadlineMs: now + timeoutMs) }
+            }
+        }
+    }
+
+    /// Adopted sessions whose device sessions have all ended are closed (what is left in them,
+    /// if anything, goes with them) and their records deleted.
+    func releaseEmptyAdoptions() async {
+        let adopted = replicas.withLock { $0.held.compactMap { id, held in held.client.map { (id, $0) } } }
+        for (id, attached) in adopted {
+            guard let markers = try? await client.getChildren(replicaPath(id)).children, markers.isEmpty else { continue }
+            replicas.withLock { _ = $0.held.removeValue(forKey: id) }
+            await attached.close()
+            await deleteReplicaRecord(id)
+            logger.notice("let go of an adopted ZooKeeper session: no device session has nodes in it any more",
+                metadata: ["session": "\(hex(id))"])
+        }
+    }
+
+    func deleteReplicaRecord(_ id: Int64) async {
+        let markers = (try? await client.getChildren(replicaPath(id)).children) ?? []
+        let deletes = markers.map { MultiOp.delete(DeleteRequest(path: replicaPath(id) + "/" + $0)) }
+            + [.delete(DeleteRequest(path: replicaPath(id)))]
+        try? await multiSkippingMissing(deletes)
+    }
+
+    /// Marks a device session as having ephemerals in this gateway's session (once per pair),
+    /// so that an adopter of the session knows which devices to look after.
+    func markDevice(_ device: Int64) async throws(ZooKeeperError) {
+        let owner = client.sessionId
+        guard !replicas.withLock({ $0.marked.contains(device) }) else { return }
+        do { _ = try await client.create(markerPath(owner: owner, device: device), data: []) } catch .server(.nodeExists) {}
+        replicas.withLock { _ = $0.marked.insert(device) }
+    }
+
+    /// At shutdown, with other replicas running: every held session is left to them at once
+    /// (the record's `handover`), instead of closed, so no device loses its ephemerals to a
+    /// rolling restart. Returns whether there was anyone to leave them to.
+    func handOver() async -> Bool {
+        let (held, peers) = replicas.withLock { ($0.held, $0.peers) }
+        guard !peers.isEmpty, !held.isEmpty else { return false }
+        for (id, entry) in held {
+            var record = entry.record
+            record.handover = true
+            _ = try? await client.setData(replicaPath(id), data: record.encoded, version: entry.version)
+        }
+        for (_, entry) in held { await entry.client?.abandon() }
+        return true
+    }
+
+    func hex(_ id: Int64) -> String { "0x" + String(UInt64(bitPattern: id), radix: 16) }
+}
