@@ -111,7 +111,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         if [[ "$(metric "$B_PORT" zkgate_replica_adoptions_total)" == 1 ]]; then adopted=$(($(now_ms) - killed)); break; fi
         sleep 0.01
     done
-    wait "$A_PID" 2>/dev/null || true
+    { wait "$A_PID"; } 2>/dev/null || true
     forget_pid "$A_PID"
     sleep "$KEEP_WAIT"
     kept=0
