@@ -62,6 +62,9 @@ public final class Gateway: Sendable {
     let budget: ParkingBudget
     /// Session opens on their way to the backend, counted against `maxSessions` with those open.
     let openingSessions = Atomic<Int>(0)
+    /// Set when shutdown begins: `/readyz` fails from then on, so that a load balancer stops
+    /// sending requests before the listeners close (`beginDraining`).
+    let draining = Atomic<Bool>(false)
     /// The access policy, when one is in force; nil serves everyone everything (the gateway
     /// then says so at start-up).
     let accessSlot: AccessSlot?
@@ -136,17 +139,30 @@ public final class Gateway: Sendable {
         return router
     }
 
+    /// Makes `/readyz` fail from now on, while every route still serves: the first step of a
+    /// graceful shutdown behind a load balancer, which then routes new requests elsewhere
+    /// before this gateway stops listening.
+    public func beginDraining() {
+        draining.store(true, ordering: .relaxed)
+    }
+
     /// Probes, metrics and the contract.
     var operationsRoutes: [Route] {
         let healthy = HTTPResponse.json(.ok, #"{"status":"ok"}"#)
         let ready = HTTPResponse.json(.ok, #"{"status":"ready"}"#)
         let notReady = HTTPResponse.problem(
             .serviceUnavailable, type: "not-ready", detail: "The backend is not serving.", headers: ["Retry-After": "1"])
+        let stopping = HTTPResponse.problem(
+            .serviceUnavailable, type: "not-ready", detail: "The gateway is shutting down; send requests to another replica.",
+            headers: ["Retry-After": "1"])
         let document = HTTPResponse(
             status: .ok, headers: ["Content-Type": "application/yaml"], body: Array(OpenAPIDocument.yaml.utf8))
         return [
             Route(.get, "/healthz", .operations, .none) { _, _ in .response(healthy) },
-            Route(.get, "/readyz", .operations, .none) { [backend] _, _ in .response(backend.isReady ? ready : notReady) },
+            Route(.get, "/readyz", .operations, .none) { [self] _, _ in
+                if draining.load(ordering: .relaxed) { return .response(stopping) }
+                return .response(backend.isReady ? ready : notReady)
+            },
             Route(.get, "/metrics", .operations, .none) { [stats] _, _ in .response(Metrics.render(stats)) },
             Route(.get, "/openapi.yaml", .operations, .none) { _, _ in .response(document) },
         ]

@@ -67,6 +67,9 @@ struct Serve: ParsableCommand {
     @Option(help: "The gateway's own ZooKeeper session timeout in milliseconds (the ensemble clamps it).")
     var zookeeperSessionTimeout: Int32 = 10_000
 
+    @Option(help: "On SIGTERM or SIGINT, seconds during which /readyz fails while everything else still serves, before the listeners close: at least a load balancer's health-check interval, so that it routes new requests elsewhere first. A second signal cuts it short.")
+    var drainSeconds: Double = 0
+
     @Flag(inversion: .prefixedNo, help: "On ZooKeeper, adopt the ZooKeeper session of a replica (a gateway with the same record root) that stops, so that its devices' ephemerals live on; and hand this one's over at shutdown.")
     var replicaAdoption = true
 
@@ -197,6 +200,9 @@ struct Serve: ParsableCommand {
         }
         guard (1_000...3_600_000).contains(zookeeperSessionTimeout) else {
             throw ValidationError("--zookeeper-session-timeout must be from 1000 to 3600000 ms.")
+        }
+        guard drainSeconds.isFinite, (0...300).contains(drainSeconds) else {
+            throw ValidationError("--drain-seconds must be from 0 to 300.")
         }
         _ = try recipeRoots()
         try validateTLS()
@@ -375,6 +381,12 @@ struct Serve: ParsableCommand {
             }
             logger.info("shutting down", metadata: ["signal": "\(signal)"])
             break
+        }
+        gateway.beginDraining()
+        if drainSeconds > 0 {
+            logger.info("draining: /readyz fails while requests are still served", metadata: ["seconds": "\(drainSeconds)"])
+            let again = zk_wait_signal_timeout(Int32(drainSeconds * 1000))
+            if again == SIGINT || again == SIGTERM { logger.info("second signal: draining cut short") }
         }
         // A second SIGINT or SIGTERM during the drain cuts it short.
         server.shutdown(interrupt: {
