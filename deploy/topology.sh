@@ -81,12 +81,19 @@ write_haproxy_config() {
 # it out after one failure (a replica that drains fails it at once), back after two passes.
 # maxconn: each client connection takes two descriptors (client, replica), under the
 # machine's 20,000.
-# Only what cannot have reached a replica is retried elsewhere: a refused connection, or a
-# connection closed before any answer (a keep-alive connection the replica was closing).
+# Only what cannot have reached a replica is retried elsewhere: a refused connection, or, for
+# GET and HEAD, a connection closed before any answer. A write whose replica died under it may
+# or may not have been applied, so it is not sent again: its client gets 503 with Retry-After,
+# as zkgate answers a write whose outcome is unknown (errorfiles below), or, as HAProxy 2.6
+# does for some requests in flight when their server dies, its connection closed unanswered;
+# either way the client decides.
 global
     maxconn 9000
+    log stdout format raw local0
 defaults
     mode http
+    log global
+    option httplog
     timeout connect 2s
     timeout client 90s
     timeout server 90s
@@ -95,17 +102,24 @@ defaults
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response
+    errorfile 502 $DIR/unavailable.http
+    errorfile 503 $DIR/unavailable.http
+    errorfile 504 $DIR/unavailable.http
 frontend zkgate
     bind $HOST:$HAPROXY_PORT
     default_backend replicas
 backend replicas
     balance roundrobin
+    http-request disable-l7-retry unless { method GET HEAD }
     option httpchk GET /readyz
     http-check expect status 200
     default-server inter 250ms fall 1 rise 2
 EOF
         for n in "${REPLICAS[@]}"; do echo "    server replica$n $HOST:$(replica_port "$n") check"; done
     } >"$DIR/haproxy.cfg"
+    local body='{"type":"urn:zkgate:problem:connection-loss","title":"Service Unavailable","status":503,"detail":"The replica went away before answering: a write may or may not have been applied. Retry after the delay."}'
+    printf 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+        "${#body}" "$body" >"$DIR/unavailable.http"
 }
 
 # haproxy_state N: replica N's operational state in HAProxy (2 up, 0 down), from its stats socket.
