@@ -104,8 +104,9 @@ if [[ $# -eq 0 ]]; then
     # would each see the other's faults. V1DoubleFailoverTests kills the leader twice in a
     # row, three times over, under two zkgate replicas (45–60 s). V1ReplicaAdoptionTests kills
     # and stops zkgate replicas and waits out their ZooKeeper sessions (about 90 s).
-    # V1TopologyTests restarts the replicas behind HAProxy one by one under load (25 s).
-    for suite in EnsembleFaultTests V1ZooKeeperFaultTests V1DoubleFailoverTests V1ReplicaAdoptionTests V1TopologyTests; do
+    # V1TopologyTests restarts the replicas behind HAProxy one by one under load, and kills one
+    # (45 s); V1ChaosTests kills replicas under devices holding a fenced lock (35 s).
+    for suite in EnsembleFaultTests V1ZooKeeperFaultTests V1DoubleFailoverTests V1ReplicaAdoptionTests V1TopologyTests V1ChaosTests; do
         suite_t0=$SECONDS
         ZKGATE_FAULT_TESTS=1 swift test --skip-build --filter "$suite"
         bash "$ZK_ENSEMBLE" wait
