@@ -30,9 +30,17 @@ struct ReplicaTable: Sendable {
     var peers: [Int64: Peer] = [:]
     /// Device sessions with a marker under this gateway's own replica record.
     var marked: Set<Int64> = []
-    /// Set once another replica adopted this gateway's own session: it then serves nothing.
-    var fenced = false
     var adoptions = 0
+    /// Times this gateway took its own session back from a replica that had adopted it while
+    /// this one was cut off.
+    var takenBack = 0
+    /// When this gateway's own record was last written (the store's milliseconds): its
+    /// session is in doubt once that is older than `doubtAfterMs`.
+    var lastOwnBeatMs: Int64 = 0
+
+    /// A gateway that has not written its record for this long may be adopted soon (peers wait
+    /// `staleRounds` of their own rounds, 1.25 s): from then on it vouches for nothing.
+    static let doubtAfterMs: Int64 = 750
 
     /// Notes a peer's record version after a round; returns whether it is now presumed dead.
     mutating func observe(peer id: Int64, version: Int32, counted: Bool) -> Bool {

@@ -29,10 +29,12 @@ extension ZooKeeperStore {
         let record = ReplicaRecord(password: credentials.password, timeoutMs: client.negotiatedTimeoutMs, holder: credentials.sessionId)
         do { _ = try await client.create(replicasPath, data: []) } catch .server(.nodeExists) {}
         let (_, stat) = try await client.create(replicaPath(credentials.sessionId), data: record.encoded)
+        let now = nowMs
         replicas.withLock { table in
             table.held = table.held.filter { $0.value.client != nil }
             table.held[credentials.sessionId] = .init(client: nil, record: record, version: stat.version)
             table.marked.removeAll()
+            table.lastOwnBeatMs = now
         }
     }
 
@@ -50,8 +52,22 @@ extension ZooKeeperStore {
         tasks.withLock { $0.append(task) }
     }
 
-    /// Whether another replica adopted this gateway's session: it then serves nothing.
-    public var isFenced: Bool { replicas.withLock { $0.fenced } }
+    /// Whether this gateway's own ZooKeeper session is in doubt: with adoption on and peers
+    /// around, its record not written for `ReplicaTable.doubtAfterMs` (a peer may adopt it
+    /// soon); either way, no connection to the ensemble. Device session renewals and reads, and with them lock and
+    /// election grants, then answer 503 instead of vouching for a session this gateway cannot
+    /// see.
+    public var sessionInDoubt: Bool {
+        guard case .connected = client.state else { return true }
+        guard configuration.adoptsReplicas else { return false }
+        // Alone, no one can adopt it: a slow heartbeat is no doubt.
+        let (last, alone) = replicas.withLock { ($0.lastOwnBeatMs, $0.peers.isEmpty) }
+        return !alone && nowMs - last > ReplicaTable.doubtAfterMs
+    }
+
+    /// How many times this gateway took its own session back from a replica that adopted it
+    /// while it was cut off (zkgate_replica_sessions_taken_back_total).
+    public var takenBackCount: Int { replicas.withLock { $0.takenBack } }
 
     /// The other replicas whose records this gateway sees (zkgate_replica_peers).
     public var peerCount: Int { replicas.withLock { $0.peers.count } }
@@ -63,14 +79,18 @@ extension ZooKeeperStore {
     /// sessions of peers presumed dead, and let go of adopted sessions with nothing left in
     /// them.
     func replicaRound() async {
-        let held = replicas.withLock { $0.fenced ? [:] : $0.held }
+        let held = replicas.withLock { $0.held }
         guard !held.isEmpty else { return }
         var counted = true
         for (id, entry) in held {
             let path = replicaPath(id)
             do throws(ZooKeeperError) {
                 let stat = try await client.setData(path, data: entry.record.encoded, version: entry.version)
-                replicas.withLock { $0.held[id]?.version = stat.version }
+                let now = nowMs
+                replicas.withLock { table in
+                    table.held[id]?.version = stat.version
+                    if entry.client == nil { table.lastOwnBeatMs = now }
+                }
             } catch .server(.badVersion), .server(.noNode) {
                 counted = false
                 await lost(id, entry)
@@ -82,7 +102,8 @@ extension ZooKeeperStore {
         await releaseEmptyAdoptions()
     }
 
-    /// A held record was written by someone else, or deleted: the session is no longer ours.
+    /// A held record was written by someone else, or deleted: an adopted session is let go of;
+    /// our own is taken back.
     func lost(_ id: Int64, _ entry: ReplicaTable.Held) async {
         if let current = try? await client.getData(replicaPath(id)), let record = ReplicaRecord(decoding: current.data),
             record.holder == client.sessionId
@@ -91,19 +112,29 @@ extension ZooKeeperStore {
             replicas.withLock { $0.held[id]?.version = current.stat.version }
             return
         }
-        replicas.withLock { _ = $0.held.removeValue(forKey: id) }
         if let adopted = entry.client {
-            logger.warning("an adopted ZooKeeper session was taken over by another replica", metadata: ["session": "\(hex(id))"])
+            replicas.withLock { _ = $0.held.removeValue(forKey: id) }
+            logger.warning("an adopted ZooKeeper session was taken back by its replica, or over by another; letting go of it",
+                metadata: ["session": "\(hex(id))"])
             await adopted.abandon()
             return
         }
-        // Our own session, claimed by a replica that presumed us dead: everything it owns is
-        // now in that replica's keeping. Serving on would put two gateways on one session.
-        replicas.withLock { $0.fenced = true }
-        logger.critical(
-            "another replica adopted this gateway's ZooKeeper session while it was cut off; serving nothing from now on: restart this gateway",
+        // Our own session, claimed by a replica that presumed us dead while we were cut off.
+        // ZooKeeper serves a session to whichever connection attached last, and ours is back:
+        // take the record back, and the adopter lets go of its copy on its next heartbeat.
+        // Nothing the session owns moved meanwhile.
+        guard let current = try? await client.getData(replicaPath(id)) else { return }
+        var record = entry.record
+        record.handover = false
+        guard let stat = try? await client.setData(replicaPath(id), data: record.encoded, version: current.stat.version) else { return }
+        let now = nowMs
+        replicas.withLock { table in
+            table.held[id]?.version = stat.version
+            table.lastOwnBeatMs = now
+            table.takenBack += 1
+        }
+        logger.warning("took this gateway's ZooKeeper session back from the replica that adopted it while it was cut off",
             metadata: ["session": "\(hex(id))"])
-        await client.abandon()
     }
 
     /// Reads every peer's record in one request, and adopts those presumed dead or handed over.

@@ -35,9 +35,20 @@ extension ZooKeeperStore {
         }
     }
 
+    /// Refuses to vouch for a device session while this gateway's own session is in doubt: a
+    /// device told "renewed" by a gateway cut off from the ensemble could hold a lock that a
+    /// peer has meanwhile given to someone else. The device retries through another replica.
+    func requireNoDoubt() throws(CoordinationError) {
+        guard sessionInDoubt else { return }
+        throw .unavailable("this gateway is cut off from ZooKeeper and cannot vouch for device sessions; retry, through another replica")
+    }
+
     public var deviceSessionCount: Int { devices.withLock { $0.entries.count } }
 
+    /// - Throws: `.unavailable` while this gateway's own ZooKeeper session is in doubt
+    ///   (`sessionInDoubt`): it cannot tell whether the session lives, and must not say so.
     public func renewSession(_ id: Int64) async throws(CoordinationError) -> SessionInfo {
+        try requireNoDoubt()
         try await requireLive(id)
         let now = nowMs
         return try devices.withLock { (table) throws(CoordinationError) -> SessionInfo in
@@ -51,6 +62,7 @@ extension ZooKeeperStore {
 
     /// The session with every ephemeral it owns, whichever gateway made it (from its index).
     public func session(_ id: Int64) async throws(CoordinationError) -> SessionInfo {
+        try requireNoDoubt()
         try await requireLive(id)
         let indexed: [String]
         do throws(ZooKeeperError) { indexed = try await indexedEphemerals(id).nodes } catch {

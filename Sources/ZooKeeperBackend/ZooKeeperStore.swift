@@ -163,10 +163,8 @@ extension ZooKeeperStore: CoordinationBackend {
 
     public var feedStartIndex: Int64 { feedStart.load(ordering: .relaxed) }
 
-    public var isReady: Bool {
-        if case .connected = client.state { return !isFenced }
-        return false
-    }
+    /// Connected, and the gateway's own session not in doubt (`sessionInDoubt`).
+    public var isReady: Bool { !sessionInDoubt }
 
     public func setChangeSink(_ sink: @escaping @Sendable (ChangeBatch) -> Void) {
         self.sink.withLock { $0 = ChangeSink(deliver: sink) }

@@ -326,9 +326,13 @@ struct Serve: ParsableCommand {
                 help: "Other replicas (gateways with the same record root) whose records this gateway sees.",
                 value: { zookeeperStore.peerCount }))
             stats.register(RegisteredMetric(
-                name: "zkgate_replica_fenced", type: "gauge",
-                help: "1 once another replica adopted this gateway's ZooKeeper session while it was cut off: it serves nothing and must be restarted.",
-                value: { zookeeperStore.isFenced ? 1 : 0 }))
+                name: "zkgate_replica_sessions_taken_back_total", type: "counter",
+                help: "Times this gateway took its ZooKeeper session back from a replica that adopted it while it was cut off.",
+                value: { zookeeperStore.takenBackCount }))
+            stats.register(RegisteredMetric(
+                name: "zkgate_zookeeper_session_in_doubt", type: "gauge",
+                help: "1 while this gateway's ZooKeeper session is in doubt (no connection, or its replica record not written for 0.75 s): renewals and grants answer 503.",
+                value: { zookeeperStore.sessionInDoubt ? 1 : 0 }))
         }
         let gateway = Gateway(
             backend: store,

@@ -113,6 +113,42 @@ struct V1ReplicaAdoptionTests {
         #expect(released, "\(second.process.stderr.text.suffix(2000))")
     }
 
+    /// A replica frozen (cut off) long enough to be adopted takes its session back when it
+    /// returns: the adopter lets go of its copy, nothing the device owns moves, and both
+    /// replicas serve the device on.
+    @Test func aReplicaThatComesBackTakesItsSessionBack() throws {
+        let (first, chroot) = try V1ZooKeeper.server("adopt-return")
+        defer { V1ZooKeeper.cleanup(chroot) }
+        defer { first.stop() }
+        let second = try V1Server(["--zookeeper", V1ZooKeeper.connectString! + chroot])
+        defer { second.stop() }
+        let a = try first.connect()
+        let b = try second.connect()
+        #expect(eventually(timeout: 10, every: 0.05) {
+            (try? a.metric("zkgate_replica_peers")) == 1 && (try? b.metric("zkgate_replica_peers")) == 1
+        })
+        let (session, before) = try Self.makeDeviceState(a)
+
+        kill(first.pid, SIGSTOP)
+        #expect(eventually(timeout: 10, every: 0.05) { (try? b.metric("zkgate_replica_adoptions_total")) == 1 },
+            "\(second.process.stderr.text.suffix(2000))")
+        try Self.renew(session, through: b, for: 4)
+        kill(first.pid, SIGCONT)
+
+        let a2 = try first.connect(timeout: 10)
+        #expect(eventually(timeout: 10, every: 0.05) { (try? a2.metric("zkgate_replica_sessions_taken_back_total")) == 1 },
+            "\(first.process.stderr.text.suffix(2000))")
+        let released = eventually(timeout: 10) { second.process.stderr.text.contains("letting go of it") }
+        #expect(released, "\(second.process.stderr.text.suffix(2000))")
+        #expect(eventually(timeout: 10, every: 0.05) { (try? a2.request("GET", "/readyz").status) == 200 })
+        try Self.renew(session, through: a2, for: 3)
+        try Self.renew(session, through: b, for: 3)
+        #expect(try DeviceState.read(through: a2) == before)
+        #expect(try DeviceState.read(through: b) == before)
+        #expect(try a2.request("DELETE", "/v1/sessions/\(session)").status == 204)
+        #expect(try DeviceState.read(through: b).ephemeralCzxid == nil)
+    }
+
     /// The device that went away with its replica is expired by the adopter at its TTL, and
     /// its nodes go with it, as ZooKeeper's own ephemerals would.
     @Test func aDeviceThatStopsWithItsReplicaExpiresOnTheAdopter() throws {
