@@ -45,6 +45,7 @@ BASE_PACKAGES=(
     libslf4j-java             # slf4j-nop.jar: keeps Curator's log off the peer's stdout protocol
     nghttp2-client            # nghttp and h2load: HTTP/2 clients of the end-to-end tests
     haproxy                   # the load balancer of deploy/topology.sh and its rolling-restart test
+    iptables                  # cuts one replica off from the ensemble in the partition test
 )
 
 # Python packages for the tests, installed with pip into the project's venv (.build-py, the

@@ -12,6 +12,7 @@ extension ZooKeeperStore {
         for (i, operation) in operations.enumerated() {
             do throws(CoordinationError) { try operation.validateArguments() } catch { throw MultiFailure(index: i, error: error) }
         }
+        do throws(CoordinationError) { try requireHeartbeat() } catch { throw MultiFailure(index: -1, error: error) }
         if let session {
             do throws(CoordinationError) { try await requireLive(session) } catch { throw MultiFailure(index: 0, error: error) }
         } else if let i = operations.firstIndex(where: { if case .create(_, _, let mode, _) = $0 { mode.isEphemeral } else { false } }) {

@@ -12,6 +12,7 @@ extension ZooKeeperStore {
     ///   are never served, to anyone.
     public func read(_ path: ZNodePath, children: Bool) async throws(CoordinationError) -> ReadResult {
         if path.string == replicasPath || path.string.hasPrefix(replicasPath + "/") { throw .notAuthorized(path) }
+        try requireHeartbeat()
         let read = try await readRemote(path, children: children)
         let regression = cache.withLock { cache in
             cache.store(NodeCache.Key(path: path, children: children), read)

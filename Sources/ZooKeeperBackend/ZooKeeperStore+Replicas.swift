@@ -59,10 +59,38 @@ extension ZooKeeperStore {
     /// see.
     public var sessionInDoubt: Bool {
         guard case .connected = client.state else { return true }
+        return overdue.load(ordering: .relaxed)
+    }
+
+    /// With adoption on and peers around, whether this gateway's record has gone unwritten
+    /// for `ReplicaTable.doubtAfterMs`: a peer may adopt its session soon. Alone, no one can,
+    /// and a slow heartbeat is no doubt.
+    var heartbeatOverdue: Bool {
         guard configuration.adoptsReplicas else { return false }
-        // Alone, no one can adopt it: a slow heartbeat is no doubt.
         let (last, alone) = replicas.withLock { ($0.lastOwnBeatMs, $0.peers.isEmpty) }
         return !alone && nowMs - last > ReplicaTable.doubtAfterMs
+    }
+
+    /// Every 50 ms: refreshes `overdue`. When the heartbeat becomes overdue, the connection is
+    /// dropped at once, so that every request waiting on it fails now (503) instead of when
+    /// the read timeout notices the silence, seconds later; requests that need ZooKeeper then
+    /// fail fast (`requireNoDoubt`) until a heartbeat gets through.
+    func startDoubtWatch() {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+                guard let self else { return }
+                let now = self.heartbeatOverdue
+                guard now != self.overdue.exchange(now, ordering: .relaxed) else { continue }
+                if now {
+                    self.logger.warning("this gateway's heartbeat is overdue: its ZooKeeper session is in doubt; answering 503 until it gets through")
+                    self.client.dropConnection()
+                } else {
+                    self.logger.notice("heartbeat through again: serving")
+                }
+            }
+        }
+        tasks.withLock { $0.append(task) }
     }
 
     /// How many times this gateway took its own session back from a replica that adopted it

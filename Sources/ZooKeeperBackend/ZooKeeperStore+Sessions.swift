@@ -43,6 +43,13 @@ extension ZooKeeperStore {
         throw .unavailable("this gateway is cut off from ZooKeeper and cannot vouch for device sessions; retry, through another replica")
     }
 
+    /// Refuses a read or write while the heartbeat is overdue: the gateway may be cut off,
+    /// and a peer may adopt its session; an answer from here could be stale or unconfirmable.
+    func requireHeartbeat() throws(CoordinationError) {
+        guard overdue.load(ordering: .relaxed) else { return }
+        throw .unavailable("this gateway may be cut off from ZooKeeper (its heartbeat is overdue); retry, through another replica")
+    }
+
     public var deviceSessionCount: Int { devices.withLock { $0.entries.count } }
 
     /// - Throws: `.unavailable` while this gateway's own ZooKeeper session is in doubt
@@ -208,6 +215,9 @@ extension ZooKeeperStore {
                     lastTouch = ContinuousClock.now
                     await self.touchRenewedRecords()
                 }
+                // A gateway that cannot see the ensemble expires nothing: the devices may be
+                // renewing through a replica that can.
+                if self.sessionInDoubt { continue }
                 let expired = self.devices.withLock { [now = self.nowMs] in $0.pastDeadline(nowMs: now) }
                 for id in expired {
                     if await self.renewedElsewhere(id) { continue }
@@ -239,10 +249,14 @@ extension ZooKeeperStore {
     /// Whether the session's record was touched by a renewal within its timeout (by another
     /// gateway); if so the local deadline moves to match and the session is kept.
     func renewedElsewhere(_ id: Int64) async -> Bool {
-        guard let stat = try? await client.exists(recordPath(id)) else {
-            // Gone or unreadable: expire (a failure to delete is retried on the next sweep).
-            return false
+        let found: WireStat?
+        do throws(ZooKeeperError) { found = try await client.exists(recordPath(id)) } catch {
+            // Unreadable (cut off, or the ensemble between leaders): another gateway may be
+            // renewing it right now. Kept, and looked at again on the next sweep.
+            return true
         }
+        // Gone: expire (a failure to delete is retried on the next sweep).
+        guard let stat = found else { return false }
         let timeout = devices.withLock { $0.entries[id]?.timeoutMs } ?? 0
         let sinceTouch = WallClock.milliseconds() - stat.mtime
         guard sinceTouch < timeout else { return false }

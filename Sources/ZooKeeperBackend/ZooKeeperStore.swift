@@ -50,6 +50,9 @@ public final class ZooKeeperStore: Sendable {
     let devices = Mutex(DeviceSessionTable())
     /// The ZooKeeper sessions held here (own and adopted) and the peers' records.
     let replicas = Mutex(ReplicaTable())
+    /// `heartbeatOverdue`, refreshed every 50 ms by the doubt watch: one relaxed load on the
+    /// paths that consult it (every cached read among them).
+    let overdue = Atomic<Bool>(false)
     /// Behind a class, not as a bare closure in the Mutex: reading a function value out of a
     /// generic container through `inout` re-wraps it in reabstraction thunks on every access,
     /// so each delivery grew the chain (and the stack) by two frames until the process died.
@@ -112,7 +115,10 @@ public final class ZooKeeperStore: Sendable {
             throw .unavailable("ZooKeeper at \(configuration.connectString): \(error)")
         }
         startSweeper()
-        if configuration.adoptsReplicas { startHeartbeat() }
+        if configuration.adoptsReplicas {
+            startHeartbeat()
+            startDoubtWatch()
+        }
     }
 
     /// Milliseconds since start, the clock device-session deadlines use.
@@ -156,9 +162,11 @@ final class ChangeSink: Sendable {
 }
 
 extension ZooKeeperStore: CoordinationBackend {
-    /// The cached read, when the node has been read before and the feed keeps it current.
+    /// The cached read, when the node has been read before and the feed keeps it current; none
+    /// while the gateway's heartbeat is overdue (the cache may be behind a partition).
     public func readNow(_ path: ZNodePath, children: Bool) -> ReadResult? {
-        cache.withLock { $0.entries[NodeCache.Key(path: path, children: children)] }
+        if overdue.load(ordering: .relaxed) { return nil }
+        return cache.withLock { $0.entries[NodeCache.Key(path: path, children: children)] }
     }
 
     public var feedStartIndex: Int64 { feedStart.load(ordering: .relaxed) }
@@ -171,6 +179,7 @@ extension ZooKeeperStore: CoordinationBackend {
     }
 
     public func sync(_ path: ZNodePath) async throws(CoordinationError) -> Int64 {
+        try requireHeartbeat()
         do { return try await client.sync(path.string) } catch { throw ZooKeeperMapping.error(error, path: path) }
     }
 

@@ -34,6 +34,17 @@ extension SessionMachine {
         }
     }
 
+    /// Drops the current connection at the layer above's request, as if it had failed: for a
+    /// connection it has reason to think dead before the read timeout says so (nothing
+    /// answered its own traffic). Requests on the wire fail with `connectionLoss` at once, and
+    /// the next member is tried. Nothing happens without a connection.
+    public mutating func abandonConnection(now: UInt64) -> [Action] {
+        switch phase {
+        case .connected, .handshaking: return dropConnection(now: now)
+        default: return []
+        }
+    }
+
     /// Drops the current connection from our side (a dead peer, a protocol violation) and
     /// moves on as if it had failed.
     mutating func dropConnection(now: UInt64) -> [Action] {

@@ -181,6 +181,14 @@ public final class ZooKeeperClient: Sendable {
         return confirmed
     }
 
+    /// Drops the connection now, as if it had failed (`SessionMachine.abandonConnection`):
+    /// requests on the wire fail with `connectionLoss` at once, and the client reconnects to
+    /// the next member. Returns at once.
+    public func dropConnection() {
+        let driver = self.driver
+        onLoop(else: {}) { driver.perform(driver.machine.abandonConnection(now: driver.now)) }
+    }
+
     /// Lets go of the session without ending it (`SessionMachine.abandon`): for a process
     /// whose session another process has attached to, or will. Later calls fail with
     /// `.closed`.

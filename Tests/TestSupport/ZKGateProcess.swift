@@ -61,7 +61,11 @@ public final class ZKGateProcess: Sendable {
     /// the arguments name a listen address, and a fresh temporary `--data-dir` unless they
     /// name one (the store locks its folder, so parallel servers each need their own), and
     /// waits for its `listening` log line.
-    public init(_ arguments: [String] = [], startupTimeout: Double = 15) throws {
+    ///
+    /// - Parameter wrapper: a command that runs zkgate (its arguments appended), such as
+    ///   `setpriv --reuid=65534 ...` to run it as another user; its temporary data folder is
+    ///   then open to everyone.
+    public init(_ arguments: [String] = [], startupTimeout: Double = 15, wrapper: [String] = []) throws {
         var args = arguments
         if !args.contains("--listen") { args = ["--listen", "127.0.0.1:0"] + args }
         var made: String?
@@ -71,13 +75,14 @@ public final class ZKGateProcess: Sendable {
                 throw ZKGateProcessError.didNotStart("cannot make a temporary data folder")
             }
             made = String(cString: path)
+            if !wrapper.isEmpty { chmod(path, 0o777) }
             args += ["--data-dir", made!]
         }
         ownDataDirectory = made
         self.arguments = args
         let binary = try Self.binaryPath()
 
-        let child = try spawnChild(binary, args)
+        let child = wrapper.isEmpty ? try spawnChild(binary, args) : try spawnChild(wrapper[0], Array(wrapper.dropFirst()) + [binary] + args)
         let out = OutputCapture(fd: child.stdout, name: "zkgate-\(child.pid)-stdout")
         let err = OutputCapture(fd: child.stderr, name: "zkgate-\(child.pid)-stderr")
 

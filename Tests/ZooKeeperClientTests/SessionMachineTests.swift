@@ -262,6 +262,25 @@ func replyPacket(xid: Int32, zxid: Int64, err: ErrorCode = .ok, body: [UInt8] = 
         #expect(w.connects.count == connects, "no new session is started")
     }
 
+    /// Dropping the connection on request fails what is on the wire at once and tries the next
+    /// member, keeping the session; without a connection it does nothing.
+    @Test func abandoningTheConnectionFailsInFlightAndReconnects() throws {
+        var w = FakeWire()
+        w.start(); w.handshake(session: 0x51)
+        w.submit(1)
+        w.take(w.machine.abandonConnection(now: w.now))
+        #expect(w.closes == 1)
+        #expect(w.completions[1] == .failure(.connectionLoss))
+        #expect(w.states.last == .suspended)
+        #expect(w.connects == [FakeWire.hosts[0], FakeWire.hosts[1]])
+        let before = w.sent.count
+        w.established()
+        #expect(try ConnectRequest.decode(w.payloads(from: before)[0]).sessionId == 0x51)
+        var idle = FakeWire()
+        idle.take(idle.machine.abandonConnection(now: idle.now))
+        #expect(idle.closes == 0 && idle.connects.isEmpty)
+    }
+
     /// Abandoning closes the connection without a closeSession, so the session lives on.
     @Test func abandonClosesTheConnectionWithoutEndingTheSession() {
         var w = FakeWire()
