@@ -8,8 +8,9 @@ import Testing
 /// `If-Fencing-Token`, while replicas are killed with kill -9 and started again. A checker in
 /// the manner of Jepsen's then holds the accepted writes to the rules a fenced lock promises:
 /// every accepted write carried a token; ordered as ZooKeeper applied them (their mzxid), the
-/// tokens never go down, so no two holders' writes interleave. Runs in scripts/test.sh's fault
-/// step.
+/// tokens never go down, so no two holders' writes interleave. Meanwhile a Curator
+/// ServiceDiscovery client keeps listing a service, and a registration made through HAProxy
+/// must be in every listing. Runs in scripts/test.sh's fault step.
 @Suite(.serialized, .enabled(if: V1ZooKeeper.connectString != nil && EnsembleScript.faultTestsEnabled && Topology.available,
                              "fault tests: ZKGATE_FAULT_TESTS=1 via scripts/test.sh, and haproxy"))
 struct V1ChaosTests {
@@ -118,6 +119,36 @@ struct V1ChaosTests {
         try topology.run("start")
         let history = History()
         let port = topology.port
+        // A registered device renewing through HAProxy, and a Curator ServiceDiscovery client
+        // listing the service over and over: the instance must be there in every listing.
+        let registrar = try RawHTTPClient(port: port)
+        let registered = try registrar.openSession(ttl: 10_000)
+        let put = try registrar.recipe("PUT", "/v1/services/api/chaos-1", ["session": registered, "address": "10.0.0.9", "port": 80])
+        #expect(put.status == 200, "\(put)")
+        let listings = Mutex<(seen: Int, missing: [String])>((0, []))
+        let curatorConnect = V1ZooKeeper.connectString! + topology.chroot
+        let watchers = [
+            Thread {
+                while !history.stop.load(ordering: .relaxed) {
+                    if let renewal = try? RawHTTPClient(port: port).request("PUT", "/v1/sessions/\(registered)"), renewal.status != 200,
+                        renewal.status != 503
+                    {
+                        history.counts.withLock { $0.unexpected.append("registrar renewal: \(renewal.status) \(renewal.bodyText.prefix(200))") }
+                    }
+                    sleepSeconds(2)
+                }
+            },
+            Thread {
+                guard Curator.available else { return }
+                while !history.stop.load(ordering: .relaxed) {
+                    let listed = (try? Curator.run(connectString: curatorConnect, arguments: ["discovery-list", "/services", "api"])) ?? ["(failed)"]
+                    listings.withLock { l in
+                        if listed.contains(where: { $0.contains("chaos-1") }) { l.seen += 1 } else { l.missing.append(listed.joined(separator: " ")) }
+                    }
+                }
+            },
+        ]
+        watchers.forEach { $0.start() }
         let devices = (0..<4).map { id in Thread { Self.device(id, port: port, history: history) } }
         devices.forEach { $0.start() }
         var faults: [String] = []
@@ -132,7 +163,7 @@ struct V1ChaosTests {
         }
         sleepSeconds(2)
         history.stop.store(true, ordering: .relaxed)
-        while devices.contains(where: \.isExecuting) { sleepSeconds(0.05) }
+        while (devices + watchers).contains(where: \.isExecuting) { sleepSeconds(0.05) }
 
         let accepted = history.accepted.withLock { $0 }
         let (grants, refused, unknown, unexpected) = history.counts.withLock { ($0.grants, $0.refused, $0.unknown, $0.unexpected) }
@@ -143,6 +174,10 @@ struct V1ChaosTests {
         #expect(violations.isEmpty, "\(violations.prefix(10)); \(summary)")
         #expect(unexpected.isEmpty, "\(unexpected.prefix(10)); \(summary)")
         #expect(grants >= 10 && accepted.count >= 30, "\(summary)")
+        let (seen, missing) = listings.withLock { ($0.seen, $0.missing) }
+        print("chaos: Curator listings with the registration \(seen), without \(missing.count)")
+        #expect(missing.isEmpty, "listings without the registration: \(missing.prefix(5))")
+        #expect(!Curator.available || seen >= 3, "Curator listings: \(seen)")
     }
 
     /// The checker itself, on histories made up to break each rule.
