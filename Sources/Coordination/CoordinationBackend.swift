@@ -113,6 +113,12 @@ public protocol CoordinationBackend: AnyObject, Sendable {
     /// - Throws: `.sessionExpired` when it is unknown, closed or expired.
     func session(_ id: Int64) async throws(CoordinationError) -> SessionInfo
 
+    /// Confirms that a session lives, as a recipe does before it answers a grant: `session`
+    /// without describing what it owns (which may cost a backend more reads).
+    ///
+    /// - Throws: `.sessionExpired` when it is unknown, closed or expired.
+    func confirmSession(_ id: Int64) async throws(CoordinationError)
+
     /// The device sessions open now: every one in the store (embedded), or those this gateway
     /// serves (ZooKeeper). Read per session open, against `--max-sessions`: a lock and a count.
     var deviceSessionCount: Int { get }
@@ -142,6 +148,10 @@ public protocol CoordinationBackend: AnyObject, Sendable {
 }
 
 extension CoordinationBackend {
+    public func confirmSession(_ id: Int64) async throws(CoordinationError) {
+        _ = try await session(id)
+    }
+
     /// `/zkgate` (the gateway's records) and `/zookeeper` (ZooKeeper's own), on every backend,
     /// so that a tree moved from one backend to the other meets the same rule.
     public var internalRoots: [ZNodePath] { ZNodePath.defaultInternalRoots }

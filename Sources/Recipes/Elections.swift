@@ -43,7 +43,7 @@ public final class Elections: Sendable {
         let mine = try await queue.enter(session: session, data: value)
         switch try await queue.waitForTurn(mine.node, until: deadline) {
         case .first:
-            do { _ = try await queues.backend.session(session) } catch { throw error.recipe }
+            do { try await queues.backend.confirmSession(session) } catch { throw error.recipe }
             return Standing(candidate: mine, position: 0, leader: mine)
         case .waiting(let position):
             return Standing(candidate: mine, position: position, leader: try? await queue.holder())

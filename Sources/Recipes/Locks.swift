@@ -203,6 +203,6 @@ public final class Locks: Sendable {
 
 
     private func confirmAlive(_ session: Int64) async throws(RecipeError) {
-        do { _ = try await backend.session(session) } catch { throw error.recipe }
+        do { try await backend.confirmSession(session) } catch { throw error.recipe }
     }
 }

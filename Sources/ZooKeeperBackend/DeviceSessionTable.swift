@@ -17,6 +17,9 @@ struct DeviceSessionTable: Sendable {
     var entries: [Int64: Entry] = [:]
     /// Ephemeral path → the device session that made it.
     var owners: [String: Int64] = [:]
+    /// Ephemeral path → its entry in the session's index, for those made here: deleted with
+    /// the node, so that a session that cycles a lock does not pile up stale entries.
+    var indexEntries: [String: String] = [:]
 
     /// The sessions past their deadline and not closing yet.
     func pastDeadline(nowMs: Int64) -> [Int64] {
@@ -38,9 +41,13 @@ struct DeviceSessionTable: Sendable {
         return true
     }
 
-    mutating func removeEphemeral(_ path: String) {
-        guard let session = owners.removeValue(forKey: path) else { return }
+    /// Removes a deleted ephemeral; returns its index entry's path, when this gateway made it.
+    @discardableResult
+    mutating func removeEphemeral(_ path: String) -> String? {
+        let entry = indexEntries.removeValue(forKey: path)
+        guard let session = owners.removeValue(forKey: path) else { return entry }
         entries[session]?.ephemerals.remove(path)
+        return entry
     }
 
     /// The sessions renewed since the last call, with their timeouts, marked clean.
@@ -56,12 +63,16 @@ struct DeviceSessionTable: Sendable {
     /// Forgets a session and its ephemerals.
     mutating func remove(_ session: Int64) {
         guard let entry = entries.removeValue(forKey: session) else { return }
-        for path in entry.ephemerals { owners.removeValue(forKey: path) }
+        for path in entry.ephemerals {
+            owners.removeValue(forKey: path)
+            indexEntries.removeValue(forKey: path)
+        }
     }
 
     /// The gateway's ZooKeeper session was lost: the ensemble deleted every ephemeral it owned.
     mutating func dropAllEphemerals() {
         owners.removeAll()
+        indexEntries.removeAll()
         for id in entries.keys { entries[id]?.ephemerals.removeAll() }
     }
 }

@@ -28,6 +28,7 @@ extension ZooKeeperStore {
         }
         var ops = operations.map(ZooKeeperMapping.op)
         let offset = session == nil ? 0 : 1
+        var indexNames: [String: String] = [:]
         if let session {
             ops.insert(.check(CheckVersionRequest(path: recordPath(session), version: -1)), at: 0)
             // Ephemerals go into the session's index in their own transaction (after the
@@ -43,6 +44,7 @@ extension ZooKeeperStore {
                 for case .create(let path, _, let mode, _) in ephemerals where !mode.isSequential {
                     let entry = recordPath(session) + "/" + EphemeralIndex.name(for: path.string, suffix: generator.next())
                     ops.append(.create(CreateRequest(path: entry, data: EphemeralIndex.data(owner: owner), flags: 0)))
+                    indexNames[path.string] = entry
                 }
             }
         }
@@ -64,8 +66,10 @@ extension ZooKeeperStore {
         for (operation, result) in zip(operations, results.dropFirst(offset)) {
             answers.append(await answer(operation, result, zxid: zxid, session: session))
         }
-        if let session { await indexSequentialEphemerals(operations, answers, session: session) }
-        await track(operations, answers, session: session)
+        if let session {
+            for (path, entry) in await indexSequentialEphemerals(operations, answers, session: session) { indexNames[path] = entry }
+        }
+        await track(operations, answers, session: session, indexNames: indexNames)
         observe(operations, answers, zxid: zxid)
         await awaitDelivery(zxid)
         return (answers, zxid)
@@ -152,34 +156,45 @@ extension ZooKeeperStore {
     /// A sequential ephemeral's name is known only once it exists: its index entry follows,
     /// with its czxid. Should the gateway die in between, the node is still its ZooKeeper
     /// session's, and goes when whoever holds that session lets it go.
-    func indexSequentialEphemerals(_ operations: [Operation], _ answers: [OperationResult], session: Int64) async {
+    func indexSequentialEphemerals(_ operations: [Operation], _ answers: [OperationResult], session: Int64) async
+        -> [String: String]
+    {
         let owner = client.sessionId
         var generator = SystemRandomNumberGenerator()
+        var made: [String: String] = [:]
         for (operation, answer) in zip(operations, answers) {
             guard case .create(_, _, let mode, _) = operation, mode.isEphemeral, mode.isSequential,
                 case .created(let path, let stat) = answer
             else { continue }
             let entry = recordPath(session) + "/" + EphemeralIndex.name(for: path.string, suffix: generator.next())
-            _ = try? await client.create(entry, data: EphemeralIndex.data(owner: owner, czxid: stat.czxid))
+            if (try? await client.create(entry, data: EphemeralIndex.data(owner: owner, czxid: stat.czxid))) != nil {
+                made[path.string] = entry
+            }
         }
+        return made
     }
 
     /// Keeps the ephemeral table in step with a committed transaction, and rewrites the owner
     /// in created stats to the device session.
-    func track(_ operations: [Operation], _ answers: [OperationResult], session: Int64?) async {
+    func track(_ operations: [Operation], _ answers: [OperationResult], session: Int64?, indexNames: [String: String] = [:]) async {
         var orphans: [String] = []
+        var staleEntries: [String] = []
         devices.withLock { table in
             for (operation, answer) in zip(operations, answers) {
                 switch (operation, answer) {
                 case (.create(_, _, let mode, _), .created(let path, _)) where mode.isEphemeral:
                     if let session, !table.addEphemeral(path.string, session: session) { orphans.append(path.string) }
+                    if let entry = indexNames[path.string] { table.indexEntries[path.string] = entry }
                 case (.delete(let path, _), _):
-                    table.removeEphemeral(path.string)
+                    if let entry = table.removeEphemeral(path.string) { staleEntries.append(entry) }
                 default:
                     break
                 }
             }
         }
+        // The deleted nodes' index entries go too (after the fact: should this fail or the
+        // gateway die first, the entry is only stale, and its czxid tells it apart at close).
+        for entry in staleEntries { try? await client.delete(entry) }
         // The session began closing while this create was on the wire: its record check passed,
         // so the close did not see the node. Delete it now; nothing may outlive the session.
         for path in orphans { try? await client.delete(path) }

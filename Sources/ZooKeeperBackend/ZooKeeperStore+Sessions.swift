@@ -67,6 +67,14 @@ extension ZooKeeperStore {
         }
     }
 
+    /// The session lives: what a grant needs, without listing what it owns.
+    public func confirmSession(_ id: Int64) async throws(CoordinationError) {
+        try requireNoDoubt()
+        try await requireLive(id)
+        let closing = devices.withLock { $0.entries[id]?.closing ?? true }
+        if closing { throw .sessionExpired(id) }
+    }
+
     /// The session with every ephemeral it owns, whichever gateway made it (from its index).
     public func session(_ id: Int64) async throws(CoordinationError) -> SessionInfo {
         try requireNoDoubt()

@@ -168,10 +168,16 @@ struct V1ChaosTests {
         let accepted = history.accepted.withLock { $0 }
         let (grants, refused, unknown, unexpected) = history.counts.withLock { ($0.grants, $0.refused, $0.unknown, $0.unexpected) }
         let violations = Self.violations(accepted)
-        let summary = "faults: \(faults.count) (\(faults.joined(separator: ", "))); grants \(grants), fenced writes accepted "
-            + "\(accepted.count), refused \(refused), unknown \(unknown), unexpected \(unexpected.count), violations \(violations.count)"
+        // Lost: accepted writes newer than what the node shows now, read in sync with the leader.
+        let final = try RawHTTPClient(port: port).get("/chaos/log?consistent=true")
+        let finalMzxid = final.statInt("mzxid") ?? 0
+        let lost = accepted.filter { $0.mzxid > finalMzxid }.count
+        let summary = "operations \(grants + accepted.count + refused + unknown), faults: \(faults.count) (\(faults.joined(separator: ", "))); "
+            + "grants \(grants), fenced writes acknowledged \(accepted.count), refused \(refused), unknown \(unknown), "
+            + "lost \(lost), unexpected \(unexpected.count), violations \(violations.count)"
         print("chaos: \(summary)")
         #expect(violations.isEmpty, "\(violations.prefix(10)); \(summary)")
+        #expect(lost == 0, "\(summary)")
         #expect(unexpected.isEmpty, "\(unexpected.prefix(10)); \(summary)")
         #expect(grants >= 10 && accepted.count >= 30, "\(summary)")
         let (seen, missing) = listings.withLock { ($0.seen, $0.missing) }

@@ -214,3 +214,27 @@ enum V1ZooKeeper {
         try Kazoo.run(connectString: connectString!, body, root: root)
     }
 }
+
+extension V1ZooKeeperTests {
+    /// A device session's ephemeral index keeps step with its nodes: twenty lock cycles leave
+    /// no entries behind, and closing the session deletes the record with its index.
+    @Test func theEphemeralIndexDoesNotGrowWithLockCycles() throws {
+        let (server, chroot) = try V1ZooKeeper.server("index")
+        defer { V1ZooKeeper.cleanup(chroot) }
+        defer { server.stop() }
+        let client = try server.connect()
+        let session = try client.openSession(ttl: 30_000)
+        for _ in 0..<20 {
+            let granted = try client.acquire("cycle", session: session)
+            let token = try #require(granted.token, "\(granted)")
+            #expect(try client.request("DELETE", "/v1/locks/cycle?token=\(token)&session=\(session)").status == 204)
+        }
+        #expect(try client.post("/kept?parents=true", json: ["mode": "ephemeral", "session": session]).status == 201)
+        let record = "/zkgate/sessions/\(UInt64(session, radix: 16).map { String($0, radix: 16) } ?? session)"
+        let entries = try V1ZooKeeper.kazoo("zk.sync(root); print(len(zk.get_children(root + '\(record)')))", root: chroot)
+        #expect(entries == "1", "index entries after 20 lock cycles and one node: \(entries)")
+        #expect(try client.request("DELETE", "/v1/sessions/\(session)").status == 204)
+        let gone = try V1ZooKeeper.kazoo("zk.sync(root); print(zk.exists(root + '\(record)') is None)", root: chroot)
+        #expect(gone == "True")
+    }
+}
