@@ -22,12 +22,6 @@ ROUNDS="${ROUNDS:-5}"
 PORT="${PORT:-18320}"
 SCRATCH_PATH="${SCRATCH_PATH:-.build-bench}"
 ZKGATE_BIN="${ZKGATE_BIN:-}"
-export ZK_BASE_PORT="${ZK_BASE_PORT:-5181}"
-OWN_ENSEMBLE_DIR=0
-if [[ -z "${ZK_ENSEMBLE_DIR:-}" ]]; then
-    export ZK_ENSEMBLE_DIR="${TMPDIR:-/tmp}/zkgate-failover-bench.$$"
-    OWN_ENSEMBLE_DIR=1
-fi
 HOST=127.0.0.1
 BENCH_NAME=leader-failover
 OUT="bench/results/leader-failover-$(date -u +%Y%m%d-%H%M%S)"
@@ -36,12 +30,11 @@ SUMMARY="$OUT/summary.txt"
 TMP="$(mktemp -d)"
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+private_ensemble failover-bench
 
 on_exit() {
     cleanup
-    ensemble_down
-    [[ "$OWN_ENSEMBLE_DIR" == 1 && "$STARTED_ENSEMBLE" == 1 ]] && rm -rf "$ZK_ENSEMBLE_DIR"
-    return 0
+    private_ensemble_down
 }
 trap on_exit EXIT
 

@@ -9,7 +9,9 @@
 #                start_gateway, stop_gateway, wait_readyz
 #   ensemble     the ZooKeeper test ensemble of deploy/zk-ensemble.sh (ENSEMBLE): ensemble_up
 #                (start one or share a healthy one), ensemble_down (stop it if ensemble_up
-#                started it), ensemble_4lw (a member's answer to a four-letter word)
+#                started it), private_ensemble and private_ensemble_down (one on other ports,
+#                in a folder of the run's own), ensemble_4lw (a member's answer to a
+#                four-letter word)
 #   measurement  family, cpu_ticks, CLK_TCK, core_times, core_busy, load_sample, load_line,
 #                wrk_measure (one wrk run against a pinned server), to_ms
 #   summary      median, median_of, ratio, goal, commit_desc
@@ -269,6 +271,26 @@ ensemble_down() {
     if [[ "$STARTED_ENSEMBLE" == 1 ]]; then
         bash "$ENSEMBLE" stop >>"$OUT/ensemble.log" 2>&1 || true
     fi
+}
+
+# private_ensemble TAG: exports ZK_BASE_PORT (default 5181, clear of the test ensemble's ports)
+# and ZK_ENSEMBLE_DIR (default ${TMPDIR:-/tmp}/zkgate-TAG.<pid>, this run's own folder:
+# OWN_ENSEMBLE_DIR=1) for a benchmark that kills or crowds the members.
+OWN_ENSEMBLE_DIR=0
+private_ensemble() {
+    export ZK_BASE_PORT="${ZK_BASE_PORT:-5181}"
+    if [[ -z "${ZK_ENSEMBLE_DIR:-}" ]]; then
+        export ZK_ENSEMBLE_DIR="${TMPDIR:-/tmp}/zkgate-$1.$$"
+        OWN_ENSEMBLE_DIR=1
+    fi
+}
+
+# private_ensemble_down: ensemble_down, then the folder removed when it was this run's own and
+# this run started the ensemble in it.
+private_ensemble_down() {
+    ensemble_down
+    if [[ "$OWN_ENSEMBLE_DIR" == 1 && "$STARTED_ENSEMBLE" == 1 ]]; then rm -rf "$ZK_ENSEMBLE_DIR"; fi
+    return 0
 }
 
 # ensemble_4lw N WORD: member N's answer to the four-letter word WORD (srvr, cons, wchc, ...);

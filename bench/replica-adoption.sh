@@ -39,13 +39,6 @@ B_PORT="${B_PORT:-18301}"
 SCRATCH_PATH="${SCRATCH_PATH:-.build-bench}"
 ZKGATE_BIN="${ZKGATE_BIN:-}"
 SESSION_TIMEOUT_MS=10000
-export ZK_BASE_PORT="${ZK_BASE_PORT:-5181}"
-OWN_ENSEMBLE_DIR=0
-if [[ -z "${ZK_ENSEMBLE_DIR:-}" ]]; then
-    ZK_ENSEMBLE_DIR="${TMPDIR:-/tmp}/zkgate-adoption-bench.$$"
-    OWN_ENSEMBLE_DIR=1
-fi
-export ZK_ENSEMBLE_DIR
 HOST=127.0.0.1
 BENCH_NAME=replica-adoption
 STAMP="$(date -u +%Y%m%d-%H%M%S)"
@@ -55,13 +48,12 @@ SUMMARY="$OUT/summary.txt"
 TMP="$(mktemp -d)"
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+private_ensemble adoption-bench
 
 on_exit() {
     cleanup
     [[ -n "${CONNECT_ALL:-}" && ${#CHROOTS[@]} -gt 0 ]] && "$PYTHON" bench/zk_tree.py --connect "$CONNECT_ALL" delete "${CHROOTS[@]}" >>"$OUT/chroots.log" 2>&1 || true
-    ensemble_down
-    [[ "$OWN_ENSEMBLE_DIR" == 1 && "$STARTED_ENSEMBLE" == 1 ]] && rm -rf "$ZK_ENSEMBLE_DIR"
-    return 0
+    private_ensemble_down
 }
 trap on_exit EXIT
 

@@ -27,12 +27,6 @@ WRITERS="${WRITERS:-6}"
 export HAPROXY_PORT="${HAPROXY_PORT:-18310}"
 SCRATCH_PATH="${SCRATCH_PATH:-.build-bench}"
 ZKGATE_BIN="${ZKGATE_BIN:-}"
-export ZK_BASE_PORT="${ZK_BASE_PORT:-5181}"
-OWN_ENSEMBLE_DIR=0
-if [[ -z "${ZK_ENSEMBLE_DIR:-}" ]]; then
-    export ZK_ENSEMBLE_DIR="${TMPDIR:-/tmp}/zkgate-topology-bench.$$"
-    OWN_ENSEMBLE_DIR=1
-fi
 HOST=127.0.0.1
 BENCH_NAME=topology-kill
 OUT="bench/results/topology-kill-$(date -u +%Y%m%d-%H%M%S)"
@@ -41,6 +35,7 @@ SUMMARY="$OUT/summary.txt"
 TMP="$(mktemp -d)"
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+private_ensemble topology-bench
 export TOPOLOGY_DIR="$TMP/topology" CHROOT="/topology-bench-$$"
 
 on_exit() {

@@ -71,18 +71,13 @@ struct V1ReplicaAdoptionTests {
 
     @Test(arguments: ["kill -9", "SIGTERM"])
     func whatADeviceOwnsOutlivesTheReplicaThatMadeIt(stop: String) throws {
-        let (first, chroot) = try V1ZooKeeper.server("adopt")
+        // Each sees the other's record (a handover needs someone to hand over to).
+        let (first, second, chroot) = try V1ZooKeeper.replicas("adopt")
         defer { V1ZooKeeper.cleanup(chroot) }
         defer { first.stop() }
-        let second = try V1Server(["--zookeeper", V1ZooKeeper.connectString! + chroot])
         defer { second.stop() }
         let (session, before) = try Self.makeDeviceState(try first.connect())
         let b = try second.connect()
-        // Each has seen the other's record (a handover needs someone to hand over to).
-        let a = try first.connect()
-        #expect(eventually(timeout: 10, every: 0.05) {
-            (try? a.metric("zkgate_replica_peers")) == 1 && (try? b.metric("zkgate_replica_peers")) == 1
-        })
 
         let stopped = monotonicSeconds()
         if stop == "kill -9" { _ = first.kill9() } else { _ = first.stop() }
@@ -117,16 +112,12 @@ struct V1ReplicaAdoptionTests {
     /// returns: the adopter lets go of its copy, nothing the device owns moves, and both
     /// replicas serve the device on.
     @Test func aReplicaThatComesBackTakesItsSessionBack() throws {
-        let (first, chroot) = try V1ZooKeeper.server("adopt-return")
+        let (first, second, chroot) = try V1ZooKeeper.replicas("adopt-return")
         defer { V1ZooKeeper.cleanup(chroot) }
         defer { first.stop() }
-        let second = try V1Server(["--zookeeper", V1ZooKeeper.connectString! + chroot])
         defer { second.stop() }
         let a = try first.connect()
         let b = try second.connect()
-        #expect(eventually(timeout: 10, every: 0.05) {
-            (try? a.metric("zkgate_replica_peers")) == 1 && (try? b.metric("zkgate_replica_peers")) == 1
-        })
         let (session, before) = try Self.makeDeviceState(a)
 
         kill(first.pid, SIGSTOP)
@@ -153,14 +144,12 @@ struct V1ReplicaAdoptionTests {
     /// The device that went away with its replica is expired by the adopter at its TTL, and
     /// its nodes go with it, as ZooKeeper's own ephemerals would.
     @Test func aDeviceThatStopsWithItsReplicaExpiresOnTheAdopter() throws {
-        let (first, chroot) = try V1ZooKeeper.server("adopt-expire")
+        let (first, second, chroot) = try V1ZooKeeper.replicas("adopt-expire")
         defer { V1ZooKeeper.cleanup(chroot) }
         defer { first.stop() }
-        let second = try V1Server(["--zookeeper", V1ZooKeeper.connectString! + chroot])
         defer { second.stop() }
         let a = try first.connect()
         let b = try second.connect()
-        #expect(eventually(timeout: 10, every: 0.05) { (try? b.metric("zkgate_replica_peers")) == 1 })
         let session = try a.openSession(ttl: 4_000)
         #expect(try a.post("/gone/node?parents=true", json: ["data": "x", "mode": "ephemeral", "session": session]).status == 201)
         _ = first.kill9()

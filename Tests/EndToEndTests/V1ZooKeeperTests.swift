@@ -205,6 +205,19 @@ enum V1ZooKeeper {
         return (try V1Server(["--zookeeper", connectString! + chroot]), chroot)
     }
 
+    /// Two zkgate replicas on one fresh chroot, each seeing the other's replica record (so that
+    /// either would adopt the other's ZooKeeper session). The caller stops both and cleans up.
+    static func replicas(_ name: String) throws -> (first: V1Server, second: V1Server, chroot: String) {
+        let (first, chroot) = try server(name)
+        let second = try V1Server(["--zookeeper", connectString! + chroot])
+        let (a, b) = (try first.connect(), try second.connect())
+        let paired = eventually(timeout: 10, every: 0.05) {
+            (try? a.metric("zkgate_replica_peers")) == 1 && (try? b.metric("zkgate_replica_peers")) == 1
+        }
+        guard paired else { throw HTTPClientError.malformed("the replicas on \(chroot) did not see each other within 10 s") }
+        return (first, second, chroot)
+    }
+
     /// Deletes a test's chroot and everything below it, so runs leave nothing on the ensemble.
     static func cleanup(_ chroot: String) {
         _ = try? kazoo("zk.delete(root, recursive=True) if zk.exists(root) else None", root: chroot)
