@@ -44,19 +44,3 @@ public struct GetChildren2Response: JuteRecord {
         children = try r.readStringVector() ?? []; stat = try r.read()
     }
 }
-
-/// GetEphemeralsRequest {ustring prefixPath} → GetEphemeralsResponse {vector<ustring>}: the
-/// ephemerals of the calling session whose paths start with the prefix (ZooKeeper 3.6+).
-public struct GetEphemeralsRequest: JuteRecord {
-    public var prefixPath: String
-    public init(prefixPath: String) { self.prefixPath = prefixPath }
-    public func encode(to w: inout JuteWriter) { w.writeString(prefixPath) }
-    public init(from r: inout JuteReader) throws(JuteError) { prefixPath = try r.readString() ?? "" }
-}
-
-public struct GetEphemeralsResponse: JuteRecord {
-    public var ephemerals: [String]
-    public init(ephemerals: [String]) { self.ephemerals = ephemerals }
-    public func encode(to w: inout JuteWriter) { w.writeStringVector(ephemerals) }
-    public init(from r: inout JuteReader) throws(JuteError) { ephemerals = try r.readStringVector() ?? [] }
-}

@@ -76,14 +76,6 @@ extension ZooKeeperClient {
         return (response.children, response.stat)
     }
 
-    /// This session's ephemeral nodes under `prefix` (a plain string prefix, as the server
-    /// compares it; ZooKeeper 3.6+), in no particular order.
-    public func getEphemerals(prefix: String = "/") async throws(ZooKeeperError) -> [String] {
-        let reply = try await call(.getEphemerals, GetEphemeralsRequest(prefixPath: serverPath(prefix)))
-        let response: GetEphemeralsResponse = try decode(reply)
-        return response.ephemerals.map(clientPath)
-    }
-
     /// Runs operations atomically. A failed multi is not thrown: the results carry 0 for the
     /// operations before the failing one, its error code, and -2 after it
     /// (`MultiResponse.failure` finds it). The reply's zxid is returned with the results.

@@ -313,26 +313,24 @@ struct Serve: ParsableCommand {
         defer { store.shutdown() }
         let stats = HTTPServerStats()
         if let zookeeperStore = store as? ZooKeeperStore {
-            stats.register(RegisteredMetric(
-                name: "zkgate_zookeeper_regressions_total", type: "counter",
-                help: "Nodes ZooKeeper showed older than this gateway had acknowledged (committed transactions lost by the ensemble).",
-                value: { zookeeperStore.regressionCount }))
-            stats.register(RegisteredMetric(
-                name: "zkgate_replica_adoptions_total", type: "counter",
-                help: "ZooKeeper sessions of stopped replicas this gateway adopted, with the device ephemerals in them.",
-                value: { zookeeperStore.adoptionCount }))
-            stats.register(RegisteredMetric(
-                name: "zkgate_replica_peers", type: "gauge",
-                help: "Other replicas (gateways with the same record root) whose records this gateway sees.",
-                value: { zookeeperStore.peerCount }))
-            stats.register(RegisteredMetric(
-                name: "zkgate_replica_sessions_taken_back_total", type: "counter",
-                help: "Times this gateway took its ZooKeeper session back from a replica that adopted it while it was cut off.",
-                value: { zookeeperStore.takenBackCount }))
-            stats.register(RegisteredMetric(
-                name: "zkgate_zookeeper_session_in_doubt", type: "gauge",
-                help: "1 while this gateway's ZooKeeper session is in doubt (no connection, or its replica record not written for 0.75 s): renewals and grants answer 503.",
-                value: { zookeeperStore.sessionInDoubt ? 1 : 0 }))
+            let store = zookeeperStore
+            let metrics: [(String, String, String, @Sendable () -> Int)] = [
+                ("zkgate_zookeeper_regressions_total", "counter",
+                 "Nodes ZooKeeper showed older than this gateway had acknowledged (committed transactions lost by the ensemble).",
+                 { store.regressionCount }),
+                ("zkgate_replica_adoptions_total", "counter",
+                 "ZooKeeper sessions of stopped replicas this gateway adopted, with the device ephemerals in them.",
+                 { store.adoptionCount }),
+                ("zkgate_replica_peers", "gauge",
+                 "Other replicas (gateways with the same record root) whose records this gateway sees.", { store.peerCount }),
+                ("zkgate_replica_sessions_taken_back_total", "counter",
+                 "Times this gateway took its ZooKeeper session back from a replica that adopted it while it was cut off.",
+                 { store.takenBackCount }),
+                ("zkgate_zookeeper_session_in_doubt", "gauge",
+                 "1 while this gateway's ZooKeeper session is in doubt (no connection, or its replica record not written for 0.75 s): renewals and grants answer 503.",
+                 { store.sessionInDoubt ? 1 : 0 }),
+            ]
+            for (name, type, help, value) in metrics { stats.register(RegisteredMetric(name: name, type: type, help: help, value: value)) }
         }
         let gateway = Gateway(
             backend: store,
