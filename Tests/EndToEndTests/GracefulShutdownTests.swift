@@ -48,6 +48,35 @@ struct GracefulShutdownTests {
     }
 
     /// SIGHUP is logged and ignored: the server keeps serving.
+    /// `--drain-seconds`: on SIGTERM `/readyz` fails at once while every route still serves,
+    /// on the same connections and on new ones; then the listeners close and it exits 0.
+    @Test func drainFailsReadinessFirstAndKeepsServing() throws {
+        let server = try ZKGateProcess(["--drain-seconds", "2"])
+        defer { server.stop() }
+        let client = try server.connect()
+        #expect(try client.request("GET", "/readyz").status == 200)
+        #expect(try client.request("PUT", "/v1/nodes/drain?parents=true", headers: [("Content-Type", "application/json")],
+            body: jsonBytes(["data": "x"])).status == 201)
+        let signalled = monotonicSeconds()
+        server.signal(SIGTERM)
+        #expect(try eventually(timeout: 1) { try server.connect().request("GET", "/readyz").status == 503 })
+        let readiness = try client.request("GET", "/readyz")
+        #expect(readiness.status == 503 && readiness.header("Retry-After") != nil, "\(readiness)")
+        #expect(try client.request("GET", "/v1/nodes/drain").status == 200, "still served while draining")
+        #expect(try server.connect().request("GET", "/healthz").status == 200, "new connections still accepted")
+        let status = server.waitForExit(timeout: 6)
+        #expect(status == .exited(0))
+        #expect(monotonicSeconds() - signalled >= 1.9, "the drain lasted its 2 s")
+    }
+
+    /// A drain that is not a number of seconds from 0 to 300 stops start-up, naming the flag.
+    @Test(arguments: ["-1", "301", "nan", "soon"])
+    func aBadDrainIsRefusedAtStartUp(value: String) throws {
+        let result = try runCommand(try ZKGateProcess.binaryPath(), ["serve", "--listen", "127.0.0.1:0", "--drain-seconds", value])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("drain-seconds"), "\(result.stderr)")
+    }
+
     @Test func sighupDoesNotStop() throws {
         let server = try ZKGateProcess()
         defer { server.stop() }
