@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -55,6 +56,21 @@ struct V1PartitionTests {
             let renewed = try b.request("PUT", "/v1/sessions/\(device)")
             #expect(renewed.status == 200 && (renewed.object["lostLocks"] as? [Any])?.isEmpty == true, "\(renewed)")
             sleepSeconds(1)
+        }
+        // The device goes on renewing through the replica that can see the ensemble, so its
+        // session outlives the partition however long healing takes.
+        let renewing = Atomic<Bool>(true)
+        let otherPort = other.port
+        let renewer = Thread {
+            while renewing.load(ordering: .relaxed) {
+                _ = try? RawHTTPClient(port: otherPort).request("PUT", "/v1/sessions/\(device)")
+                sleepSeconds(1)
+            }
+        }
+        renewer.start()
+        defer {
+            renewing.store(false, ordering: .relaxed)
+            while renewer.isExecuting { sleepSeconds(0.05) }
         }
         // Nobody else gets the lock, through either replica: one holder.
         let rival = try b.openSession(ttl: 10_000)
