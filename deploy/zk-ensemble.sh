@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
-# deploy/zk-ensemble.sh — a real 3-node Apache ZooKeeper 3.8 ensemble on 127.0.0.1, for tests.
+# deploy/zk-ensemble.sh — a real Apache ZooKeeper 3.8 ensemble of 3 to 5 members on 127.0.0.1,
+# for tests.
 #
 # Why: zkgate's conformance and fault tests must run against the real thing — leader election,
-# session expiry, a member that crashes and rejoins — not a mock. This script runs three
-# QuorumPeerMain JVMs from Debian's `zookeeper` package (installed by scripts/setup.sh), each
+# session expiry, a member that crashes and rejoins — not a mock. This script runs three (or
+# ZK_MEMBERS) QuorumPeerMain JVMs from Debian's `zookeeper` package (installed by scripts/setup.sh), each
 # with its own config, data, logs and pid file under one folder, and stops only the processes
 # it started. scripts/test.sh starts it before `swift test` and hands the tests the connect
 # string (ZKGATE_TEST_ZOOKEEPER) and this script's path (ZKGATE_ZK_ENSEMBLE_SCRIPT).
 #
 # Usage: deploy/zk-ensemble.sh COMMAND
 #   start            start every member that is not running (data is kept across restarts);
-#                    with all three up and a leader elected it says so and does nothing; it
+#                    with all members up and a leader elected it says so and does nothing; it
 #                    warns of a running member without -Dzookeeper.forceSnapshotSync=true
 #   wait [SECONDS]   wait until a leader is elected and every running member serves
 #                    (default 60 s, or ZK_WAIT_TIMEOUT); exit 1 on timeout or a crashed member
-#   stop             stop all three: SIGTERM, SIGKILL after 5 s; removes the pid files
+#   stop             stop every member: SIGTERM, SIGKILL after 5 s; removes the pid files
 #   status           each member's pid, client port and mode (leader, follower, looking, down);
-#                    exit 0 with all three serving and one leader, 3 with none running, else 1
-#   leader           print the number (1..3) of the current leader; exit 1 if there is none
-#   connect-string   print 127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183
-#   kill N           kill -9 member N (1..3): a crash, for fault tests
+#                    exit 0 with every member serving and one leader, 3 with none running,
+#                    else 1
+#   leader           print the number (1..N) of the current leader; exit 1 if there is none
+#   connect-string   print 127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183 (one per member)
+#   members          print the member count
+#   kill N [M...]    kill -9 members N, M, ... (1..N) at once: a crash, for fault tests
 #   stop-member N    stop member N gracefully (SIGTERM)
 #   start-member N   start member N again; it keeps its data and rejoins the ensemble
 #   4lw N WORD       print member N's answer to the four-letter word WORD (srvr, cons, wchc, ...);
@@ -36,6 +39,11 @@
 #                    own ZK_ENSEMBLE_DIR (beside the default one, shift by other than 1000:
 #                    ZK_BASE_PORT=3181 would put its quorum ports on the default election
 #                    ports; 5181 is free of both)
+#   ZK_MEMBERS       the member count, 3 to 5 (a fleet tolerates (N-1)/2 members down: one of
+#                    3 or 4, two of 5). Kept in the folder (ZK_ENSEMBLE_DIR/members) when the
+#                    ensemble is first started, so later commands need not repeat it; another
+#                    count for an existing folder is refused (its members' data would meet
+#                    a membership they never agreed to): reset first. Default 3
 #   ZK_JAVA_OPTS     extra JVM options, appended to the defaults below (a later -D wins, so
 #                    ZK_JAVA_OPTS=-Dzookeeper.forceSnapshotSync=false undoes the default: only
 #                    to reproduce the data loss described under Configuration)
@@ -71,7 +79,6 @@ ENSEMBLE_DIR="${ZK_ENSEMBLE_DIR:-${TMPDIR:-/tmp}/zkgate-zk-ensemble}"
 ENSEMBLE_DIR="${ENSEMBLE_DIR%/}"
 BASE_PORT="${ZK_BASE_PORT:-2181}"
 WAIT_TIMEOUT="${ZK_WAIT_TIMEOUT:-60}"
-MEMBERS=(1 2 3)
 MARKER=".zkgate-zk-ensemble"   # marks a folder this script made (reset deletes only such a one)
 MAIN_CLASS=org.apache.zookeeper.server.quorum.QuorumPeerMain
 START_MARK="==== zk-ensemble start:"   # written to a member's logs each time it starts
@@ -97,6 +104,18 @@ if ! [[ "$BASE_PORT" =~ ^[0-9]+$ ]] || (( BASE_PORT < 1024 || BASE_PORT > 50000 
 fi
 [[ "$WAIT_TIMEOUT" =~ ^[0-9]+$ ]] || die "ZK_WAIT_TIMEOUT must be a number of seconds (got '$WAIT_TIMEOUT')"
 [[ "$ENSEMBLE_DIR" == /* ]] || ENSEMBLE_DIR="$(pwd)/$ENSEMBLE_DIR"
+MEMBERS_FILE="$ENSEMBLE_DIR/members"
+
+# The member count: ZK_MEMBERS, or the folder's, or 3. A folder keeps the count it was made
+# with: a member's data holds the votes of the membership it served in.
+RECORDED_COUNT=""
+[[ -f "$MEMBERS_FILE" ]] && read -r RECORDED_COUNT <"$MEMBERS_FILE" || true
+COUNT="${ZK_MEMBERS:-${RECORDED_COUNT:-3}}"
+[[ "$COUNT" =~ ^[345]$ ]] || die "ZK_MEMBERS must be 3, 4 or 5 (got '$COUNT')"
+if [[ -n "$RECORDED_COUNT" && "$RECORDED_COUNT" != "$COUNT" && "${1:-}" != reset ]]; then
+    die "$ENSEMBLE_DIR holds a $RECORDED_COUNT-member ensemble, not $COUNT: run with ZK_MEMBERS=$RECORDED_COUNT, or reset it first"
+fi
+mapfile -t MEMBERS < <(seq 1 "$COUNT")
 
 PORT_SHIFT=$(( BASE_PORT - 2181 ))
 client_port()   { echo $(( BASE_PORT + $1 - 1 )); }
@@ -113,9 +132,9 @@ connect_string() {
     (IFS=,; echo "${out[*]}")
 }
 
-# check_member N: N must be 1, 2 or 3.
+# check_member N: N must be a member's number, 1..COUNT.
 check_member() {
-    [[ "${1:-}" =~ ^[123]$ ]] || die "member must be 1, 2 or 3 (got '${1:-}')"
+    [[ "${1:-}" =~ ^[1-9]$ ]] && (( $1 <= COUNT )) || die "member must be a number from 1 to $COUNT (got '${1:-}')"
 }
 
 # is_member_pid PID N: true when PID is alive (not a zombie) and is member N's JVM, i.e. its
@@ -215,6 +234,7 @@ prepare_dir() {
     mkdir -p "$ENSEMBLE_DIR" 2>/dev/null || die "cannot create $ENSEMBLE_DIR: set ZK_ENSEMBLE_DIR to a writable folder"
     [[ -w "$ENSEMBLE_DIR" ]] || die "$ENSEMBLE_DIR is not writable (another user's ensemble?): set ZK_ENSEMBLE_DIR"
     : >"$ENSEMBLE_DIR/$MARKER"
+    echo "$COUNT" >"$MEMBERS_FILE"
 }
 
 # write_config N: member N's zoo.cfg, log4j.properties and myid. Written on every start, so a
@@ -372,9 +392,9 @@ cmd_start() {
     if (( ${#to_start[@]} == 0 )); then
         local leader
         if leader="$(leader_number)"; then
-            log "already running: 3 members, leader is member $leader ($(connect_string))"
+            log "already running: $COUNT members, leader is member $leader ($(connect_string))"
         else
-            log "already running: 3 members, no leader yet (run: $SELF wait)"
+            log "already running: $COUNT members, no leader yet (run: $SELF wait)"
         fi
         return 0
     fi
@@ -413,7 +433,7 @@ cmd_status() {
         printf 'member %s: pid %-8s port %-6s %s\n' "$n" "$pid" "$(client_port "$n")" "$mode"
     done
     (( running == 0 )) && return 3
-    (( serving == 3 && leaders == 1 )) && return 0
+    (( serving == COUNT && leaders == 1 )) && return 0
     return 1
 }
 
@@ -460,13 +480,18 @@ cmd_leader() {
     leader_number || { echo "zk-ensemble: no leader" >&2; return 1; }
 }
 
+# cmd_kill N...: SIGKILL to every named member first, then wait for each to be gone, so that
+# two members die within microseconds of each other, not one stop apart.
 cmd_kill() {
-    local n=$1
-    check_member "$n"
-    local pid
-    pid="$(member_pid "$n")" || die "member $n is not running"
-    stop_member "$n" KILL
-    log "member $n: killed (SIGKILL, pid $pid)"
+    (( $# > 0 )) || die "kill: name at least one member"
+    local n pids=()
+    for n in "$@"; do
+        check_member "$n"
+        pids+=("$(member_pid "$n")") || die "member $n is not running"
+    done
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    for n in "$@"; do stop_member "$n" KILL || true; done
+    log "killed (SIGKILL): $(for i in "${!pids[@]}"; do printf 'member %s pid %s; ' "${@:i+1:1}" "${pids[i]}"; done)"
 }
 
 cmd_start_member() {
@@ -515,7 +540,8 @@ case "$cmd" in
     wait)           cmd_wait "${2:-}" ;;
     leader)         cmd_leader ;;
     connect-string) connect_string ;;
-    kill)           cmd_kill "${2:-}" ;;
+    kill)           shift; cmd_kill "$@" ;;
+    members)        echo "$COUNT" ;;
     start-member)   cmd_start_member "${2:-}" ;;
     stop-member)    cmd_stop_member "${2:-}" ;;
     4lw)            cmd_4lw "${2:-}" "${3:-}" ;;

@@ -37,6 +37,22 @@ section() {
 
 ZK_ENSEMBLE="$(pwd)/deploy/zk-ensemble.sh"
 ZK_STARTED_HERE=0
+# Tests that start an ensemble or a topology of their own (Tests/TestSupport) make its folder
+# here; whatever a test left running in one (its process died first) is stopped by pid at exit.
+ZKGATE_TEST_BACKGROUND_DIR="$(mktemp -d "${TMPDIR:-/tmp}/zkgate-test-background.XXXXXX")"
+export ZKGATE_TEST_BACKGROUND_DIR
+
+# stop_background: every topology (HAProxy and replicas) and private ensemble left there.
+stop_background() {
+    local dir
+    for dir in "$ZKGATE_TEST_BACKGROUND_DIR"/zkgate-topology-*/; do
+        [[ -d "$dir" ]] && TOPOLOGY_DIR="$dir" bash deploy/topology.sh stop >/dev/null 2>&1 || true
+    done
+    for dir in "$ZKGATE_TEST_BACKGROUND_DIR"/zkgate-ensemble-*/zk/; do
+        [[ -d "$dir" ]] && ZK_ENSEMBLE_DIR="$dir" bash "$ZK_ENSEMBLE" reset >/dev/null 2>&1 || true
+    done
+    rm -rf "$ZKGATE_TEST_BACKGROUND_DIR"
+}
 
 # On any failure, name the step that failed (the tool's own output is just above). Stop the
 # ZooKeeper ensemble if this run started it.
@@ -46,6 +62,7 @@ on_exit() {
     if [[ $rc -ne 0 ]]; then
         printf '\n==== FAILED: %s (exit %d) ====\n' "$STEP" "$rc" >&2
     fi
+    stop_background
     if [[ $ZK_STARTED_HERE -eq 1 ]]; then
         bash "$ZK_ENSEMBLE" stop || true
     fi
@@ -115,9 +132,11 @@ if [[ $# -eq 0 ]]; then
     # frozen and cut off from the ensemble, with checkers that count what was acknowledged and
     # what survived. V1ReplicaAdoptionTests: replicas killed and stopped under a device, its
     # state adopted (about 90 s). V1TopologyTests: a rolling restart and a kill under load
-    # (45 s). V1ChaosTests: replicas killed under devices holding a fenced lock, and a Curator
-    # client listing a registration (35 s). V1PartitionTests: one replica cut off with
-    # iptables (as root; 7 s).
+    # (45 s). V1ChaosTests: replicas and members killed under devices holding a fenced lock
+    # while a Curator client lists a registration; the compare-and-set counter through a double
+    # leader failover and a replica kill; both at once on a 5-member ensemble of its own (ports
+    # 7181-7185), two members killed at once, twice (110 s). V1PartitionTests: one replica cut
+    # off with iptables (as root; 7 s).
     STEP="chaos"
     section "chaos: zkgate replicas killed, stopped, frozen and partitioned, one suite at a time"
     for suite in V1ReplicaAdoptionTests V1TopologyTests V1ChaosTests V1PartitionTests; do

@@ -19,99 +19,6 @@ import Glibc
 @Suite(.serialized, .enabled(if: V1ZooKeeper.connectString != nil && EnsembleScript.faultTestsEnabled && Kazoo.available,
                              "fault tests: ZKGATE_FAULT_TESTS=1 via scripts/test.sh"))
 struct V1DoubleFailoverTests {
-    /// What the clients saw. Every increment is a compare-and-set from the value read, so in a
-    /// linearizable history the counter ends at the number of increments applied: all the
-    /// acknowledged ones plus some of the unknown ones (503 from a lost connection, or no
-    /// answer in time, may or may not have been applied).
-    struct History: Sendable {
-        var operations = 0
-        var acknowledged = 0
-        var unknown = 0
-        var failedCAS = 0
-        var unexpected: [String] = []
-        /// The values acknowledged writes wrote: each one at most once, and none above the end.
-        var acknowledgedValues: [Int] = []
-    }
-
-    /// Eight clients, four on each replica: read the counter with ?consistent=true, write it
-    /// plus one with If-Match: <etag>.
-    final class CounterClients: Sendable {
-        let history = Mutex(History())
-        let running = Atomic<Bool>(true)
-        let finished = Atomic<Int>(0)
-
-        func run(port: UInt16, node: String) {
-            defer { finished.add(1, ordering: .relaxed) }
-            func connect() -> RawHTTPClient? { try? RawHTTPClient(port: port, timeout: 15) }
-            var client = connect()
-            while running.load(ordering: .relaxed) {
-                guard let c = client else {
-                    sleepSeconds(0.1)
-                    client = connect()
-                    continue
-                }
-                let read: HTTPTestResponse
-                do {
-                    read = try c.get(node + "?consistent=true")
-                } catch {
-                    client = connect()
-                    continue
-                }
-                guard read.status == 200, let text = read.dataText, let value = Int(text), let etag = read.etag else {
-                    if read.status != 503 {
-                        history.withLock { $0.unexpected.append("GET \(read.status) \(read.bodyText.prefix(200))") }
-                    }
-                    sleepSeconds(0.05)
-                    continue
-                }
-                let answer: HTTPTestResponse
-                do {
-                    answer = try c.put(node, "\(value + 1)", headers: [("If-Match", etag)])
-                } catch {
-                    // No answer: the write may or may not have been applied.
-                    history.withLock { $0.operations += 1; $0.unknown += 1 }
-                    client = connect()
-                    continue
-                }
-                history.withLock { h in
-                    h.operations += 1
-                    switch answer.status {
-                    case 200...299:
-                        h.acknowledged += 1
-                        h.acknowledgedValues.append(value + 1)
-                    case 412: h.failedCAS += 1
-                    case 503: h.unknown += 1
-                    default: h.unexpected.append("PUT \(answer.status) \(answer.bodyText.prefix(200))")
-                    }
-                }
-                if answer.status == 503 { sleepSeconds(0.05) }
-            }
-        }
-    }
-
-    /// Kills the leader, restarts it 8 s later, kills the new leader 4 s after that restart and
-    /// restarts it once a leader is elected without it. Returns the members killed.
-    static func doubleFailover(_ log: (String) -> Void) throws -> [Int] {
-        let first = try #require(Int(try EnsembleScript.run("leader")))
-        try EnsembleScript.run("kill", "\(first)")
-        log("killed leader \(first)")
-        sleepSeconds(8)
-        try EnsembleScript.run("start-member", "\(first)")
-        let restarted = monotonicSeconds()
-        log("restarted \(first)")
-        try EnsembleScript.run("wait")   // a leader, and the restarted member synced as a follower
-        sleepSeconds(4 - (monotonicSeconds() - restarted))
-        let second = try #require(Int(try EnsembleScript.run("leader")))
-        try EnsembleScript.run("kill", "\(second)")
-        log("killed leader \(second)")
-        try EnsembleScript.run("wait")   // the two others elect one of themselves
-        log("leader \(try EnsembleScript.run("leader")) elected")
-        try EnsembleScript.run("start-member", "\(second)")
-        try EnsembleScript.run("wait")
-        log("restarted \(second), all serving")
-        return [first, second]
-    }
-
     @Test func acknowledgedIncrementsSurviveTwoLeaderFailuresInARow() throws {
         try EnsembleScript.run("wait")
         let start = monotonicSeconds()
@@ -128,14 +35,7 @@ struct V1DoubleFailoverTests {
         #expect(try admin.put("/counter?parents=true", "0").status == 201)
         let node = "/counter"
 
-        let clients = CounterClients()
-        let threads = (0..<8).map { i in
-            let port = replicas[i % 2].port
-            let thread = Thread { clients.run(port: port, node: node) }
-            thread.name = "counter-client-\(i)"
-            thread.start()
-            return thread
-        }
+        let clients = CounterClients.start(node: node, ports: (0..<8).map { replicas[$0 % 2].port })
         sleepSeconds(1)
 
         // As many double failovers as fit: about 22 s each, none started after 50 s, so the
@@ -145,7 +45,7 @@ struct V1DoubleFailoverTests {
         var stuck: (any Error)?
         while cycles < 3 && monotonicSeconds() - start < 50 {
             do {
-                killed += try Self.doubleFailover { event in
+                killed += try LeaderFailover.double({ try EnsembleScript.run($0) }) { event in
                     print(String(format: "double failover: %5.1f s cycle %d: ", monotonicSeconds() - start, cycles + 1) + event)
                 }
             } catch {
@@ -159,9 +59,7 @@ struct V1DoubleFailoverTests {
             cycles += 1
         }
         sleepSeconds(1)
-        clients.running.store(false, ordering: .relaxed)
-        let drained = eventually(timeout: 40, every: 0.05) { clients.finished.load(ordering: .relaxed) == threads.count }
-        #expect(drained, "every client ended")
+        #expect(clients.finish(), "every client ended")
 
         var finals: [Int] = []
         var regressions: [Int] = []
@@ -182,25 +80,10 @@ struct V1DoubleFailoverTests {
         }
         let history = clients.history.withLock { $0 }
         let final = try #require(finals.first, "the counter could be read at the end")
-        var violations: [String] = []
-        if finals.count != 2 || finals[0] != finals[1] { violations.append("the replicas read different counters: \(finals)") }
-        if final < history.acknowledged {
-            violations.append("final \(final) < acknowledged \(history.acknowledged): acknowledged increments lost")
-        }
-        if final > history.acknowledged + history.unknown {
-            violations.append("final \(final) > acknowledged + unknown \(history.acknowledged + history.unknown)")
-        }
-        let values = history.acknowledgedValues
-        let duplicates = values.count - Set(values).count
-        if duplicates > 0 { violations.append("\(duplicates) values acknowledged more than once: the counter went back") }
-        if let highest = values.max(), highest > final {
-            violations.append("value \(highest) acknowledged, but the counter ends at \(final)")
-        }
-        let lost = max(0, history.acknowledged - final)
+        let violations = CounterClients.violations(history, finals: finals, replicas: replicas.count)
         print("""
-            double failover: \(cycles) cycles, members killed \(killed), \(history.operations) operations, \
-            faults injected \(killed.count), acknowledged \(history.acknowledged), unknown \(history.unknown), \
-            failed CAS \(history.failedCAS), final \(final), lost \(lost), \
+            double failover: \(cycles) cycles, members killed \(killed), faults injected \(killed.count), \
+            \(CounterClients.summary(history, final: final)), \
             regressions reported \(regressions), forceSnapshotSync \(forced), \
             \(stuck == nil ? "" : "ensemble stuck in cycle \(cycles + 1), ")violations \(violations.count)\
             \(violations.isEmpty ? "" : ": " + violations.joined(separator: "; ")), \

@@ -138,7 +138,8 @@ struct V1TopologyTests {
     }
 }
 
-/// deploy/topology.sh on the tests' ensemble, with its own folder, ports and chroot.
+/// deploy/topology.sh on the tests' ensemble (or on a private one), with its own folder, ports
+/// and chroot.
 final class Topology {
     static let script: String? = {
         guard let ensemble = EnsembleScript.path else { return nil }
@@ -147,25 +148,34 @@ final class Topology {
     static let available = script != nil && FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy")
 
     let folder: TemporaryDirectory
+    /// HAProxy's port; replica N listens on port + N.
     let port: UInt16
     let chroot: String
+    let ensemble: PrivateEnsemble?
 
-    init() throws {
-        folder = try TemporaryDirectory(prefix: "zkgate-topology")
+    init(ensemble: PrivateEnsemble? = nil) throws {
+        folder = try TemporaryDirectory(prefix: "zkgate-topology", in: TemporaryDirectory.backgroundRoot)
         port = UInt16.random(in: 30_000...39_000) & ~3
         chroot = "/zkgate-e2e-topology-\(UInt32.random(in: 0...UInt32.max))"
+        self.ensemble = ensemble
     }
+
+    /// The ensemble's connect string with the replicas' chroot, for ZooKeeper's own clients.
+    var connectString: String { (ensemble?.connectString ?? V1ZooKeeper.connectString!) + chroot }
+
+    /// The replicas' own ports, 1...3.
+    var replicaPorts: [UInt16] { (1...3).map { port + $0 } }
 
     @discardableResult
     func run(_ command: String) throws -> String {
         let binary = try ZKGateProcess.binaryPath()
         return try EnsembleScript.shell(
-            "TOPOLOGY_DIR='\(folder.path)' HAPROXY_PORT=\(port) CHROOT='\(chroot)' ZKGATE_BIN='\(binary)' DRAIN=1 "
-                + "bash '\(Self.script!)' \(command)")
+            "\(ensemble?.environment ?? "") TOPOLOGY_DIR='\(folder.path)' HAPROXY_PORT=\(port) CHROOT='\(chroot)' "
+                + "ZKGATE_BIN='\(binary)' DRAIN=1 bash '\(Self.script!)' \(command)")
     }
 
     func stop() {
         _ = try? run("stop")
-        V1ZooKeeper.cleanup(chroot)
+        if ensemble == nil { V1ZooKeeper.cleanup(chroot) }
     }
 }

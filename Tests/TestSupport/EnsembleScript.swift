@@ -102,3 +102,50 @@ public enum EnsembleScript {
         return nil
     }
 }
+
+/// An ensemble of the script's own beside the tests' one: a fresh folder, other ports and a
+/// member count of its choosing (deploy/zk-ensemble.sh's ZK_ENSEMBLE_DIR, ZK_BASE_PORT and
+/// ZK_MEMBERS), for a suite that needs five members or must not disturb the shared ensemble.
+public final class PrivateEnsemble: Sendable {
+    public let members: Int
+    public let basePort: Int
+    let folder: TemporaryDirectory
+
+    /// Starts `members` members on client ports `basePort`...`basePort + members - 1` (quorum
+    /// and election ports shifted alike, clear of the tests' ensemble at 2181 and the
+    /// benchmarks' at 5181: see the script on choosing a shift) and waits until
+    /// they elect a leader. Throws the script's reason when they do not.
+    public init(members: Int, basePort: Int = 7181) throws {
+        self.members = members
+        self.basePort = basePort
+        folder = try TemporaryDirectory(prefix: "zkgate-ensemble-\(members)", in: TemporaryDirectory.backgroundRoot)
+        do {
+            try run("start")
+            try run("wait")
+        } catch {
+            destroy()
+            throw error
+        }
+    }
+
+    /// The variables that name this ensemble to the script (and to deploy/topology.sh).
+    public var environment: String {
+        "ZK_ENSEMBLE_DIR='\(folder.path)/zk' ZK_BASE_PORT=\(basePort) ZK_MEMBERS=\(members)"
+    }
+
+    public var connectString: String {
+        (0..<members).map { "127.0.0.1:\(basePort + $0)" }.joined(separator: ",")
+    }
+
+    /// Runs the script (`kill 1 4`, `start-member 2`, `leader`, `wait`) on this ensemble.
+    @discardableResult
+    public func run(_ arguments: String) throws -> String {
+        guard let path = EnsembleScript.path else { throw EnsembleScript.TargetMismatch(description: "ZKGATE_ZK_ENSEMBLE_SCRIPT is not set") }
+        return try EnsembleScript.shell("\(environment) bash '\(path)' \(arguments)")
+    }
+
+    /// Stops every member and deletes the data.
+    public func destroy() {
+        _ = try? run("reset")
+    }
+}

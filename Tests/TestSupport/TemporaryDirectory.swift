@@ -9,8 +9,15 @@ import Synchronization
 public final class TemporaryDirectory: Sendable {
     public let path: String
 
-    public init(prefix: String = "zkgate-e2e") throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    /// scripts/test.sh's folder for the process groups a test starts in the background
+    /// (private ensembles, topologies): it stops whatever is left there by pid when the run
+    /// ends, so a test process that dies never leaves them running.
+    public static let backgroundRoot = ProcessInfo.processInfo.environment["ZKGATE_TEST_BACKGROUND_DIR"]
+
+    /// A folder in `parent` when given, else in the system's temporary directory.
+    public init(prefix: String = "zkgate-e2e", in parent: String? = nil) throws {
+        let base = parent.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
+        let url = base.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         path = url.path
         Self.leftovers.withLock { folders in
