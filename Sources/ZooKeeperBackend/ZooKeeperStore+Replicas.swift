@@ -10,7 +10,8 @@ import ZooKeeperClient
 /// version-checked write) attaches to its session. The ephemerals then live on unchanged, the
 /// same nodes with the same czxids: fencing tokens, queue positions and leadership do not
 /// move. A gateway that finds its own record claimed by another (it was cut off, not dead)
-/// stops serving and lets go of the session without closing it.
+/// takes it back; the adopter, whose copy the ensemble then disconnects, waits before
+/// attaching again, sees the record taken back, and lets go of its copy without closing it.
 extension ZooKeeperStore {
     var replicasPath: String { configuration.recordRoot + "/replicas" }
 
@@ -80,6 +81,7 @@ extension ZooKeeperStore {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(50))
                 guard let self else { return }
+                await self.letGoOfTakenBack()
                 let now = self.heartbeatOverdue
                 guard now != self.overdue.exchange(now, ordering: .relaxed) else { continue }
                 if now {
@@ -91,6 +93,27 @@ extension ZooKeeperStore {
             }
         }
         tasks.withLock { $0.append(task) }
+    }
+
+    /// An adopted session whose connection dropped may have been taken back by its replica:
+    /// the ensemble disconnects the older of two clients attached to one session. Its record
+    /// says so once the replica has written it (its next heartbeat, within the adopted
+    /// client's reconnect pause): then the copy here is let go of before it attaches again
+    /// and takes the session from its owner in turn.
+    func letGoOfTakenBack() async {
+        let adopted = replicas.withLock { table in
+            table.held.filter { entry in
+                guard let copy = entry.value.client else { return false }
+                if case .connected = copy.state { return false }
+                return true
+            }
+        }
+        for (id, entry) in adopted {
+            guard let current = try? await client.getData(replicaPath(id)), let record = ReplicaRecord(decoding: current.data),
+                record.holder != client.sessionId
+            else { continue }
+            await lost(id, entry)
+        }
     }
 
     /// How many times this gateway took its own session back from a replica that adopted it
@@ -195,6 +218,9 @@ extension ZooKeeperStore {
         do {
             var config = try ZooKeeperClient.Configuration(configuration.connectString, sessionTimeoutMs: record.timeoutMs)
             config.attach = SessionCredentials(sessionId: id, password: record.password)
+            // Long enough for a returning owner to write its record back (a heartbeat, 250 ms)
+            // and for letGoOfTakenBack to read it (every 50 ms); short beside the timeout.
+            config.reconnectPauseMs = min(1_000, Int(record.timeoutMs) / 4)
             attached = try ZooKeeperClient(configuration: config, loop: configuration.loop)
             try await attached.waitUntilConnected(timeoutMs: Int(record.timeoutMs))
         } catch {

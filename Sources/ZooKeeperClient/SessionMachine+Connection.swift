@@ -26,6 +26,12 @@ extension SessionMachine {
         case .connected:
             var actions = failInFlight(.connectionLoss)
             actions.append(.state(.suspended))
+            if configuration.reconnectPauseNs > 0 {
+                // Attempts after the pause start a fresh pass, at the next member.
+                attemptsThisPass = 0
+                phase = .waiting(until: now + configuration.reconnectPauseNs)
+                return actions
+            }
             return actions + beginAttempt(now: now)
         case .closing:
             return finishClose(connectionOpen: false)

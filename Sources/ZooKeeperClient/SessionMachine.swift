@@ -45,6 +45,11 @@ public struct SessionMachine: Sendable {
         /// Whether an expired session ends the machine (`.expired`, then `.closed`) instead of
         /// starting a new session: an attached session's work ends with it.
         public var endsOnExpiry: Bool
+        /// Pause before reconnecting when a connection that was up drops (0: at once). For an
+        /// attached session: the ensemble closes it when the session's owner attaches again,
+        /// and attaching back at once would take the session from the owner in turn, round and
+        /// round; the pause gives the layer above time to learn who holds it.
+        public var reconnectPauseNs: UInt64
 
         public init(hosts: [HostAddress], sessionTimeoutMs: Int32 = 10_000, allowReadOnly: Bool = false,
                     maxPacketLength: Int = Int(Jute.maxPacketLength), maxInFlight: Int = 512,
@@ -54,6 +59,7 @@ public struct SessionMachine: Sendable {
             self.watchRestoreChunkBytes = watchRestoreChunkBytes; self.passDelayNs = passDelayNs
             attach = nil
             endsOnExpiry = false
+            reconnectPauseNs = 0
         }
     }
 

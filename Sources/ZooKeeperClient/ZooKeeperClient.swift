@@ -19,11 +19,15 @@ public final class ZooKeeperClient: Sendable {
         /// A session made by another client to attach to, instead of starting one
         /// (`SessionMachine.Configuration.attach`); such a client ends when its session expires.
         public var attach: SessionCredentials?
+        /// Pause before reconnecting after a connection that was up drops
+        /// (`SessionMachine.Configuration.reconnectPauseNs`); 0, at once, by default.
+        public var reconnectPauseMs: Int
 
         public init(connectString: ConnectString, sessionTimeoutMs: Int32 = 10_000, allowReadOnly: Bool = false,
-                    maxInFlight: Int = 512, attach: SessionCredentials? = nil) {
+                    maxInFlight: Int = 512, attach: SessionCredentials? = nil, reconnectPauseMs: Int = 0) {
             self.connectString = connectString; self.sessionTimeoutMs = sessionTimeoutMs
             self.allowReadOnly = allowReadOnly; self.maxInFlight = maxInFlight; self.attach = attach
+            self.reconnectPauseMs = reconnectPauseMs
         }
 
         /// - Throws: `ConnectString.ParseError` for a malformed connect string.
@@ -65,6 +69,7 @@ public final class ZooKeeperClient: Sendable {
             allowReadOnly: configuration.allowReadOnly, maxInFlight: configuration.maxInFlight)
         machineConfiguration.attach = configuration.attach
         machineConfiguration.endsOnExpiry = configuration.attach != nil
+        machineConfiguration.reconnectPauseNs = UInt64(max(configuration.reconnectPauseMs, 0)) * 1_000_000
         let machine = SessionMachine(configuration: machineConfiguration)
         if let loop {
             self.loop = loop

@@ -262,6 +262,35 @@ func replyPacket(xid: Int32, zxid: Int64, err: ErrorCode = .ok, body: [UInt8] = 
         #expect(w.connects.count == connects, "no new session is started")
     }
 
+    /// With a reconnect pause, a connection that was up and drops fails what is on the wire at
+    /// once, then nothing is attempted until the pause is over; then the next member, with
+    /// the session's credentials. A connection that never came up is retried at once.
+    @Test func aReconnectPauseHoldsTheNextAttemptBack() throws {
+        var configuration = SessionMachine.Configuration(hosts: FakeWire.hosts, sessionTimeoutMs: 6_000)
+        configuration.reconnectPauseNs = 500_000_000
+        var w = FakeWire()
+        w.machine = SessionMachine(configuration: configuration, shuffle: { $0 })
+        w.start()
+        w.failed()
+        #expect(w.connects == [FakeWire.hosts[0], FakeWire.hosts[1]], "a failed attempt moves on at once")
+        w.handshake(session: 0x61)
+        w.submit(1)
+        w.failed()
+        #expect(w.completions[1] == .failure(.connectionLoss))
+        #expect(w.states.last == .suspended)
+        #expect(w.connects.count == 2)
+        #expect(w.machine.nextDeadline() == w.now + 500_000_000)
+        w.advance(ms: 499)
+        #expect(w.connects.count == 2, "nothing during the pause")
+        w.submit(2)
+        w.advance(ms: 2)
+        #expect(w.connects == [FakeWire.hosts[0], FakeWire.hosts[1], FakeWire.hosts[2]])
+        let before = w.sent.count
+        w.established()
+        #expect(try ConnectRequest.decode(w.payloads(from: before)[0]).sessionId == 0x61)
+        #expect(w.completions[2] == nil, "a request made during the pause waits for the connection")
+    }
+
     /// Dropping the connection on request fails what is on the wire at once and tries the next
     /// member, keeping the session; without a connection it does nothing.
     @Test func abandoningTheConnectionFailsInFlightAndReconnects() throws {
