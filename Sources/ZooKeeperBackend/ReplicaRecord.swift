@@ -36,7 +36,7 @@ struct ReplicaRecord: Equatable, Sendable {
             let password = try? r.readBuffer(), let timeoutMs = try? r.readInt32(),
             let holder = try? r.readInt64(), let handover = try? r.readBool()
         else { return nil }
-        self.init(password: password ?? [], timeoutMs: timeoutMs, holder: holder, handover: handover)
+        self.init(password: password, timeoutMs: timeoutMs, holder: holder, handover: handover)
     }
 
     init(password: [UInt8], timeoutMs: Int32, holder: Int64, handover: Bool = false) {
