@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "Authorization", dependencies: ["JSON"], swiftSettings: strict),
         .target(name: "Waiting", dependencies: ["Coordination"], swiftSettings: strict),
         .target(name: "Recipes", dependencies: ["Coordination", "JSON", "Waiting"], swiftSettings: strict),
-        .target(name: "ZooKeeperClient", dependencies: ["Reactor", "SystemCalls"], swiftSettings: strict),
+        .target(name: "ZooKeeperClient", dependencies: ["Reactor", "SystemCalls", "TLS"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CZKShims", "SystemCalls"], swiftSettings: strict),
         .target(
             name: "EmbeddedBackend",
@@ -66,7 +66,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "ZooKeeperBackend",
-            dependencies: ["Coordination", "ZooKeeperClient", "Reactor", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Coordination", "ZooKeeperClient", "Reactor", "TLS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "HTTPServer",

@@ -134,8 +134,10 @@ print(s.makefile().read())' "$DIR/haproxy.sock" 2>/dev/null | awk -v n="replica$
 start_haproxy() {
     running haproxy && { echo "haproxy already runs (pid $(pid_of haproxy))"; return 0; }
     write_haproxy_config
+    # A Unix socket's path holds at most 107 bytes (sun_path); HAProxy refuses a longer one.
+    (( ${#DIR} + 13 <= 107 )) || die "TOPOLOGY_DIR is too long for HAProxy's stats socket ($DIR/haproxy.sock is over 107 bytes): choose a shorter folder"
     sed -i "s|^global$|global\n    stats socket $DIR/haproxy.sock mode 600 level admin|" "$DIR/haproxy.cfg"
-    haproxy -c -q -f "$DIR/haproxy.cfg" || die "haproxy rejects $DIR/haproxy.cfg"
+    haproxy -c -q -f "$DIR/haproxy.cfg" >"$DIR/haproxy-check.log" 2>&1 || { cat "$DIR/haproxy-check.log" >&2; die "haproxy rejects $DIR/haproxy.cfg (above)"; }
     setsid haproxy -db -f "$DIR/haproxy.cfg" >>"$DIR/haproxy.log" 2>&1 </dev/null &
     echo $! >"$DIR/haproxy.pid"
     local i

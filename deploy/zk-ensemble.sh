@@ -28,12 +28,14 @@
 #   4lw N WORD       print member N's answer to the four-letter word WORD (srvr, cons, wchc, ...);
 #                    exit 1 when nothing listens on its client port
 #   reset            stop, then delete the folder (all data, configs and logs)
+#   tls              print the folder of the TLS mode's certificates (exit 1 in plaintext mode)
 #
 # Environment:
 #   ZK_ENSEMBLE_DIR  the folder for everything (default ${TMPDIR:-/tmp}/zkgate-zk-ensemble):
 #                    N/zoo.cfg, N/data (myid, snapshots, transaction logs), N/zookeeper.log
 #                    (log4j, INFO), N/stdout.log (the JVM's own output), N/zookeeper.pid
-#   ZK_BASE_PORT     client port of member 1 (default 2181); member N listens on BASE+N-1.
+#   ZK_BASE_PORT     client port of member 1 (default: the folder's, else 2181); member N
+#                    listens on BASE+N-1.
 #                    Quorum and election ports are 12888+N and 13888+N, shifted by the same
 #                    amount as the client ports, so a second ensemble needs only this and its
 #                    own ZK_ENSEMBLE_DIR (beside the default one, shift by other than 1000:
@@ -44,6 +46,15 @@
 #                    ensemble is first started, so later commands need not repeat it; another
 #                    count for an existing folder is refused (its members' data would meet
 #                    a membership they never agreed to): reset first. Default 3
+#   ZK_TLS           1: TLS only on the members' client ports (Netty, secureClientPort, PEM key
+#                    and trust stores, x509 authentication), with certificates made for the
+#                    ensemble in ZK_ENSEMBLE_DIR/tls/ on its first TLS start: ca.pem and
+#                    ca-key.pem (its CA), server.pem and server-key.pem (every member's,
+#                    naming localhost and 127.0.0.1), client.pem and client-key.pem (a client
+#                    identity, CN=zkgate,O=zkgate; both in client-keystore.pem for Java). A
+#                    client presents a certificate of that CA or none; its id for ACLs is
+#                    the certificate's subject (x509 scheme). Kept in the folder like
+#                    ZK_MEMBERS (and ZK_BASE_PORT); 0 switches back on a stopped ensemble
 #   ZK_JAVA_OPTS     extra JVM options, appended to the defaults below (a later -D wins, so
 #                    ZK_JAVA_OPTS=-Dzookeeper.forceSnapshotSync=false undoes the default: only
 #                    to reproduce the data loss described under Configuration)
@@ -77,7 +88,6 @@ set -euo pipefail
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 ENSEMBLE_DIR="${ZK_ENSEMBLE_DIR:-${TMPDIR:-/tmp}/zkgate-zk-ensemble}"
 ENSEMBLE_DIR="${ENSEMBLE_DIR%/}"
-BASE_PORT="${ZK_BASE_PORT:-2181}"
 WAIT_TIMEOUT="${ZK_WAIT_TIMEOUT:-60}"
 MARKER=".zkgate-zk-ensemble"   # marks a folder this script made (reset deletes only such a one)
 MAIN_CLASS=org.apache.zookeeper.server.quorum.QuorumPeerMain
@@ -90,6 +100,10 @@ START_MARK="==== zk-ensemble start:"   # written to a member's logs each time it
 # so the binding is slf4j-log4j12 plus log4j-1.2, both pulled in by libzookeeper-java.
 ZK_JAR=/usr/share/java/zookeeper.jar
 LOG_JARS=(/usr/share/java/slf4j-log4j12.jar /usr/share/java/log4j-1.2.jar)
+# The manifest also leaves out two Netty jars the Netty connection factory needs (codec and
+# resolver; without them TLS mode fails with NoClassDefFoundError ByteToMessageDecoder). Both
+# come with libnetty-java, a dependency of the zookeeper package.
+NETTY_JARS=(/usr/share/java/netty-codec.jar /usr/share/java/netty-resolver.jar)
 
 # --- helpers ---------------------------------------------------------------------------------
 log() { printf 'zk-ensemble: %s\n' "$*"; }
@@ -99,11 +113,17 @@ usage() {
     sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$SELF"
 }
 
+[[ "$WAIT_TIMEOUT" =~ ^[0-9]+$ ]] || die "ZK_WAIT_TIMEOUT must be a number of seconds (got '$WAIT_TIMEOUT')"
+[[ "$ENSEMBLE_DIR" == /* ]] || ENSEMBLE_DIR="$(pwd)/$ENSEMBLE_DIR"
+
+# The ports: ZK_BASE_PORT, or the folder's (kept at start, like the member count), or 2181.
+PORT_FILE="$ENSEMBLE_DIR/base-port"
+RECORDED_PORT=""
+[[ -f "$PORT_FILE" ]] && read -r RECORDED_PORT <"$PORT_FILE" || true
+BASE_PORT="${ZK_BASE_PORT:-${RECORDED_PORT:-2181}}"
 if ! [[ "$BASE_PORT" =~ ^[0-9]+$ ]] || (( BASE_PORT < 1024 || BASE_PORT > 50000 )); then
     die "ZK_BASE_PORT must be a port number between 1024 and 50000 (got '$BASE_PORT')"
 fi
-[[ "$WAIT_TIMEOUT" =~ ^[0-9]+$ ]] || die "ZK_WAIT_TIMEOUT must be a number of seconds (got '$WAIT_TIMEOUT')"
-[[ "$ENSEMBLE_DIR" == /* ]] || ENSEMBLE_DIR="$(pwd)/$ENSEMBLE_DIR"
 MEMBERS_FILE="$ENSEMBLE_DIR/members"
 
 # The member count: ZK_MEMBERS, or the folder's, or 3. A folder keeps the count it was made
@@ -116,6 +136,14 @@ if [[ -n "$RECORDED_COUNT" && "$RECORDED_COUNT" != "$COUNT" && "${1:-}" != reset
     die "$ENSEMBLE_DIR holds a $RECORDED_COUNT-member ensemble, not $COUNT: run with ZK_MEMBERS=$RECORDED_COUNT, or reset it first"
 fi
 mapfile -t MEMBERS < <(seq 1 "$COUNT")
+
+# TLS mode: ZK_TLS, or the folder's, or off.
+TLS_FILE="$ENSEMBLE_DIR/tls-mode"
+TLS_DIR="$ENSEMBLE_DIR/tls"
+RECORDED_TLS=0
+[[ -f "$TLS_FILE" ]] && read -r RECORDED_TLS <"$TLS_FILE" || true
+TLS="${ZK_TLS:-$RECORDED_TLS}"
+[[ "$TLS" =~ ^[01]$ ]] || die "ZK_TLS must be 0 or 1 (got '$TLS')"
 
 PORT_SHIFT=$(( BASE_PORT - 2181 ))
 client_port()   { echo $(( BASE_PORT + $1 - 1 )); }
@@ -177,6 +205,13 @@ member_pid() {
 # member that accepts but does not answer within 2 s.
 four_letter() {
     local port=$1 word=$2
+    if (( TLS )); then
+        # The secure port speaks TLS only; s_client prints the answer and ends when the
+        # member closes, as it does after a four-letter word.
+        printf '%s' "$word" | timeout 3 openssl s_client -quiet -connect "127.0.0.1:$port" \
+            -CAfile "$TLS_DIR/ca.pem" -cert "$TLS_DIR/client.pem" -key "$TLS_DIR/client-key.pem" 2>/dev/null
+        return
+    fi
     (
         exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
         printf '%s' "$word" >&3
@@ -221,7 +256,7 @@ port_in_use() {
 require_package() {
     command -v java >/dev/null 2>&1 || die "java not found: run scripts/setup.sh (openjdk-17-jre-headless)"
     local jar
-    for jar in "$ZK_JAR" "${LOG_JARS[@]}"; do
+    for jar in "$ZK_JAR" "${LOG_JARS[@]}" "${NETTY_JARS[@]}"; do
         [[ -f "$jar" ]] || die "$jar not found: zookeeper package missing: run scripts/setup.sh"
     done
 }
@@ -235,6 +270,46 @@ prepare_dir() {
     [[ -w "$ENSEMBLE_DIR" ]] || die "$ENSEMBLE_DIR is not writable (another user's ensemble?): set ZK_ENSEMBLE_DIR"
     : >"$ENSEMBLE_DIR/$MARKER"
     echo "$COUNT" >"$MEMBERS_FILE"
+    echo "$TLS" >"$TLS_FILE"
+    echo "$BASE_PORT" >"$PORT_FILE"
+    if (( TLS )); then make_certificates; fi
+}
+
+# make_certificates: the TLS mode's CA, server and client certificates (RSA 2048, valid 30
+# days), made once per folder; reset deletes them with it. Keys are readable by this user only.
+make_certificates() {
+    [[ -f "$TLS_DIR/ca.pem" && -f "$TLS_DIR/server-keystore.pem" && -f "$TLS_DIR/client-keystore.pem" ]] && return 0
+    command -v openssl >/dev/null 2>&1 || die "openssl not found: run scripts/setup.sh"
+    mkdir -p "$TLS_DIR"
+    chmod 700 "$TLS_DIR"
+    (
+        cd "$TLS_DIR"
+        umask 077
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 30 \
+            -subj "/O=zkgate/CN=zk-ensemble test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+        # sign NAME SUBJECT EXTENSIONS: NAME-key.pem and NAME.pem, signed by the CA.
+        sign() {
+            openssl req -newkey rsa:2048 -nodes -keyout "$1-key.pem" -out "$1.csr" -subj "$2"
+            printf '%s\n' "$3" >"$1.ext"
+            openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 30 \
+                -extfile "$1.ext" -out "$1.pem"
+            rm -f "$1.csr" "$1.ext"
+        }
+        sign server "/O=zkgate/CN=localhost" \
+            "subjectAltName=DNS:localhost,IP:127.0.0.1
+extendedKeyUsage=serverAuth,clientAuth
+keyUsage=critical,digitalSignature,keyEncipherment"
+        sign client "/O=zkgate/CN=zkgate" \
+            "extendedKeyUsage=clientAuth
+keyUsage=critical,digitalSignature,keyEncipherment"
+        # ZooKeeper's PEM key stores: the private key and its certificate in one file (the
+        # client's, for Java clients such as Curator).
+        cat server-key.pem server.pem >server-keystore.pem
+        cat client-key.pem client.pem >client-keystore.pem
+        chmod 644 ca.pem server.pem client.pem
+    ) >"$ENSEMBLE_DIR/tls.log" 2>&1 || { cat "$ENSEMBLE_DIR/tls.log" >&2; die "making the TLS certificates failed (above)"; }
+    log "TLS certificates made in $TLS_DIR"
 }
 
 # write_config N: member N's zoo.cfg, log4j.properties and myid. Written on every start, so a
@@ -252,8 +327,21 @@ write_config() {
         echo "initLimit=10"
         echo "syncLimit=5"
         echo "dataDir=$dir/data"
-        echo "clientPortAddress=127.0.0.1"
-        echo "clientPort=$(client_port "$n")"
+        if (( TLS )); then
+            # TLS only: Netty serves the secure port, and no plaintext port is opened.
+            echo "secureClientPortAddress=127.0.0.1"
+            echo "secureClientPort=$(client_port "$n")"
+            echo "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"
+            echo "ssl.keyStore.location=$TLS_DIR/server-keystore.pem"
+            echo "ssl.keyStore.type=PEM"
+            echo "ssl.trustStore.location=$TLS_DIR/ca.pem"
+            echo "ssl.trustStore.type=PEM"
+            echo "ssl.clientAuth=want"
+            echo "authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider"
+        else
+            echo "clientPortAddress=127.0.0.1"
+            echo "clientPort=$(client_port "$n")"
+        fi
         echo "maxClientCnxns=0"
         echo "maxCnxns=0"
         echo "4lw.commands.whitelist=*"
@@ -301,7 +389,7 @@ launch() {
     cfg="$(member_cfg "$n")"
     write_config "$n"
     local cp
-    cp="$ZK_JAR$(printf ':%s' "${LOG_JARS[@]}")"
+    cp="$ZK_JAR$(printf ':%s' "${LOG_JARS[@]}" "${NETTY_JARS[@]}")"
     # shellcheck disable=SC2206 # ZK_JAVA_OPTS is a list of options split on spaces
     local java_opts=(
         -Xms32m -Xmx768m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData
@@ -384,6 +472,12 @@ cmd_start() {
     for n in "${MEMBERS[@]}"; do
         if member_pid "$n" >/dev/null; then running=$((running + 1)); else to_start+=("$n"); fi
     done
+    if (( running > 0 && TLS != RECORDED_TLS )); then
+        die "members run with ZK_TLS=$RECORDED_TLS: stop the ensemble before switching to ZK_TLS=$TLS"
+    fi
+    if (( running > 0 )) && [[ -n "$RECORDED_PORT" && "$BASE_PORT" != "$RECORDED_PORT" ]]; then
+        die "members run on ports from $RECORDED_PORT: stop the ensemble before moving it to ZK_BASE_PORT=$BASE_PORT"
+    fi
     for n in "${MEMBERS[@]}"; do
         if member_pid "$n" >/dev/null && ! runs_with "$n" -Dzookeeper.forceSnapshotSync=true; then
             log "warning: member $n runs without -Dzookeeper.forceSnapshotSync=true (started before this script passed it, or ZK_JAVA_OPTS undid it): run $SELF stop, then start"
@@ -545,6 +639,8 @@ case "$cmd" in
     start-member)   cmd_start_member "${2:-}" ;;
     stop-member)    cmd_stop_member "${2:-}" ;;
     4lw)            cmd_4lw "${2:-}" "${3:-}" ;;
+    tls)            (( TLS )) || { echo "zk-ensemble: plaintext mode (ZK_TLS=1 start for TLS)" >&2; exit 1; }
+                    echo "$TLS_DIR" ;;
     reset)          cmd_reset ;;
     -h|--help|help) usage ;;
     "")             usage >&2; exit 2 ;;

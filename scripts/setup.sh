@@ -46,6 +46,7 @@ BASE_PACKAGES=(
     nghttp2-client            # nghttp and h2load: HTTP/2 clients of the end-to-end tests
     haproxy                   # the load balancer of deploy/topology.sh and its rolling-restart test
     iptables                  # cuts one replica off from the ensemble in the partition test
+    openssl                   # the TLS ensemble's certificates (deploy/zk-ensemble.sh, ZK_TLS=1)
 )
 
 # Python packages for the tests, installed with pip into the project's venv (.build-py, the

@@ -39,16 +39,17 @@ ZK_ENSEMBLE="$(pwd)/deploy/zk-ensemble.sh"
 ZK_STARTED_HERE=0
 # Tests that start an ensemble or a topology of their own (Tests/TestSupport) make its folder
 # here; whatever a test left running in one (its process died first) is stopped by pid at exit.
-ZKGATE_TEST_BACKGROUND_DIR="$(mktemp -d "${TMPDIR:-/tmp}/zkgate-test-background.XXXXXX")"
+# (Short: a topology's HAProxy stats socket lives in it, and a socket path holds 107 bytes.)
+ZKGATE_TEST_BACKGROUND_DIR="$(mktemp -d "${TMPDIR:-/tmp}/zkgate-bg.XXXXXX")"
 export ZKGATE_TEST_BACKGROUND_DIR
 
 # stop_background: every topology (HAProxy and replicas) and private ensemble left there.
 stop_background() {
     local dir
-    for dir in "$ZKGATE_TEST_BACKGROUND_DIR"/zkgate-topology-*/; do
+    for dir in "$ZKGATE_TEST_BACKGROUND_DIR"/topology-*/; do
         [[ -d "$dir" ]] && TOPOLOGY_DIR="$dir" bash deploy/topology.sh stop >/dev/null 2>&1 || true
     done
-    for dir in "$ZKGATE_TEST_BACKGROUND_DIR"/zkgate-ensemble-*/zk/; do
+    for dir in "$ZKGATE_TEST_BACKGROUND_DIR"/ensemble-*/zk/; do
         [[ -d "$dir" ]] && ZK_ENSEMBLE_DIR="$dir" bash "$ZK_ENSEMBLE" reset >/dev/null 2>&1 || true
     done
     rm -rf "$ZKGATE_TEST_BACKGROUND_DIR"
@@ -120,8 +121,9 @@ if [[ $# -eq 0 ]]; then
     section "faults: ensemble members killed under the client and under zkgate, one suite at a time"
     # One suite at a time: suites run in parallel, and two suites killing members at once
     # would each see the other's faults. V1DoubleFailoverTests kills the leader twice in a
-    # row, three times over, under two zkgate replicas (45–60 s).
-    for suite in EnsembleFaultTests V1ZooKeeperFaultTests V1DoubleFailoverTests; do
+    # row, three times over, under two zkgate replicas (45–60 s). V1ZooKeeperTLSTests runs a
+    # TLS-only ensemble of its own per test (ports 9181-9183) and kills its members (60 s).
+    for suite in EnsembleFaultTests V1ZooKeeperFaultTests V1DoubleFailoverTests V1ZooKeeperTLSTests; do
         suite_t0=$SECONDS
         ZKGATE_FAULT_TESTS=1 swift test --skip-build --filter "$suite"
         bash "$ZK_ENSEMBLE" wait

@@ -18,6 +18,10 @@ static inline size_t zk_bio_pending(BIO *bio) { return BIO_ctrl_pending(bio); }
 static inline uint64_t zk_ssl_server_options(void) {
     return SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
 }
+static inline uint64_t zk_ssl_client_options(void) { return SSL_OP_NO_RENEGOTIATION; }
+static inline long zk_ssl_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
 static inline void zk_bio_set_mem_eof_return(BIO *bio, int value) { (void)BIO_set_mem_eof_return(bio, value); }
 // The DNS and IP subject alternative names of a certificate, one per call (index from 0),
 // copied into `out`: returns the length copied, 0 for a name of another kind, -1 past the end.

@@ -54,6 +54,11 @@ public enum CoordinationError: Error, Hashable, Sendable {
     /// access policy for a node a request would create on its own (an ancestor of
     /// `?parents=true`).
     case notAuthorized(ZNodePath)
+    /// The ensemble refused the gateway itself (ZooKeeper's NOAUTH): the node exists with an
+    /// ACL that grants the gateway's identity too little, set by another client or before the
+    /// gateway had its identity. Retrying does not help; an operator must change the ACL or
+    /// give the gateway a granted identity.
+    case aclDenied(ZNodePath)
 
     /// ZooKeeper's `KeeperException.Code` value.
     public var code: Int32 {
@@ -71,7 +76,7 @@ public enum CoordinationError: Error, Hashable, Sendable {
         case .operationTimeout: -7
         case .quotaExceeded: -125
         case .storageFull: -1
-        case .notAuthorized: -102
+        case .notAuthorized, .aclDenied: -102
         }
     }
 
@@ -94,6 +99,7 @@ public enum CoordinationError: Error, Hashable, Sendable {
         case .quotaExceeded: "quota-exceeded"
         case .storageFull: "storage-full"
         case .notAuthorized: "forbidden"
+        case .aclDenied: "zookeeper-acl-denied"
         }
     }
 
@@ -118,6 +124,9 @@ public enum CoordinationError: Error, Hashable, Sendable {
             "the write would grow the store to \(size) bytes, over its quota of \(quota) bytes; reads, deletes and "
                 + "smaller data still work: delete nodes or shrink data to make room, or raise --quota-bytes"
         case .notAuthorized(let path): "not allowed to change \(path)"
+        case .aclDenied(let path):
+            "ZooKeeper's ACL on \(path) (or its parent) does not grant the gateway's identity this operation: "
+                + "change the ACL, or give the gateway an identity it grants"
         case .storageFull:
             "the disk holding the store is full, so the write was not made; reads, deletes and smaller data still "
                 + "work, and writes resume by themselves once disk space is freed"

@@ -32,7 +32,7 @@ extension CoordinationError {
         case .unimplemented: .notImplemented
         case .connectionLoss, .operationTimeout, .unavailable: .serviceUnavailable
         case .quotaExceeded, .storageFull: .insufficientStorage
-        case .notAuthorized: .forbidden
+        case .notAuthorized, .aclDenied: .forbidden
         }
     }
 
@@ -43,7 +43,7 @@ extension CoordinationError {
         var members = extra
         switch self {
         case .noNode(let path), .nodeExists(let path), .badVersion(let path), .notEmpty(let path),
-            .noChildrenForEphemerals(let path):
+            .noChildrenForEphemerals(let path), .aclDenied(let path):
             members.append(("path", JSONWriter.quoted(path.string)))
         case .sessionExpired(let id):
             members.append(("session", JSONWriter.quoted(SessionID.format(id))))

@@ -174,7 +174,7 @@ final class ServerLoop: @unchecked Sendable {
     /// A request refused before routing: with optional client authentication, a TLS client
     /// without a certificate may reach only the listener's anonymous paths.
     func refusal(for head: HTTPRequestHead, tls: TLSSession?, peerIdentity: PeerIdentity?) -> HTTPResponse? {
-        guard let tls, tls.context.configuration.clientAuthentication == .optional, peerIdentity == nil,
+        guard let tls, tls.context?.configuration.clientAuthentication == .optional, peerIdentity == nil,
             let anonymous = config.tls?.anonymousPaths ?? nil, !anonymous.contains(String(head.path))
         else { return nil }
         // The handshake let a client without a certificate in, so it can read why it is

@@ -47,14 +47,20 @@ public final class TLSContext: @unchecked Sendable {
         "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
     ].joined(separator: ":")
 
-    private func configure() throws(TLSError) {
-        let c = configuration
+    /// What servers and clients share: TLS 1.2 at least, `tls12Ciphers`, `options`, and
+    /// buffers released while a connection is idle.
+    static func configureProtocol(_ context: OpaquePointer, options: UInt64) throws(TLSError) {
         _ = zk_ssl_ctx_set_min_proto_version(context, TLS1_2_VERSION)
-        guard SSL_CTX_set_cipher_list(context, Self.tls12Ciphers) == 1 else {
+        guard SSL_CTX_set_cipher_list(context, tls12Ciphers) == 1 else {
             throw .configuration("cipher list: \(TLSError.drainQueue())")
         }
-        _ = SSL_CTX_set_options(context, zk_ssl_server_options())
+        _ = SSL_CTX_set_options(context, options)
         _ = zk_ssl_ctx_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
+    }
+
+    private func configure() throws(TLSError) {
+        let c = configuration
+        try Self.configureProtocol(context, options: zk_ssl_server_options())
         guard SSL_CTX_use_certificate_chain_file(context, c.certificateChainPath) == 1 else {
             throw .configuration("certificate \(c.certificateChainPath): \(TLSError.drainQueue())")
         }

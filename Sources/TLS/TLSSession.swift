@@ -1,5 +1,9 @@
 import COpenSSL
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One connection's TLS, sans I/O: the caller feeds the bytes its socket read and sends the
 /// bytes this returns. OpenSSL works on memory BIOs, so it never touches the socket, and the
 /// connection's own non-blocking reads and writes (and their EAGAIN handling) stay as they
@@ -33,13 +37,44 @@ public final class TLSSession {
     public private(set) var state = State.handshaking
     /// What to send the peer after `receive` threw (the alert), before closing.
     public private(set) var failureRecords: [UInt8] = []
-    /// The context it was made from, kept alive with it.
-    public let context: TLSContext
+    /// The context it was made from (a `TLSContext` or a `TLSClientContext`), kept alive with
+    /// it.
+    let owner: AnyObject
+    /// A server session's context; nil for a client's.
+    public var context: TLSContext? { owner as? TLSContext }
 
+    /// A server's session.
+    ///
     /// - Throws: `TLSError.connection` when OpenSSL cannot allocate the session.
     public init(context: TLSContext) throws(TLSError) {
-        self.context = context
-        guard let ssl = SSL_new(context.context) else { throw .connection("SSL_new: \(TLSError.drainQueue())") }
+        (ssl, network, records) = try Self.make(context.context)
+        owner = context
+        SSL_set_accept_state(ssl)
+    }
+
+    /// A client's session to `serverName` (a DNS name or an IP address): sent as SNI (a name
+    /// only, as RFC 6066 says) and, when the context verifies host names, required in the
+    /// server's certificate. Call `start` for the first flight.
+    ///
+    /// - Throws: `TLSError.connection` when OpenSSL cannot allocate the session or take the
+    ///   name.
+    public init(client context: TLSClientContext, serverName: String) throws(TLSError) {
+        (ssl, network, records) = try Self.make(context.context)
+        owner = context
+        SSL_set_connect_state(ssl)
+        var address = in6_addr()
+        let isAddress = inet_pton(AF_INET, serverName, &address) == 1 || inet_pton(AF_INET6, serverName, &address) == 1
+        if !isAddress { _ = zk_ssl_set_tlsext_host_name(ssl, serverName) }
+        if context.configuration.verifiesHostName {
+            let named = isAddress
+                ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), serverName) == 1
+                : SSL_set1_host(ssl, serverName) == 1
+            guard named else { throw .connection("cannot verify the host name \(serverName): \(TLSError.drainQueue())") }
+        }
+    }
+
+    private static func make(_ context: OpaquePointer) throws(TLSError) -> (OpaquePointer, OpaquePointer, OpaquePointer) {
+        guard let ssl = SSL_new(context) else { throw .connection("SSL_new: \(TLSError.drainQueue())") }
         guard let network = BIO_new(BIO_s_mem()), let records = BIO_new(BIO_s_mem()) else {
             SSL_free(ssl)
             throw .connection("BIO_new: \(TLSError.drainQueue())")
@@ -47,10 +82,16 @@ public final class TLSSession {
         // An empty memory BIO reads as "retry later", not as end of file.
         zk_bio_set_mem_eof_return(network, -1)
         SSL_set_bio(ssl, network, records)
-        SSL_set_accept_state(ssl)
-        self.ssl = ssl
-        self.network = network
-        self.records = records
+        return (ssl, network, records)
+    }
+
+    /// A client's first flight (its ClientHello), to send once the connection is up.
+    ///
+    /// - Throws: `TLSError.handshake` when OpenSSL cannot make it.
+    public func start() throws(TLSError) -> [UInt8] {
+        var output = Output()
+        try advance(&output)
+        return output.ciphertext
     }
 
     deinit { SSL_free(ssl) }
@@ -119,7 +160,13 @@ public final class TLSSession {
             } else {
                 let error = SSL_get_error(ssl, result)
                 guard error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE else {
-                    let reason = TLSError.drainQueue()
+                    var reason = TLSError.drainQueue()
+                    // Which check the peer's certificate failed: expired, unknown CA, another
+                    // host's name. OpenSSL's queue says only "certificate verify failed".
+                    let verified = SSL_get_verify_result(ssl)
+                    if verified != X509_V_OK, let text = X509_verify_cert_error_string(verified) {
+                        reason += " (\(String(cString: text)))"
+                    }
                     failureRecords = output.ciphertext + drainRecords()
                     state = .closed
                     throw .handshake(reason)

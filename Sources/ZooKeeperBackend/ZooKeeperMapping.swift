@@ -13,18 +13,20 @@ enum ZooKeeperMapping {
     }
 
     /// The multi op for one operation (already through `validateArguments`, so a TTL mode has
-    /// its TTL). Creates use create2 or the container/TTL op codes.
-    static func op(_ operation: Operation) -> MultiOp {
+    /// its TTL). Creates use create2 or the container/TTL op codes, with `acl(path)` as
+    /// their ACL.
+    static func op(_ operation: Operation, acl: (String) -> [ACL] = { _ in ACL.openACLUnsafe }) -> MultiOp {
         switch operation {
         case .create(let path, let data, let mode, let ttlMs):
             let flags = mode.zookeeperFlag
+            let list = acl(path.string)
             switch mode {
             case .ttl, .ttlSequential:
-                return .createTTL(CreateTTLRequest(path: path.string, data: data, flags: flags, ttl: ttlMs ?? 0))
+                return .createTTL(CreateTTLRequest(path: path.string, data: data, acl: list, flags: flags, ttl: ttlMs ?? 0))
             case .container:
-                return .createContainer(CreateRequest(path: path.string, data: data, flags: flags))
+                return .createContainer(CreateRequest(path: path.string, data: data, acl: list, flags: flags))
             default:
-                return .create2(CreateRequest(path: path.string, data: data, flags: flags))
+                return .create2(CreateRequest(path: path.string, data: data, acl: list, flags: flags))
             }
         case .delete(let path, let version):
             return .delete(DeleteRequest(path: path.string, version: version))
@@ -63,7 +65,7 @@ enum ZooKeeperMapping {
         case .operationTimeout, .requestTimeout: .operationTimeout
         case .marshallingError: .badArguments("ZooKeeper could not read the request for \(path) (MARSHALLINGERROR)")
         case .throttledOp: .unavailable("ZooKeeper is throttling requests; retry")
-        case .noAuth: .unavailable("ZooKeeper denies the gateway access to \(path)")
+        case .noAuth: .aclDenied(path)
         default: .unavailable("ZooKeeper answered \(code) for \(path)")
         }
     }

@@ -28,8 +28,9 @@ extension ZooKeeperStore {
     func publishReplicaRecord() async throws(ZooKeeperError) {
         guard let credentials = client.sessionCredentials else { return }
         let record = ReplicaRecord(password: credentials.password, timeoutMs: client.negotiatedTimeoutMs, holder: credentials.sessionId)
-        do { _ = try await client.create(replicasPath, data: []) } catch .server(.nodeExists) {}
-        let (_, stat) = try await client.create(replicaPath(credentials.sessionId), data: record.encoded)
+        do { _ = try await client.create(replicasPath, data: [], acl: acl(for: replicasPath)) } catch .server(.nodeExists) {}
+        let path = replicaPath(credentials.sessionId)
+        let (_, stat) = try await client.create(path, data: record.encoded, acl: acl(for: path))
         let now = nowMs
         replicas.withLock { table in
             table.held = table.held.filter { $0.value.client != nil }
@@ -216,7 +217,7 @@ extension ZooKeeperStore {
         }
         let attached: ZooKeeperClient
         do {
-            var config = try ZooKeeperClient.Configuration(configuration.connectString, sessionTimeoutMs: record.timeoutMs)
+            var config = try configuration.client(sessionTimeoutMs: record.timeoutMs)
             config.attach = SessionCredentials(sessionId: id, password: record.password)
             // Long enough for a returning owner to write its record back (a heartbeat, 250 ms)
             // and for letGoOfTakenBack to read it (every 50 ms); short beside the timeout.
@@ -287,7 +288,8 @@ extension ZooKeeperStore {
     func markDevice(_ device: Int64) async throws(ZooKeeperError) {
         let owner = client.sessionId
         guard !replicas.withLock({ $0.marked.contains(device) }) else { return }
-        do { _ = try await client.create(markerPath(owner: owner, device: device), data: []) } catch .server(.nodeExists) {}
+        let marker = markerPath(owner: owner, device: device)
+        do { _ = try await client.create(marker, data: [], acl: acl(for: marker)) } catch .server(.nodeExists) {}
         replicas.withLock { _ = $0.marked.insert(device) }
     }
 

@@ -3,6 +3,7 @@ import Dispatch
 import Logging
 import Reactor
 import Synchronization
+import TLS
 import ZooKeeperClient
 
 /// The backend protocol served by a ZooKeeper ensemble through the native client.
@@ -29,14 +30,35 @@ public final class ZooKeeperStore: Sendable {
         /// sessions (`ZooKeeperStore+Replicas`): every gateway on the ensemble with the same
         /// record root is then a peer.
         public var adoptsReplicas: Bool
+        /// TLS to the members' secure client ports, for the gateway's session and every one it
+        /// adopts; nil: plaintext.
+        public var tls: TLSClientContext?
+        /// Credentials sent first on every connection (`--zookeeper-auth-file`), for the
+        /// gateway's session and every one it adopts.
+        public var auths: [AuthPacket]
+        /// What every node zkgate creates carries.
+        public var acls: ZooKeeperACLs
 
         public init(connectString: String, sessionTimeoutMs: Int32 = 10_000, recordRoot: String = "/zkgate",
-                    loop: EventLoop? = nil, adoptsReplicas: Bool = false) {
+                    loop: EventLoop? = nil, adoptsReplicas: Bool = false, tls: TLSClientContext? = nil,
+                    auths: [AuthPacket] = [], acls: ZooKeeperACLs = .open) {
             self.connectString = connectString
             self.sessionTimeoutMs = sessionTimeoutMs
             self.recordRoot = recordRoot
             self.loop = loop
             self.adoptsReplicas = adoptsReplicas
+            self.tls = tls
+            self.auths = auths
+            self.acls = acls
+        }
+
+        /// A client configuration for `connectString` with this gateway's TLS and
+        /// credentials.
+        func client(sessionTimeoutMs: Int32) throws(ConnectString.ParseError) -> ZooKeeperClient.Configuration {
+            var config = try ZooKeeperClient.Configuration(connectString, sessionTimeoutMs: sessionTimeoutMs)
+            config.tls = tls
+            config.auths = auths
+            return config
         }
     }
 
@@ -84,8 +106,8 @@ public final class ZooKeeperStore: Sendable {
         sessionsPath = configuration.recordRoot + "/sessions"
         started = clock.now
         do {
-            let config = try ZooKeeperClient.Configuration(configuration.connectString, sessionTimeoutMs: configuration.sessionTimeoutMs)
-            client = try ZooKeeperClient(configuration: config, loop: configuration.loop)
+            client = try ZooKeeperClient(configuration: configuration.client(sessionTimeoutMs: configuration.sessionTimeoutMs),
+                                         loop: configuration.loop)
         } catch let error as ConnectString.ParseError {
             throw .badArguments("--zookeeper: \(error)")
         } catch {
@@ -95,10 +117,10 @@ public final class ZooKeeperStore: Sendable {
             try await client.waitUntilConnected(timeoutMs: Int(configuration.sessionTimeoutMs) * 2)
             // The chroot itself is "/" to this client; it is made here if its parent exists.
             if client.configuration.connectString.chroot != nil {
-                do { _ = try await client.create("/", data: []) } catch .server(.nodeExists) {}
+                do { _ = try await client.create("/", data: [], acl: acl(for: "/")) } catch .server(.nodeExists) {}
             }
             for path in [configuration.recordRoot, sessionsPath] {
-                do { _ = try await client.create(path, data: []) } catch .server(.nodeExists) {}
+                do { _ = try await client.create(path, data: [], acl: acl(for: path)) } catch .server(.nodeExists) {}
             }
             try await startFeed()
             feedStart.store(client.lastZxid, ordering: .relaxed)
@@ -125,6 +147,14 @@ public final class ZooKeeperStore: Sendable {
     var nowMs: Int64 {
         let d = clock.now - started
         return d.components.seconds * 1_000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// The ACL of a node zkgate creates at `path` (below the chroot): the internal one in the
+    /// record root, the ordinary one elsewhere.
+    func acl(for path: String) -> [ACL] {
+        let root = configuration.recordRoot
+        let isInternal = path == root || (path.hasPrefix(root) && path.utf8.dropFirst(root.utf8.count).first == UInt8(ascii: "/"))
+        return isInternal ? configuration.acls.internal : configuration.acls.ordinary
     }
 
     func recordPath(_ id: Int64) -> String {

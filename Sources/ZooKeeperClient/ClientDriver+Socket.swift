@@ -1,5 +1,6 @@
 import Reactor
 import SystemCalls
+import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -62,7 +63,7 @@ extension ClientDriver {
                 connecting = inProgress
                 registration = try loop.register(
                     fd: socket, interest: inProgress ? Readiness.writable : Readiness.readable, handler: self)
-                if !inProgress { perform(machine.connectionEstablished(now: now)) }
+                if !inProgress { transportReady() }
                 return
             } catch {
                 releaseSocket()
@@ -99,6 +100,51 @@ extension ClientDriver {
         framer = PacketFramer(maxLength: Int32(machine.configuration.maxPacketLength))
         outbound.removeAll(keepingCapacity: true)
         outboundOffset = 0
+        tlsSession = nil
+        plaintextOutbound.removeAll(keepingCapacity: true)
+    }
+
+    /// The TCP connection is up. Without TLS the machine sends its ConnectRequest now; with
+    /// TLS the handshake comes first (the ClientHello goes out here), within the same connect
+    /// timeout, and the machine hears of the connection when it completes.
+    func transportReady() {
+        guard let tls else { return perform(machine.connectionEstablished(now: now)) }
+        do {
+            let session = try TLSSession(client: tls, serverName: member?.host ?? "")
+            tlsSession = session
+            outbound.append(contentsOf: try session.start())
+        } catch {
+            releaseSocket()
+            return attemptFailed("\(error)")
+        }
+    }
+
+    /// Bytes read from the socket, through TLS when it is on. Returns false when the
+    /// connection failed (and was dealt with).
+    func received(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let session = tlsSession else {
+            framer.append(bytes)
+            return true
+        }
+        let output: TLSSession.Output
+        do {
+            output = try session.receive(bytes)
+        } catch {
+            // A certificate that fails verification, ours refused by the member: the attempt
+            // fails with the reason, which a start-up that gives up reports with the member.
+            let handshaking = !machine.isConnected
+            releaseSocket()
+            if handshaking { attemptFailed("\(error)") } else { socketFailed() }
+            return false
+        }
+        outbound.append(contentsOf: output.ciphertext)
+        if output.handshakeCompleted { perform(machine.connectionEstablished(now: now)) }
+        output.plaintext.withUnsafeBytes { framer.append($0) }
+        if output.peerClosed {
+            socketFailed()
+            return false
+        }
+        return true
     }
 
     /// The connection failed under us: tell the machine.
@@ -118,7 +164,7 @@ extension ClientDriver {
             connecting = false
             wantsWrite = false
             if let registration { try? loop.modify(registration, interest: Readiness.readable) }
-            perform(machine.connectionEstablished(now: now))
+            transportReady()
             return
         }
         if events & (Readiness.readable | Readiness.hangup | Readiness.error) != 0 { readAvailable() }
@@ -136,7 +182,7 @@ extension ClientDriver {
             }
             guard case .done(let n) = result else { return }
             if n == 0 { return socketFailed() }
-            framer.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+            guard received(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])) else { return }
             while generation == current {
                 let packet: [UInt8]?
                 // A packet over the limit cannot be skipped: the stream would lose its framing.
@@ -150,7 +196,18 @@ extension ClientDriver {
 
 
     func flush() {
-        guard fd >= 0, !connecting, outboundOffset < outbound.count else { return }
+        guard fd >= 0, !connecting else { return }
+        // With TLS, what the machine queued is sealed here, once per loop iteration: one
+        // record for everything queued, not one per request.
+        if let session = tlsSession, session.state == .established, !plaintextOutbound.isEmpty {
+            do {
+                outbound.append(contentsOf: try plaintextOutbound.withUnsafeBytes { raw throws(TLSError) in try session.seal(raw) })
+            } catch {
+                return socketFailed()
+            }
+            plaintextOutbound.removeAll(keepingCapacity: plaintextOutbound.capacity <= 1 << 20)
+        }
+        guard outboundOffset < outbound.count else { return }
         while outboundOffset < outbound.count {
             let result: IOResult<Int>
             do {

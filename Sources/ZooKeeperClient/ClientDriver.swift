@@ -1,5 +1,6 @@
 import Reactor
 import SystemCalls
+import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -36,8 +37,15 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     var resolve: (HostAddress, @escaping @Sendable (HostResolver.Outcome) -> Void) -> Void = { host, then in
         HostResolver.lookUp(host: host.host, port: host.port, then: then)
     }
+    /// Bytes for the socket: the machine's packets, or with TLS its records.
     var outbound: [UInt8] = []
     var outboundOffset = 0
+    /// TLS to the members' secure client port, when configured.
+    let tls: TLSClientContext?
+    /// The current connection's TLS; nil without TLS or before the TCP connection is up.
+    var tlsSession: TLSSession?
+    /// With TLS, the machine's packets not yet sealed (at the next flush).
+    var plaintextOutbound: [UInt8] = []
     var completions: [UInt64: Completion] = [:]
     var subscribers: [UInt64: ClientEventBuffer] = [:]
     /// The subscribers that also receive `.zxid` marks.
@@ -59,8 +67,9 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     /// Notification paths arrive with the chroot; subscribers see paths below it.
     let chroot: String?
 
-    init(loop: EventLoop, machine: SessionMachine, published: PublishedState, chroot: String?) {
+    init(loop: EventLoop, machine: SessionMachine, published: PublishedState, chroot: String?, tls: TLSClientContext? = nil) {
         self.loop = loop
+        self.tls = tls
         self.chroot = chroot
         self.machine = machine
         self.published = published
@@ -76,7 +85,7 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
         // stops (`removeFlushHook`): a weak reference would give the driver a side table, and
         // every retain and release of it (several per request) would take the slow path.
         flushHook = loop.addIterationHook { [self] in
-            guard outboundOffset < outbound.count else { return }
+            guard outboundOffset < outbound.count || !plaintextOutbound.isEmpty else { return }
             flush()
         }
     }
@@ -116,7 +125,7 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
         case .connect(let host):
             openConnection(to: host)
         case .send(let bytes):
-            outbound.append(contentsOf: bytes)
+            if tls == nil { outbound.append(contentsOf: bytes) } else { plaintextOutbound.append(contentsOf: bytes) }
         case .closeConnection:
             // An attempt still waiting for its lookup or its connect is given up only when its
             // time is over (or the session closes, which needs no reason).

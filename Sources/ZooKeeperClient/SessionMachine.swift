@@ -50,6 +50,10 @@ public struct SessionMachine: Sendable {
         /// and attaching back at once would take the session from the owner in turn, round and
         /// round; the pause gives the layer above time to learn who holds it.
         public var reconnectPauseNs: UInt64
+        /// Credentials sent first on every connection, before anything else (ZooKeeper keeps
+        /// authentication per connection, not per session): the client's identity from the
+        /// start, also for a session it attaches to.
+        public var auths: [AuthPacket]
 
         public init(hosts: [HostAddress], sessionTimeoutMs: Int32 = 10_000, allowReadOnly: Bool = false,
                     maxPacketLength: Int = Int(Jute.maxPacketLength), maxInFlight: Int = 512,
@@ -60,6 +64,7 @@ public struct SessionMachine: Sendable {
             attach = nil
             endsOnExpiry = false
             reconnectPauseNs = 0
+            auths = []
         }
     }
 
@@ -163,6 +168,7 @@ public struct SessionMachine: Sendable {
         self.configuration = configuration
         self.hosts = shuffle(configuration.hosts)
         self.negotiatedTimeoutMs = configuration.sessionTimeoutMs
+        self.auths = configuration.auths
         if let attach = configuration.attach {
             sessionId = attach.sessionId
             password = attach.password

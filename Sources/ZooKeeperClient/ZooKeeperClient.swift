@@ -1,5 +1,6 @@
 import Dispatch
 import Reactor
+import TLS
 import SystemCalls
 import Synchronization
 
@@ -22,12 +23,21 @@ public final class ZooKeeperClient: Sendable {
         /// Pause before reconnecting after a connection that was up drops
         /// (`SessionMachine.Configuration.reconnectPauseNs`); 0, at once, by default.
         public var reconnectPauseMs: Int
+        /// TLS to every member (their secure client ports): the server's certificate checked
+        /// against the context's CAs and the member's name, a client certificate presented
+        /// when configured. nil: plaintext.
+        public var tls: TLSClientContext?
+        /// Credentials (`digest` with `user:password`) sent first on every connection; for
+        /// credentials known from the start, where `addAuth` adds them later.
+        public var auths: [AuthPacket]
 
         public init(connectString: ConnectString, sessionTimeoutMs: Int32 = 10_000, allowReadOnly: Bool = false,
                     maxInFlight: Int = 512, attach: SessionCredentials? = nil, reconnectPauseMs: Int = 0) {
             self.connectString = connectString; self.sessionTimeoutMs = sessionTimeoutMs
             self.allowReadOnly = allowReadOnly; self.maxInFlight = maxInFlight; self.attach = attach
             self.reconnectPauseMs = reconnectPauseMs
+            self.tls = nil
+            self.auths = []
         }
 
         /// - Throws: `ConnectString.ParseError` for a malformed connect string.
@@ -70,6 +80,7 @@ public final class ZooKeeperClient: Sendable {
         machineConfiguration.attach = configuration.attach
         machineConfiguration.endsOnExpiry = configuration.attach != nil
         machineConfiguration.reconnectPauseNs = UInt64(max(configuration.reconnectPauseMs, 0)) * 1_000_000
+        machineConfiguration.auths = configuration.auths
         let machine = SessionMachine(configuration: machineConfiguration)
         if let loop {
             self.loop = loop
@@ -80,7 +91,7 @@ public final class ZooKeeperClient: Sendable {
             self.thread = try EventLoopThread(loop: own, name: "zk-client")
         }
         driver = ClientDriver(loop: self.loop, machine: machine, published: published,
-                              chroot: configuration.connectString.chroot)
+                              chroot: configuration.connectString.chroot, tls: configuration.tls)
         let driver = self.driver
         if let resolve { driver.resolve = resolve }
         self.loop.execute {

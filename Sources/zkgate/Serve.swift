@@ -73,6 +73,27 @@ struct Serve: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "On ZooKeeper, adopt the ZooKeeper session of a replica (a gateway with the same record root) that stops, so that its devices' ephemerals live on; and hand this one's over at shutdown.")
     var replicaAdoption = true
 
+    @Option(help: "TLS to the ensemble's secure client ports (TLS 1.2 and 1.3): PEM CA certificates the members' certificates must chain to.")
+    var zookeeperTlsCa: String?
+
+    @Option(help: "PEM client certificate (and chain) zkgate presents to the ensemble; with the x509 provider, the ensemble knows zkgate by its subject. Needs --zookeeper-tls-key.")
+    var zookeeperTlsCert: String?
+
+    @Option(help: "PEM private key of --zookeeper-tls-cert.")
+    var zookeeperTlsKey: String?
+
+    @Flag(inversion: .prefixedNo, help: "With --zookeeper-tls-ca, require each member's certificate to name the host (or IP address) it is reached at.")
+    var zookeeperTlsVerifyHostname = true
+
+    @Option(help: "File of credentials zkgate authenticates to the ensemble with, one scheme:credentials per line (digest:user:password), sent first on every connection. Keep it unreadable by others: zkgate refuses a world-readable one.")
+    var zookeeperAuthFile: String?
+
+    @Option(help: "An ACL entry (scheme:id:perms, e.g. world:anyone:r, auth::cdrwa, x509:CN=zkgate,O=example:cdrwa) of every ordinary node zkgate creates; repeat for more. Default with an identity (client certificate or auth file): auth::cdrwa and world:anyone:r; without one, world:anyone:cdrwa.")
+    var zookeeperAcl: [String] = []
+
+    @Option(help: "An ACL entry of the nodes zkgate creates in its own record root (sessions, replica records with session passwords); repeat for more. Default with an identity: auth::cdrwa alone.")
+    var zookeeperInternalAcl: [String] = []
+
     @Option(help: "Requests waiting at once (long-polls, lock and election waits, event streams); beyond it, 429 with Retry-After.")
     var maxParked = 100_000
 
@@ -206,6 +227,7 @@ struct Serve: ParsableCommand {
         }
         _ = try recipeRoots()
         try validateTLS()
+        try validateZooKeeperSecurity()
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level.") }
         if listen != "none" {
             do { _ = try SocketAddress(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
@@ -403,8 +425,14 @@ struct Serve: ParsableCommand {
     func connect(_ connectString: String, loop: EventLoop, logger: Logger) throws(CoordinationError) -> ZooKeeperStore {
         let outcome = Mutex<Result<ZooKeeperStore, CoordinationError>?>(nil)
         let done = DispatchSemaphore(value: 0)
+        let security: ZooKeeperSecurity
+        do { security = try zookeeperSecurity() } catch { throw .badArguments("\(error)") }
+        if security.acls == .open {
+            logger.warning("zkgate has no identity on the ensemble (no --zookeeper-tls-cert or --zookeeper-auth-file): the nodes it creates carry an open ACL, so any ZooKeeper client may change or delete them")
+        }
         let configuration = ZooKeeperStore.Configuration(
-            connectString: connectString, sessionTimeoutMs: zookeeperSessionTimeout, loop: loop, adoptsReplicas: replicaAdoption)
+            connectString: connectString, sessionTimeoutMs: zookeeperSessionTimeout, loop: loop, adoptsReplicas: replicaAdoption,
+            tls: security.tls, auths: security.auths, acls: security.acls)
         Task {
             do throws(CoordinationError) {
                 let store = try await ZooKeeperStore(configuration: configuration, logger: logger)

@@ -27,6 +27,9 @@ struct CoordinationErrorTests {
         (.quotaExceeded(size: 120, quota: 100), -125, "quota-exceeded",
             "the write would grow the store to 120 bytes, over its quota of 100 bytes; reads, deletes and smaller "
                 + "data still work: delete nodes or shrink data to make room, or raise --quota-bytes"),
+        (.aclDenied(try! ZNodePath(validating: "/a")), -102, "zookeeper-acl-denied",
+            "ZooKeeper's ACL on /a (or its parent) does not grant the gateway's identity this operation: "
+                + "change the ACL, or give the gateway an identity it grants"),
         (.storageFull, -1, "storage-full",
             "the disk holding the store is full, so the write was not made; reads, deletes and smaller data still "
                 + "work, and writes resume by themselves once disk space is freed"),

@@ -154,7 +154,8 @@ final class Topology {
     let ensemble: PrivateEnsemble?
 
     init(ensemble: PrivateEnsemble? = nil) throws {
-        folder = try TemporaryDirectory(prefix: "zkgate-topology", in: TemporaryDirectory.backgroundRoot)
+        folder = try TemporaryDirectory(prefix: TemporaryDirectory.backgroundRoot == nil ? "zkgate-topology" : "topology",
+                                        in: TemporaryDirectory.backgroundRoot)
         port = UInt16.random(in: 30_000...39_000) & ~3
         chroot = "/zkgate-e2e-topology-\(UInt32.random(in: 0...UInt32.max))"
         self.ensemble = ensemble

@@ -18,7 +18,7 @@ import Testing
             let value: JSONValue
             switch Int.random(in: 0..<10, using: &rng) {
             case 0, 1: value = .null
-            case 2, 3 where depth > 0: value = .object(object(size: Int.random(in: 0...6, using: &rng), depth: depth - 1, &rng))
+            case 2 where depth > 0, 3 where depth > 0: value = .object(object(size: Int.random(in: 0...6, using: &rng), depth: depth - 1, &rng))
             case 4: value = .array([.number("1")])
             default: value = .number(String(Int.random(in: 0..<100, using: &rng)))
             }

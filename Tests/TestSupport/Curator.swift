@@ -30,13 +30,27 @@ public enum Curator {
     /// jars' manifests: Curator (client, framework, recipes, discovery), the ZooKeeper client
     /// and its wire format, Guava (Debian's Curator is not shaded), Jackson (discovery's JSON),
     /// and SLF4J with the no-op binding, so no log line can reach the peer's stdout protocol.
-    /// ZooKeeper's client uses NIO, not Netty.
+    /// ZooKeeper's client uses NIO, except over TLS (`tlsOptions`), which needs Netty.
     public static let jars: [String] = [
         "curator-client", "curator-framework", "curator-recipes", "curator-x-discovery",
         "zookeeper", "zookeeper-jute", "guava",
         "jackson-databind", "jackson-core", "jackson-annotations",
         "slf4j-api", "slf4j-nop",
+        "netty-buffer", "netty-codec", "netty-common", "netty-handler", "netty-resolver", "netty-transport",
+        "netty-transport-native-epoll", "netty-transport-native-unix-common",
     ].map { "/usr/share/java/\($0).jar" }
+
+    /// JVM options for a peer that talks TLS to a secure client port (deploy/zk-ensemble.sh's
+    /// TLS mode): Netty, the run's CA, and a client identity in one PEM file (key, then
+    /// certificate), or none.
+    public static func tlsOptions(ca: String, keyStore: String?) -> [String] {
+        var options = [
+            "-Dzookeeper.client.secure=true", "-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
+            "-Dzookeeper.ssl.trustStore.location=\(ca)", "-Dzookeeper.ssl.trustStore.type=PEM",
+        ]
+        if let keyStore { options += ["-Dzookeeper.ssl.keyStore.location=\(keyStore)", "-Dzookeeper.ssl.keyStore.type=PEM"] }
+        return options
+    }
 
     /// Small and quick to start: peers are short-lived and the test machine may have 2 cores.
     public static let jvmOptions = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx128m", "-XX:-UsePerfData"]
@@ -131,8 +145,8 @@ public enum Curator {
     /// also gets a stop file and this process's pid, so it ends in order on `stop()` and on
     /// its own if the test process dies. Returns once the peer printed `ready` (it is
     /// connected); throws if it did not within `readyTimeout`.
-    public static func start(connectString: String, arguments: [String], readyTimeout: Double = 30) throws -> Peer {
-        let peer = try Peer(connectString: connectString, arguments: arguments)
+    public static func start(connectString: String, arguments: [String], readyTimeout: Double = 30, jvm: [String] = []) throws -> Peer {
+        let peer = try Peer(connectString: connectString, arguments: arguments, jvm: jvm)
         _ = try peer.waitFor("ready", timeout: readyTimeout)
         return peer
     }
@@ -140,8 +154,8 @@ public enum Curator {
     /// Runs a one-shot command (`latch-leader`, `discovery-list`, `mutex-try`, ...) to its end
     /// and returns the lines it printed after `ready`. Throws when it exits with a non-zero
     /// status (its `error` line is in the failure) or outlives `timeout` (then it is killed).
-    public static func run(connectString: String, arguments: [String], timeout: Double = 30) throws -> [String] {
-        let peer = try Peer(connectString: connectString, arguments: arguments)
+    public static func run(connectString: String, arguments: [String], timeout: Double = 30, jvm: [String] = []) throws -> [String] {
+        let peer = try Peer(connectString: connectString, arguments: arguments, jvm: jvm)
         guard let status = peer.waitForExit(timeout: timeout) else {
             let ended = peer.stop(timeout: 0)
             throw Failure(message: "CuratorPeer \(arguments.joined(separator: " ")) still ran after \(timeout) s; "
@@ -169,7 +183,7 @@ public enum Curator {
         private let cursor = Mutex(0)
         private let status = Mutex<ExitStatus?>(nil)
 
-        init(connectString: String, arguments: [String]) throws {
+        init(connectString: String, arguments: [String], jvm: [String] = []) throws {
             let classpath = try Curator.classpath()
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("curator-peer-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -177,7 +191,7 @@ public enum Curator {
             stderrPath = directory + "/stderr"
             stopPath = directory + "/stop"
             self.arguments = arguments
-            let argv = Curator.jvmOptions + ["-cp", classpath, "CuratorPeer", connectString,
+            let argv = Curator.jvmOptions + jvm + ["-cp", classpath, "CuratorPeer", connectString,
                                              "--stop-file", stopPath, "--watch-pid", String(getpid())] + arguments
             do {
                 // Java decodes its arguments in the locale's charset, and under the C locale

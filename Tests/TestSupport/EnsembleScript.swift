@@ -109,16 +109,20 @@ public enum EnsembleScript {
 public final class PrivateEnsemble: Sendable {
     public let members: Int
     public let basePort: Int
+    /// Whether the members serve TLS only (ZK_TLS=1), with the certificates in `tlsDirectory`.
+    public let tls: Bool
     let folder: TemporaryDirectory
 
     /// Starts `members` members on client ports `basePort`...`basePort + members - 1` (quorum
     /// and election ports shifted alike, clear of the tests' ensemble at 2181 and the
     /// benchmarks' at 5181: see the script on choosing a shift) and waits until
     /// they elect a leader. Throws the script's reason when they do not.
-    public init(members: Int, basePort: Int = 7181) throws {
+    public init(members: Int, basePort: Int = 7181, tls: Bool = false) throws {
         self.members = members
         self.basePort = basePort
-        folder = try TemporaryDirectory(prefix: "zkgate-ensemble-\(members)", in: TemporaryDirectory.backgroundRoot)
+        self.tls = tls
+        folder = try TemporaryDirectory(prefix: TemporaryDirectory.backgroundRoot == nil ? "zkgate-ensemble-\(members)" : "ensemble-\(members)",
+                                        in: TemporaryDirectory.backgroundRoot)
         do {
             try run("start")
             try run("wait")
@@ -130,7 +134,22 @@ public final class PrivateEnsemble: Sendable {
 
     /// The variables that name this ensemble to the script (and to deploy/topology.sh).
     public var environment: String {
-        "ZK_ENSEMBLE_DIR='\(folder.path)/zk' ZK_BASE_PORT=\(basePort) ZK_MEMBERS=\(members)"
+        "ZK_ENSEMBLE_DIR='\(folder.path)/zk' ZK_BASE_PORT=\(basePort) ZK_MEMBERS=\(members) ZK_TLS=\(tls ? 1 : 0)"
+    }
+
+    /// The TLS mode's certificates: ca.pem, client.pem, client-key.pem (CN=zkgate,O=zkgate).
+    public var tlsDirectory: String { folder.path + "/zk/tls" }
+
+    /// The member (1...members) that process `pid` holds a connection to, from `ss`.
+    public func member(connectedFrom pid: Int32) throws -> Int? {
+        for line in try EnsembleScript.shell("ss -tnpH state established").split(separator: "\n") where line.contains("pid=\(pid),") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 5, fields[3].hasPrefix("127.0.0.1:"),
+                let port = fields[3].split(separator: ":").last.flatMap({ Int($0) }), (basePort..<basePort + members).contains(port)
+            else { continue }
+            return port - basePort + 1
+        }
+        return nil
     }
 
     public var connectString: String {

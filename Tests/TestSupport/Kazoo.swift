@@ -24,11 +24,13 @@ public enum Kazoo {
     /// Runs `body` (Python, at column 0) with `zk` (a started KazooClient on `connectString`),
     /// `root` and `json` bound, and returns what it printed. Output goes through a file and
     /// the script runs under system(), so no descriptor of the test process is waited on.
-    public static func run(connectString: String, _ body: String, root: String) throws -> String {
+    /// `options` are more KazooClient arguments, Python source starting with a comma
+    /// (`, use_ssl=True, ca="..."`).
+    public static func run(connectString: String, _ body: String, root: String, options: String = "") throws -> String {
         let script = """
             import json, sys
             from kazoo.client import KazooClient
-            zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=20)
+            zk = KazooClient(hosts=sys.argv[1]\(options)); zk.start(timeout=20)
             root = sys.argv[2]
             \(body)
             zk.stop(); zk.close()
