@@ -94,7 +94,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(
-            name: "zk-bench", dependencies: ["ZooKeeperClient"], path: "bench/ZooKeeperBench", swiftSettings: strict),
+            name: "zk-bench", dependencies: ["ZooKeeperClient", "TLS"], path: "bench/ZooKeeperBench", swiftSettings: strict),
         .executableTarget(name: "json-bench", dependencies: ["JSON"], path: "bench/JSONBench", swiftSettings: strict),
         .executableTarget(
             name: "credentials-bench", dependencies: ["Credentials"], path: "bench/CredentialsBench", swiftSettings: strict),

@@ -207,9 +207,10 @@ wait_readyz() {
 # OUT/zkgate-TAG.log; waited for until ready (GATEWAY_READY_SECONDS). BACKEND is
 # "zk:CONNECT/CHROOT" or "embedded" (a --data-dir in TMP). Sets GW_PID. A zk: backend's chroot
 # goes into CHROOTS before the gateway starts, so that a script deleting its chroots at the end
-# has it even when the start fails.
+# has it even when the start fails. GATEWAY_ARGS (an array) adds arguments.
 GW_PID=""
 CHROOTS=()
+GATEWAY_ARGS=()
 GATEWAY_MAX_PARKED=""
 GATEWAY_READY_SECONDS=20
 start_gateway() {
@@ -224,6 +225,7 @@ start_gateway() {
         args+=(--zookeeper "${backend#zk:}")
         CHROOTS+=("/${backend#*/}")
     fi
+    args+=("${GATEWAY_ARGS[@]+"${GATEWAY_ARGS[@]}"}")
     [[ -n "$pin" ]] && cmd=(taskset -c "$pin")
     "${cmd[@]}" "$ZKGATE" "${args[@]}" >"$OUT/zkgate-$tag.log" 2>&1 &
     GW_PID=$!

@@ -25,6 +25,11 @@
 ///   --ops N             or: this many requests per phase (create makes N nodes)
 ///   --value-size BYTES  size of each node's value [64]
 ///   --base PATH         parent of the nodes; it must not exist [/zk-bench-<pid>]
+///   --tls-ca FILE       TLS to the members' secure client ports, verified against FILE (PEM)
+///   --tls-cert FILE, --tls-key FILE   a client certificate to present
+///   --reconnects N      instead of the phases: N times, drop the connection and time until
+///                       a getData on the same session is answered through the next member
+///                       (connect, TLS handshake when on, session re-attach, the read)
 ///
 /// Output: a header, then one line per phase:
 ///   result PHASE OPS SECONDS OPS_PER_S P50_MS P99_MS CPU_PCT
@@ -32,6 +37,7 @@
 /// bench/zk-client.sh parses these lines. Its kazoo cross-check prints the same ones.
 import Foundation
 import Synchronization
+import TLS
 import ZooKeeperClient
 
 #if canImport(Glibc)
@@ -48,6 +54,10 @@ struct Options {
     var ops: Int? = nil
     var valueSize = 64
     var base = "/zk-bench-\(getpid())"
+    var tlsCA: String?
+    var tlsCert: String?
+    var tlsKey: String?
+    var reconnects: Int?
 
     static func parse(_ args: [String]) -> Options {
         var o = Options()
@@ -76,9 +86,14 @@ struct Options {
                 guard let n = Int(s), n >= 0 else { fail("--value-size: expected bytes, got '\(s)'") }
                 o.valueSize = n
             case "--base": o.base = value()
+            case "--tls-ca": o.tlsCA = value()
+            case "--tls-cert": o.tlsCert = value()
+            case "--tls-key": o.tlsKey = value()
+            case "--reconnects": o.reconnects = positive(value())
             case "-h", "--help":
                 say("usage: zk-bench [--connect S] [--concurrency N] [--connections N] "
-                    + "[--duration SECONDS | --ops N] [--value-size BYTES] [--base PATH]")
+                    + "[--duration SECONDS | --ops N] [--value-size BYTES] [--base PATH] "
+                    + "[--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--reconnects N]")
                 exit(0)
             default: fail("unknown argument '\(args[i])' (try --help)")
             }
@@ -203,11 +218,19 @@ func report(_ phase: String, _ r: PhaseResult) {
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
 let limit: Limit = options.ops.map { .ops($0) } ?? .duration(UInt64(options.durationSeconds * 1e9))
 
-let configuration: ZooKeeperClient.Configuration
+var configuration: ZooKeeperClient.Configuration
 do {
     configuration = try .init(options.connect, sessionTimeoutMs: 10_000)
 } catch {
     fail("bad connect string '\(options.connect)': \(error)")
+}
+if let ca = options.tlsCA {
+    do {
+        configuration.tls = try TLSClientContext(TLSClientConfiguration(
+            caPath: ca, certificateChainPath: options.tlsCert, privateKeyPath: options.tlsKey))
+    } catch {
+        fail("\(error)")
+    }
 }
 var clients: [ZooKeeperClient] = []
 for _ in 0..<options.connections {
@@ -233,6 +256,32 @@ say("zk-bench: client ZooKeeperClient, concurrency \(options.concurrency), conne
     + "(to \(connectedTo)), value \(options.valueSize) B, "
     + (options.ops.map { "\($0) ops per phase" } ?? "\(options.durationSeconds) s per phase") + ", base \(base)")
 say("#      phase       ops seconds     ops/s   p50 ms   p99 ms   cpu%")
+
+if let count = options.reconnects {
+    // The next request waits for the new connection: its answer marks the session back.
+    let client = clients[0]
+    var samples: [UInt64] = []
+    let start = nanos()
+    let cpuStart = cpuSeconds()
+    var firstError: ZooKeeperError?
+    for _ in 0..<count {
+        let t0 = nanos()
+        client.dropConnection()
+        do throws(ZooKeeperError) {
+            _ = try await client.getData(base)
+        } catch {
+            firstError = error
+            break
+        }
+        samples.append(nanos() - t0)
+    }
+    let result = PhaseResult(ops: samples.count, seconds: Double(nanos() - start) / 1e9, cpuSeconds: cpuSeconds() - cpuStart,
+                             sortedNanos: samples.sorted(), firstError: firstError)
+    report("reconnect", result)
+    try? await client.delete(base)
+    for client in clients { await client.close() }
+    exit(firstError == nil ? 0 : 1)
+}
 
 var failedPhase = false
 let created = await runPhase(clients: clients, concurrency: options.concurrency, limit: limit) { client, i throws(ZooKeeperError) in
