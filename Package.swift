@@ -100,7 +100,7 @@ let package = Package(
             name: "credentials-bench", dependencies: ["Credentials"], path: "bench/CredentialsBench", swiftSettings: strict),
         .executableTarget(
             name: "authz-bench", dependencies: ["Authorization"], path: "bench/AuthzBench", swiftSettings: strict),
-        .target(name: "TestSupport", dependencies: ["CNGHTTP2"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["CNGHTTP2", "TLS"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"], swiftSettings: strict),

@@ -12,9 +12,10 @@
 # conformance against the ensemble), the route tests (GatewayAPITests, on their own), fault
 # tests (members killed, run alone, among them the leader killed twice in a row under two
 # zkgate replicas), the chaos suite (zkgate replicas behind HAProxy killed, restarted and
-# partitioned, with checkers), the OpenAPI contract (openapi-spec-validator, then
-# schemathesis against a live zkgate), HTTP/2 conformance (scripts/h2spec.sh: h2spec --strict
-# against a live zkgate, h2c and h2 over TLS; h2spec from ../shared/tools), fuzzing.
+# partitioned, with checkers), the ZooKeeper suites again over TLS, the OpenAPI contract
+# (openapi-spec-validator, then schemathesis against a live zkgate), HTTP/2 conformance
+# (scripts/h2spec.sh: h2spec --strict against a live zkgate, h2c and h2 over TLS; h2spec from
+# ../shared/tools), fuzzing.
 # The tests get ZKGATE_TEST_ZOOKEEPER (the ensemble's connect string) and
 # ZKGATE_ZK_ENSEMBLE_SCRIPT (the script's absolute path, to kill and restart members). An
 # ensemble that is already running (a developer's) is reused and left running; one this run
@@ -147,6 +148,31 @@ if [[ $# -eq 0 ]]; then
         bash "$ZK_ENSEMBLE" wait
         echo "chaos: $suite in $((SECONDS - suite_t0)) s"
     done
+fi
+
+# The ZooKeeper-facing suites again, on an ensemble that serves TLS only (deploy/zk-ensemble.sh
+# with ZK_TLS=1, its own folder and ports 2281-2283): every client the tests make (zkgate, the
+# stores and clients in process, kazoo, Curator) goes through TLS with the ensemble's client
+# identity (Tests/TestSupport/EnsembleTLS.swift), so zkgate's nodes carry its ACLs; then the
+# member faults under zkgate over TLS.
+if [[ $# -eq 0 ]]; then
+    STEP="tls"
+    section "tls: the conformance and ZooKeeper suites again over TLS, then member faults"
+    (
+        export ZK_ENSEMBLE_DIR="$ZKGATE_TEST_BACKGROUND_DIR/ensemble-tls/zk" ZK_BASE_PORT=2281 ZK_TLS=1
+        bash "$ZK_ENSEMBLE" start
+        bash "$ZK_ENSEMBLE" wait
+        ZKGATE_TEST_ZOOKEEPER="$(bash "$ZK_ENSEMBLE" connect-string)"
+        ZKGATE_TEST_ZOOKEEPER_TLS="$(bash "$ZK_ENSEMBLE" tls)"
+        export ZKGATE_TEST_ZOOKEEPER ZKGATE_TEST_ZOOKEEPER_TLS
+        suite_t0=$SECONDS
+        swift test --skip-build --filter "ConformanceTests|V1ZooKeeperTests|V1CuratorInteropTests"
+        echo "tls: suites in $((SECONDS - suite_t0)) s"
+        suite_t0=$SECONDS
+        ZKGATE_FAULT_TESTS=1 swift test --skip-build --filter V1ZooKeeperFaultTests
+        echo "tls: V1ZooKeeperFaultTests in $((SECONDS - suite_t0)) s"
+        bash "$ZK_ENSEMBLE" stop
+    )
 fi
 
 STEP="openapi"

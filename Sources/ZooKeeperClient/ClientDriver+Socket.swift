@@ -101,6 +101,7 @@ extension ClientDriver {
         outbound.removeAll(keepingCapacity: true)
         outboundOffset = 0
         tlsSession = nil
+        tlsPeerClosed = false
         plaintextOutbound.removeAll(keepingCapacity: true)
     }
 
@@ -140,10 +141,8 @@ extension ClientDriver {
         outbound.append(contentsOf: output.ciphertext)
         if output.handshakeCompleted { perform(machine.connectionEstablished(now: now)) }
         output.plaintext.withUnsafeBytes { framer.append($0) }
-        if output.peerClosed {
-            socketFailed()
-            return false
-        }
+        // close_notify: the packets before it are still answers; the connection ends after them.
+        if output.peerClosed { tlsPeerClosed = true }
         return true
     }
 
@@ -181,7 +180,11 @@ extension ClientDriver {
                 return socketFailed()
             }
             guard case .done(let n) = result else { return }
-            if n == 0 { return socketFailed() }
+            if n == 0 {
+                guard tlsSession?.state == .handshaking else { return socketFailed() }
+                releaseSocket()
+                return attemptFailed("the member closed the connection during the TLS handshake (a plaintext client port?)")
+            }
             guard received(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])) else { return }
             while generation == current {
                 let packet: [UInt8]?
@@ -190,6 +193,7 @@ extension ClientDriver {
                 guard let packet else { break }
                 perform(machine.received(packet, now: now))
             }
+            if tlsPeerClosed && generation == current { return socketFailed() }
             if n < readBuffer.count { return }
         }
     }

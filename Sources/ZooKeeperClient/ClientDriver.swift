@@ -46,6 +46,8 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
     var tlsSession: TLSSession?
     /// With TLS, the machine's packets not yet sealed (at the next flush).
     var plaintextOutbound: [UInt8] = []
+    /// The member sent close_notify: the connection ends once what came before it is handled.
+    var tlsPeerClosed = false
     var completions: [UInt64: Completion] = [:]
     var subscribers: [UInt64: ClientEventBuffer] = [:]
     /// The subscribers that also receive `.zxid` marks.
@@ -129,9 +131,11 @@ final class ClientDriver: EventHandler, TimerTarget, @unchecked Sendable {
         case .closeConnection:
             // An attempt still waiting for its lookup or its connect is given up only when its
             // time is over (or the session closes, which needs no reason).
-            if !machine.isTerminal, let member, pendingLookup != nil || connecting {
-                published.setFailure("\(member): " + (pendingLookup != nil
-                    ? "the name lookup did not answer in time" : "no connection within the connect timeout"))
+            let tlsHandshaking = tlsSession.map { $0.state == .handshaking } ?? false
+            if !machine.isTerminal, let member, pendingLookup != nil || connecting || tlsHandshaking {
+                published.setFailure("\(member): " + (pendingLookup != nil ? "the name lookup did not answer in time"
+                    : connecting ? "no connection within the connect timeout"
+                    : "the TLS handshake did not complete within the connect timeout"))
             }
             closeSocket()
         case .complete(let id, let result):

@@ -4,6 +4,7 @@ import ZooKeeperBackend
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 // The backends the conformance suite runs against. Every test in this target is written only
@@ -181,7 +182,8 @@ struct ZooKeeperBackendFactory: BackendFactory {
 
     func start(changeSink: @escaping @Sendable (ChangeBatch) -> Void) async throws -> any BackendInstance {
         let store = try await ZooKeeperStore(
-            configuration: .init(connectString: connectString, sessionTimeoutMs: 10_000),
+            configuration: .init(connectString: connectString, sessionTimeoutMs: 10_000, tls: EnsembleTLS.context,
+                                 acls: EnsembleTLS.context == nil ? .open : .creatorOwned),
             logger: EmbeddedBackendInstance.logger)
         store.setChangeSink(changeSink)
         return ZooKeeperBackendInstance(store: store)

@@ -30,7 +30,7 @@ extension V1ZooKeeperTLSTests {
         #expect(try client.put("/config/app?parents=true", "v1").status == 201)
         let session = try client.openSession(ttl: 20_000)
         #expect(try client.post("/device/e?parents=true", json: ["data": "x", "mode": "ephemeral", "session": session]).status == 201)
-        let acls = try kazoo("print(sorted('%s:%s:%d' % (a.id.scheme, a.id.id, a.perms) for a in zk.get_acls(root + '/config/app')[0]))",
+        let acls = try kazoo("zk.sync(root + '/config'); print(sorted('%s:%s:%d' % (a.id.scheme, a.id.id, a.perms) for a in zk.get_acls(root + '/config/app')[0]))",
                              root: "/tls-acl")
         #expect(acls == "['world:anyone:1', 'x509:CN=zkgate,O=zkgate:31']", "\(acls)")
         let stranger = try kazoo(Self.attempts([
@@ -105,7 +105,7 @@ extension V1ZooKeeperTLSTests {
         let client = try server.connect()
         #expect(try client.put("/n?parents=true", "1").status == 201)
         #expect(!server.process.stderr.text.contains("s3cret"), "the password is never logged")
-        let acls = try kazoo("print([a.id.scheme + ':' + a.id.id.split(':')[0] for a in zk.get_acls(root + '/n')[0]])", root: "/tls-digest")
+        let acls = try kazoo("zk.sync(root + '/n'); print([a.id.scheme + ':' + a.id.id.split(':')[0] for a in zk.get_acls(root + '/n')[0]])", root: "/tls-digest")
         #expect(acls == "['digest:zkgate', 'world:anyone']", "\(acls)")
         let outcomes = try kazoo(Self.attempts([
             ("anonymous", "zk.set(root + '/n', b'x')"),

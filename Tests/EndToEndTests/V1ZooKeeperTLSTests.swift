@@ -45,7 +45,8 @@ final class V1ZooKeeperTLSTests {
         let made = try client.post("/device/e?parents=true", json: ["data": "x", "mode": "ephemeral", "session": session])
         #expect(made.status == 201, "\(made)")
         let czxid = try #require(made.statInt("czxid"))
-        #expect(try kazoo("print(zk.get(root + '/config/app')[0].decode())", root: "/tls-basic") == "v1")
+        // A follower may not have applied a write yet: sync first, as any ZooKeeper reader must.
+        #expect(try kazoo("zk.sync(root + '/config/app'); print(zk.get(root + '/config/app')[0].decode())", root: "/tls-basic") == "v1")
 
         // The member zkgate is connected to dies: it reconnects to another over TLS, keeping
         // its ZooKeeper session and with it the device's ephemeral.
@@ -61,14 +62,14 @@ final class V1ZooKeeperTLSTests {
         #expect(written)
         #expect(try client.get("/device/e").statInt("czxid") == czxid)
         #expect(try client.request("PUT", "/v1/sessions/\(session)").status == 200)
-        #expect(try kazoo("print(zk.get(root + '/config/app')[0].decode())", root: "/tls-basic") == "v2")
+        #expect(try kazoo("zk.sync(root + '/config/app'); print(zk.get(root + '/config/app')[0].decode())", root: "/tls-basic") == "v2")
 
         // A clean stop closes the session over TLS: the ephemeral goes at once.
         let stopped = monotonicSeconds()
         let ended = server.stop()
         #expect(ended == .exited(0), "\(ended.map { "\($0)" } ?? "still running")")
         #expect(monotonicSeconds() - stopped < 5, "stopped in \(monotonicSeconds() - stopped) s")
-        #expect(try kazoo("print(zk.exists(root + '/device/e') is None)", root: "/tls-basic") == "True")
+        #expect(try kazoo("zk.sync(root + '/device'); print(zk.exists(root + '/device/e') is None)", root: "/tls-basic") == "True")
     }
 
     /// Replica adoption over TLS: the survivor attaches to the dead replica's session (id and
@@ -88,7 +89,7 @@ final class V1ZooKeeperTLSTests {
         sleepSeconds(1)
         #expect(try b.request("PUT", "/v1/sessions/\(session)").status == 200)
         #expect(try b.get("/adopt/e").statInt("czxid") == czxid)
-        #expect(try kazoo("print(zk.get(root + '/adopt/e')[1].czxid)", root: "/tls-adopt") == "\(czxid)")
+        #expect(try kazoo("zk.sync(root + '/adopt'); print(zk.get(root + '/adopt/e')[1].czxid)", root: "/tls-adopt") == "\(czxid)")
     }
 
     /// Start-up refuses what cannot work, naming the file or the member and the reason.
@@ -127,5 +128,11 @@ final class V1ZooKeeperTLSTests {
         // Plaintext to a TLS-only port: the member closes on the ConnectRequest.
         let cleartext = try refusal(zookeeper)
         #expect(cleartext.contains("cannot reach ZooKeeper"), "\(cleartext)")
+        // TLS to a plaintext port (the tests' shared ensemble): the member closes on the
+        // ClientHello, and the error says what that suggests.
+        if let shared = EnsembleScript.connectString {
+            let plainPort = try refusal(["--zookeeper", shared + "/tls-refused", "--zookeeper-tls-ca", d + "/ca.pem"])
+            #expect(plainPort.contains("during the TLS handshake (a plaintext client port?)"), "\(plainPort)")
+        }
     }
 }

@@ -67,7 +67,8 @@ final class RouteHarness: Sendable {
         case .zookeeper:
             let connect = ProcessInfo.processInfo.environment["ZKGATE_TEST_ZOOKEEPER"] ?? "127.0.0.1:2181"
             let store = try await ZooKeeperStore(
-                configuration: .init(connectString: connect, sessionTimeoutMs: 10_000), logger: Self.logger)
+                configuration: .init(connectString: connect, sessionTimeoutMs: 10_000, tls: EnsembleTLS.context,
+                                     acls: EnsembleTLS.context == nil ? .open : .creatorOwned), logger: Self.logger)
             backend = store
             close = { store.shutdown() }
         }

@@ -191,7 +191,7 @@ public enum Curator {
             stderrPath = directory + "/stderr"
             stopPath = directory + "/stop"
             self.arguments = arguments
-            let argv = Curator.jvmOptions + jvm + ["-cp", classpath, "CuratorPeer", connectString,
+            let argv = Curator.jvmOptions + (jvm.isEmpty ? EnsembleTLS.curatorJVM : jvm) + ["-cp", classpath, "CuratorPeer", connectString,
                                              "--stop-file", stopPath, "--watch-pid", String(getpid())] + arguments
             do {
                 // Java decodes its arguments in the locale's charset, and under the C locale

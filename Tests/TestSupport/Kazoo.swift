@@ -30,7 +30,7 @@ public enum Kazoo {
         let script = """
             import json, sys
             from kazoo.client import KazooClient
-            zk = KazooClient(hosts=sys.argv[1]\(options)); zk.start(timeout=20)
+            zk = KazooClient(hosts=sys.argv[1]\(options.isEmpty ? EnsembleTLS.kazooOptions : options)); zk.start(timeout=20)
             root = sys.argv[2]
             \(body)
             zk.stop(); zk.close()

@@ -68,6 +68,13 @@ public final class ZKGateProcess: Sendable {
     public init(_ arguments: [String] = [], startupTimeout: Double = 15, wrapper: [String] = []) throws {
         var args = arguments
         if !args.contains("--listen") { args = ["--listen", "127.0.0.1:0"] + args }
+        // The tls step of scripts/test.sh: every gateway on the tests' ensemble goes through TLS.
+        if let connect = EnsembleScript.connectString, let i = args.firstIndex(of: "--zookeeper"), i + 1 < args.count,
+            args[i + 1].hasPrefix(connect.split(separator: "/").first.map(String.init) ?? connect),
+            !args.contains("--zookeeper-tls-ca")
+        {
+            args += EnsembleTLS.zkgateArguments
+        }
         var made: String?
         if !args.contains("--data-dir") {
             var template = Array("/tmp/zkgate-test-XXXXXX".utf8CString)

@@ -13,7 +13,8 @@ enum Ensemble {
 
     /// A connected client on the whole ensemble (or with a chroot appended).
     static func client(chroot: String = "", timeoutMs: Int32 = 10_000) async throws -> ZooKeeperClient {
-        let config = try ZooKeeperClient.Configuration(connectString! + chroot, sessionTimeoutMs: timeoutMs)
+        var config = try ZooKeeperClient.Configuration(connectString! + chroot, sessionTimeoutMs: timeoutMs)
+        config.tls = EnsembleTLS.context
         let client = try ZooKeeperClient(configuration: config)
         try await client.waitUntilConnected(timeoutMs: 20_000)
         return client
