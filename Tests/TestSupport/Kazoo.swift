@@ -43,9 +43,15 @@ public enum Kazoo {
             try? FileManager.default.removeItem(at: file)
             try? FileManager.default.removeItem(at: output)
         }
-        let status = system("'\(python)' '\(file.path)' '\(connectString)' '\(root)' >'\(output.path)' 2>&1 </dev/null")
+        // Standard error apart: kazoo logs there (a member down: "Connection dropped"), and
+        // the answer is what the script printed.
+        let errors = output.appendingPathExtension("err")
+        defer { try? FileManager.default.removeItem(at: errors) }
+        let status = system("'\(python)' '\(file.path)' '\(connectString)' '\(root)' >'\(output.path)' 2>'\(errors.path)' </dev/null")
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        guard status == 0 else { throw Failure(output: text, status: status) }
+        guard status == 0 else {
+            throw Failure(output: text + ((try? String(contentsOf: errors, encoding: .utf8)) ?? ""), status: status)
+        }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
