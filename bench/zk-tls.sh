@@ -6,20 +6,23 @@
 # plaintext; a reconnect over TLS (TCP, handshake, session re-attach, first answer) reported as
 # p50 and p99.
 #
-# What it does: a private 3-member ensemble (deploy/zk-ensemble.sh on ZK_BASE_PORT, in TLS mode,
-# with -Dzookeeper.client.portUnification=true so that each member's one client port takes
-# TLS and plaintext clients alike: both gateways talk to the same JVMs through the same Netty
-# server), started and stopped here. Two zkgates with --threads 1 and the access log off, each
+# What it does: a private 3-member ensemble (deploy/zk-ensemble.sh on ZK_BASE_PORT with ZK_TLS=2:
+# Netty with port unification, so that each member's one client port takes TLS and plaintext
+# clients alike and both gateways talk to the same JVMs through the same server), started and
+# stopped here. Two zkgates with --threads 1 and the access log off, each
 # on its own chroot, one plaintext and one with --zookeeper-tls-ca/-cert/-key (the ensemble's
 # client identity). For each C in CONCURRENCY, ROUNDS rounds alternating which goes first:
 # wrk -t1 -cC bench/zk-gateway.lua create (PUT with If-None-Match: *, 64-byte body) for
-# DURATION s, then set (PUT ?version=-1) for DURATION s, on each gateway. Prints each run's
-# requests/s and p99 and the medians with their ratio TLS/plaintext. Then zk-bench --reconnects
+# DURATION s, then set (PUT ?version=-1) for DURATION s, on each gateway, and zk-bench (the
+# native client alone) plaintext and TLS at the same C: the floor the members' own TLS cost
+# sets. A warm-up of WARMUP s per gateway comes first (the members' JIT compiles their TLS
+# code). Prints each run's requests/s and p99 and the medians with their ratio TLS/plaintext,
+# beside the native client's. Then zk-bench --reconnects
 # RECONNECTS, plaintext and TLS: each drop of the connection timed until a getData on the same
 # session is answered through the next member. Every process it starts is stopped by pid.
 # Results: bench/results/zk-tls-<time>/.
 #
-# Environment (defaults in brackets): ROUNDS [3]  DURATION [3]  CONCURRENCY ["16 64"]
+# Environment (defaults in brackets): ROUNDS [3]  DURATION [3]  CONCURRENCY ["16 64"]  WARMUP [15]
 #   RECONNECTS [200]  PLAIN_PORT [18330]  TLS_PORT [18331]  ZK_BASE_PORT [5181]
 #   ZK_ENSEMBLE_DIR  ZKGATE_BIN  ZK_BENCH_BIN  SCRATCH_PATH [.build-bench]
 set -euo pipefail
@@ -27,6 +30,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 ROUNDS="${ROUNDS:-3}"
+WARMUP="${WARMUP:-15}"
 DURATION="${DURATION:-3}"
 CONCURRENCY="${CONCURRENCY:-16 64}"
 RECONNECTS="${RECONNECTS:-200}"
@@ -45,9 +49,12 @@ LUA="$ROOT/bench/zk-gateway.lua"
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 private_ensemble zk-tls-bench
-# A private ensemble in TLS mode whose ports also take plaintext (the bench's own setting).
+# A private ensemble whose ports take TLS and plaintext (ZK_TLS=2).
 [[ "$OWN_ENSEMBLE_DIR" == 1 ]] || die "bench/zk-tls.sh needs an ensemble of its own: leave ZK_ENSEMBLE_DIR unset"
-export ZK_TLS=1 ZK_JAVA_OPTS="-Dzookeeper.client.portUnification=true"
+# The members with the JVM's full compiler: zk-ensemble.sh stops at C1 for a quick start in
+# tests, and C1 has no AES-GCM intrinsics, which makes the members' TLS cost 2.4 times their
+# plaintext CPU per request (40 against 17 ticks per 1,000 writes); production JVMs run C2.
+export ZK_TLS=2 ZK_JAVA_OPTS="-XX:TieredStopAtLevel=4"
 
 on_exit() {
     cleanup
@@ -76,7 +83,7 @@ TLS_PID="$GW_PID"
 say "== bench/zk-tls.sh: zkgate's writes over TLS to the ensemble, against plaintext =="
 say "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 say "commit:   $(commit_desc Sources)"
-say "ensemble: $CONNECT, TLS and plaintext on the same ports ($ENSEMBLE_NOTE)"
+say "ensemble: $CONNECT, TLS and plaintext on the same ports, members with $ZK_JAVA_OPTS ($ENSEMBLE_NOTE)"
 say "zkgate:   $ZKGATE --threads 1, plaintext (pid $PLAIN_PID) and TLS 1.3 with a client certificate (pid $TLS_PID)"
 say "load:     wrk -t1 -cC bench/zk-gateway.lua, $DURATION s per phase, $ROUNDS rounds alternating the order"
 say ""
@@ -118,6 +125,29 @@ measure() {
     sayf "%-4s %-6s %-6s %5s %10.0f %9.2f\n" "$c" "$phase" "$link" "$round" "$RPS" "$P99"
 }
 
+# Warm-up, not counted: the members' compiler, and the gateways' first nodes.
+for link in plain tls; do
+    port=$([[ "$link" == tls ]] && echo "$TLS_PORT" || echo "$PLAIN_PORT")
+    run_wrk "$OUT/wrk-warmup-$link.log" 16 "$WARMUP" "http://$HOST:$port/" create "/v1/nodes/warm-" 1 1 64
+    run_wrk "$OUT/wrk-warmup-set-$link.log" 16 "$WARMUP" "http://$HOST:$port/" set "/v1/nodes/warm-" 1 100 64
+done
+say "warm-up: $WARMUP s of creates and $WARMUP s of sets through each gateway, not counted"
+
+# native C ROUND LINK: zk-bench (the native client alone, no HTTP) at concurrency C: its create
+# and set rates, the floor the ensemble's own TLS cost sets.
+native() {
+    local c="$1" round="$2" link="$3" args
+    args=(--connect "$CONNECT" --concurrency "$c" --duration "$DURATION" --base "/zk-tls-native-$link-$c-$round-$$")
+    [[ "$link" == tls ]] && args+=(--tls-ca "$CERTS/ca.pem" --tls-cert "$CERTS/client.pem" --tls-key "$CERTS/client-key.pem")
+    "$ZK_BENCH" "${args[@]}" >"$OUT/native-$c-$link-$round.txt" 2>&1 || die "zk-bench failed: $(tail -n 3 "$OUT/native-$c-$link-$round.txt")"
+    local phase rate
+    for phase in create set; do
+        rate="$(awk -v p="$phase" '$1 == "result" && $2 == p {print $5}' "$OUT/native-$c-$link-$round.txt")"
+        RATES["$c $phase native-$link"]+="$rate "
+        sayf "%-4s %-6s %-6s %5s %10.0f %9s\n" "$c" "$phase" "zk-$link" "$round" "$rate" "-"
+    done
+}
+
 for c in $CONCURRENCY; do
     for round in $(seq 1 "$ROUNDS"); do
         order=(plain tls)
@@ -125,6 +155,7 @@ for c in $CONCURRENCY; do
         for phase in create set; do
             for link in "${order[@]}"; do measure "$c" "$phase" "$link" "$round"; done
         done
+        for link in "${order[@]}"; do native "$c" "$round" "$link"; done
     done
 done
 
@@ -135,7 +166,10 @@ for c in $CONCURRENCY; do
         p="$(median_of "${RATES["$c $phase plain"]}")"
         t="$(median_of "${RATES["$c $phase tls"]}")"
         r="$(ratio "$t" "$p")"
-        sayf "  C=%-3s %-6s plaintext %8.0f  TLS %8.0f  TLS/plaintext %s  (goal >= 0.9: %s)\n" "$c" "$phase" "$p" "$t" "$r" "$(goal "$r" ">=" 0.9)"
+        np="$(median_of "${RATES["$c $phase native-plain"]}")"
+        nt="$(median_of "${RATES["$c $phase native-tls"]}")"
+        sayf "  C=%-3s %-6s plaintext %8.0f  TLS %8.0f  TLS/plaintext %s  (goal >= 0.9: %s); the native client alone: %s (%.0f / %.0f)\n" \
+            "$c" "$phase" "$p" "$t" "$r" "$(goal "$r" ">=" 0.9)" "$(ratio "$nt" "$np")" "$nt" "$np"
     done
 done
 
@@ -145,7 +179,7 @@ for link in plain tls; do
     args=(--connect "$CONNECT" --reconnects "$RECONNECTS" --base "/zk-tls-reconnect-$link-$$")
     [[ "$link" == tls ]] && args+=(--tls-ca "$CERTS/ca.pem" --tls-cert "$CERTS/client.pem" --tls-key "$CERTS/client-key.pem")
     "$ZK_BENCH" "${args[@]}" >"$OUT/reconnect-$link.txt" 2>&1 || die "zk-bench --reconnects failed: $(tail -n 3 "$OUT/reconnect-$link.txt")"
-    read -r _ _ n _ _ p50 p99 _ < <(grep '^result reconnect' "$OUT/reconnect-$link.txt")
+    read -r _ _ n _ _ p50 p99 _ < <(grep '^result reconn' "$OUT/reconnect-$link.txt")
     sayf "  %-9s %4d reconnects  p50 %6.2f ms  p99 %6.2f ms\n" "$link" "$n" "$p50" "$p99"
 done
 say ""

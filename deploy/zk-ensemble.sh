@@ -54,7 +54,9 @@
 #                    identity, CN=zkgate,O=zkgate; both in client-keystore.pem for Java). A
 #                    client presents a certificate of that CA or none; its id for ACLs is
 #                    the certificate's subject (x509 scheme). Kept in the folder like
-#                    ZK_MEMBERS (and ZK_BASE_PORT); 0 switches back on a stopped ensemble
+#                    ZK_MEMBERS (and ZK_BASE_PORT); 0 switches back on a stopped ensemble.
+#                    2: the same certificates, but each client port takes plaintext clients
+#                    too (port unification), to compare the two on the same members
 #   ZK_JAVA_OPTS     extra JVM options, appended to the defaults below (a later -D wins, so
 #                    ZK_JAVA_OPTS=-Dzookeeper.forceSnapshotSync=false undoes the default: only
 #                    to reproduce the data loss described under Configuration)
@@ -143,7 +145,7 @@ TLS_DIR="$ENSEMBLE_DIR/tls"
 RECORDED_TLS=0
 [[ -f "$TLS_FILE" ]] && read -r RECORDED_TLS <"$TLS_FILE" || true
 TLS="${ZK_TLS:-$RECORDED_TLS}"
-[[ "$TLS" =~ ^[01]$ ]] || die "ZK_TLS must be 0 or 1 (got '$TLS')"
+[[ "$TLS" =~ ^[012]$ ]] || die "ZK_TLS must be 0, 1 or 2 (got '$TLS')"
 
 PORT_SHIFT=$(( BASE_PORT - 2181 ))
 client_port()   { echo $(( BASE_PORT + $1 - 1 )); }
@@ -327,10 +329,17 @@ write_config() {
         echo "initLimit=10"
         echo "syncLimit=5"
         echo "dataDir=$dir/data"
-        if (( TLS )); then
+        if (( TLS == 1 )); then
             # TLS only: Netty serves the secure port, and no plaintext port is opened.
             echo "secureClientPortAddress=127.0.0.1"
             echo "secureClientPort=$(client_port "$n")"
+        elif (( TLS == 2 )); then
+            # Port unification: the one client port takes TLS and plaintext clients alike.
+            echo "clientPortAddress=127.0.0.1"
+            echo "clientPort=$(client_port "$n")"
+            echo "client.portUnification=true"
+        fi
+        if (( TLS )); then
             echo "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"
             echo "ssl.keyStore.location=$TLS_DIR/server-keystore.pem"
             echo "ssl.keyStore.type=PEM"
