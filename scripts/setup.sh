@@ -12,12 +12,14 @@
 #
 # Usage:
 #   scripts/setup.sh            packages for building and testing
+#   scripts/setup.sh --run      only what building and running zkgate needs (scripts/run.sh)
 #   scripts/setup.sh --bench    also the benchmark peers and load generator (wrk, nginx)
 #
 # Python test tools (kazoo) go into the project's venv .build-py with pip, also only when
 # missing or at another version.
 #
-# To add a package: append it to one of the lists below (BASE_PACKAGES for build/test,
+# To add a package: append it to one of the lists below (BUILD_PACKAGES to build and run,
+# BASE_PACKAGES for tests,
 # BENCH_PACKAGES for benchmarks, PYTHON_PACKAGES for pip). Nothing else needs to change.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -27,15 +29,18 @@ SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]
 cd "$(dirname "$SELF")/.."
 
 # --- package lists ---------------------------------------------------------------------------
-# Build and test: HTTP/2 (nghttp2) and TLS (OpenSSL) headers for the C system-library modules,
-# pkg-config so SwiftPM finds them, curl for end-to-end checks, a real ZooKeeper 3.8 with
-# its Java runtime for the 3-node test ensemble (deploy/zk-ensemble.sh), and Apache Curator
-# 5.4 with a Java compiler for the interoperability peer (Tests/Interop/curator), which the
-# tests compile on first use.
-BASE_PACKAGES=(
+# Build (all scripts/run.sh needs): HTTP/2 (nghttp2) and TLS (OpenSSL) headers for the C
+# system-library modules, and pkg-config so SwiftPM finds them.
+BUILD_PACKAGES=(
     libnghttp2-dev
     libssl-dev
     pkg-config
+)
+
+# Test: curl for end-to-end checks, a real ZooKeeper 3.8 with its Java runtime for the 3-node
+# test ensemble (deploy/zk-ensemble.sh), and Apache Curator 5.4 with a Java compiler for the
+# interoperability peer (Tests/Interop/curator), which the tests compile on first use.
+BASE_PACKAGES=(
     curl
     zookeeper                 # Debian's 3.8.0: the jars and zkCli.sh; its service is not used
     openjdk-17-jre-headless   # runs ZooKeeper and the Curator peer
@@ -131,9 +136,11 @@ install_missing() {
 
 # --- main ------------------------------------------------------------------------------------
 BENCH=0
+RUN_ONLY=0
 for arg in "$@"; do
     case "$arg" in
         --bench) BENCH=1 ;;
+        --run) RUN_ONLY=1 ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown argument: $arg (try --help)" ;;
     esac
@@ -141,11 +148,14 @@ done
 
 command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script expects Debian (12, bookworm)"
 
-want "${BASE_PACKAGES[@]}"
-# python3 -m venv needs ensurepip, which Debian ships separately in python3-venv; a python3
-# that has it already (e.g. a pyenv build) needs nothing.
-if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-    want python3 python3-venv
+want "${BUILD_PACKAGES[@]}"
+if [[ "$RUN_ONLY" -eq 0 ]]; then
+    want "${BASE_PACKAGES[@]}"
+    # python3 -m venv needs ensurepip, which Debian ships separately in python3-venv; a python3
+    # that has it already (e.g. a pyenv build) needs nothing.
+    if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        want python3 python3-venv
+    fi
 fi
 if [[ "$BENCH" -eq 1 ]]; then
     want "${BENCH_PACKAGES[@]}"
@@ -160,7 +170,9 @@ fi
 # Python packages: each NAME==VERSION is checked against the venv's installed metadata, and pip
 # runs only when one is missing or at another version (so a second run needs no network).
 PY_MISSING=()
-if [[ -x "$PYTHON_VENV/bin/python" ]]; then
+if [[ "$RUN_ONLY" -eq 1 ]]; then
+    :   # the test tools are not needed to run zkgate
+elif [[ -x "$PYTHON_VENV/bin/python" ]]; then
     for spec in "${PYTHON_PACKAGES[@]}"; do
         if ! "$PYTHON_VENV/bin/python" -c 'import importlib.metadata as m, sys
 name, version = sys.argv[1].split("==")

@@ -9,13 +9,15 @@ struct EmbedOpenAPI: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
         let yaml = context.package.directoryURL.appending(path: "openapi/openapi.yaml")
         let output = context.pluginWorkDirectoryURL.appending(path: "OpenAPIDocument.swift")
-        // The YAML goes in a ## raw string literal, whose delimiter it never contains.
+        // The YAML goes in a ## raw string literal, whose delimiter it never contains. A
+        // multi-line literal leaves out the line break before its closing delimiter, so one
+        // more goes there: the document is served byte for byte, its last newline included.
         let script = ###"""
             set -e
             {
               printf '// Generated from openapi/openapi.yaml at build time.\n\nenum OpenAPIDocument {\n    static let yaml = ##"""\n'
               cat "$1"
-              printf '"""##\n}\n'
+              printf '\n"""##\n}\n'
             } > "$2"
             """###
         return [
