@@ -115,7 +115,9 @@ extension HTTP1Connection {
                 return offset
             case .head(let head):
                 self.head = head
-                requestStartedAt = loop.now
+                // The access log's duration needs the real clock: most requests are answered
+                // within the iteration that read them, where `loop.now` does not move.
+                requestStartedAt = owner.accessLog == nil ? loop.now : EventLoop.preciseNow
                 principal = nil
                 answerObserver = nil
                 bodyStartedAt = loop.now

@@ -39,7 +39,7 @@ extension HTTP1Connection {
         accessLog.record(
             date: owner.currentDate(), remote: remoteText, principal: head == nil ? nil : principal, head: head,
             status: status, bytes: bytes,
-            micros: (loop.now &- started) / 1000)
+            micros: (EventLoop.preciseNow &- started) / 1000)
     }
 
     /// The request is answered: go back to reading, or close.

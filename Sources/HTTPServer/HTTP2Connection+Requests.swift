@@ -11,7 +11,7 @@ extension HTTP2Connection {
         if let authority = request.authority, !headers.contains("host") { headers.add(name: "host", value: authority) }
         let head = HTTPRequestHead(method: HTTPMethod(rawValue: request.method), target: request.path, version: .http2,
             headers: headers, framing: request.body.isEmpty ? .none : .length(request.body.count))
-        let startedAt = loop.now
+        let startedAt = owner.accessLog == nil ? loop.now : EventLoop.preciseNow
         // HTTP/1.1 checks Host as it parses the field; here the field (or :authority) is only
         // known now, and must meet the same syntax.
         if let host = headers["host"], !HostSyntax.isValid(host) {
@@ -94,7 +94,7 @@ extension HTTP2Connection {
         }
         owner.accessLog?.record(date: owner.currentDate(), remote: remoteText, principal: principal, head: head,
             status: status, bytes: bytes,
-            micros: (loop.now &- startedAt) / 1000)
+            micros: (EventLoop.preciseNow &- startedAt) / 1000)
     }
 }
 

@@ -71,6 +71,10 @@ public final class EventLoop: @unchecked Sendable {
 
     /// The monotonic time at the start of this iteration, in nanoseconds.
     public private(set) var now: UInt64
+
+    /// The monotonic clock read now (nanoseconds), not the iteration's cached `now`: for a
+    /// duration that starts and ends within one iteration, as most requests do.
+    public static var preciseNow: UInt64 { zk_monotonic_ns() }
     /// Work to run once per iteration, after all events (for batched flushes).
     var iterationHooks: [(id: Int, run: () -> Void)] = []
     var nextHookID = 0

@@ -28,6 +28,25 @@ struct AccessLogTests {
         #expect(first.port == second.port, "same client connection")
     }
 
+    /// Durations are measured, not taken from the loop's clock of the iteration: a request
+    /// answered within one iteration still shows its microseconds, and a long-poll that
+    /// waited 300 ms shows at least that, over HTTP/1.1 and HTTP/2 alike.
+    @Test func durationsAreTrue() throws {
+        let server = try ZKGateProcess()
+        defer { server.stop() }
+        let client = try server.connect()
+        #expect(try client.put("/timed?parents=true", "x").status == 201)
+        let index = try #require(try client.get("/timed").header("Zkgate-Index"))
+        for _ in 0..<20 { _ = try client.request("GET", "/v1/nodes/timed") }
+        let waited = try client.request("GET", "/v1/nodes/timed?index=\(index)&wait=300ms")
+        #expect(waited.status == 200)
+        #expect(server.stdout.wait(timeout: 2) { $0.split(separator: "\n").count >= 23 })
+        let micros = server.stdout.lines.compactMap { line in line.split(separator: " ").last.flatMap { Int($0.dropLast(2)) } }
+        let quick = micros.dropFirst(2).prefix(20)
+        #expect(quick.filter { $0 > 0 }.count >= 15, "GETs answered in one iteration still take time: \(quick)")
+        #expect((micros.last ?? 0) >= 300_000, "the long-poll waited 300 ms: \(micros)")
+    }
+
     @Test func parseErrorsAreLoggedWithoutARequest() throws {
         let server = try ZKGateProcess()
         defer { server.stop() }
