@@ -115,6 +115,19 @@ else
     swift test --skip-build --filter GatewayAPITests
 fi
 
+# run_alone LABEL SUITE...: each suite on its own, fault tests enabled, and the ensemble
+# waited for after it (a suite may leave a member restarting).
+run_alone() {
+    local label="$1" suite suite_t0
+    shift
+    for suite in "$@"; do
+        suite_t0=$SECONDS
+        ZKGATE_FAULT_TESTS=1 swift test --skip-build --filter "$suite"
+        bash "$ZK_ENSEMBLE" wait
+        echo "$label: $suite in $((SECONDS - suite_t0)) s"
+    done
+}
+
 # Fault tests kill and restart ensemble members, which would disturb every other suite's
 # clients, so they run alone, after the rest (and only in a full run).
 if [[ $# -eq 0 ]]; then
@@ -124,12 +137,7 @@ if [[ $# -eq 0 ]]; then
     # would each see the other's faults. V1DoubleFailoverTests kills the leader twice in a
     # row, three times over, under two zkgate replicas (45–60 s). V1ZooKeeperTLSTests runs a
     # TLS-only ensemble of its own per test (ports 9181-9183) and kills its members (60 s).
-    for suite in EnsembleFaultTests V1ZooKeeperFaultTests V1DoubleFailoverTests V1ZooKeeperTLSTests; do
-        suite_t0=$SECONDS
-        ZKGATE_FAULT_TESTS=1 swift test --skip-build --filter "$suite"
-        bash "$ZK_ENSEMBLE" wait
-        echo "faults: $suite in $((SECONDS - suite_t0)) s"
-    done
+    run_alone faults EnsembleFaultTests V1ZooKeeperFaultTests V1DoubleFailoverTests V1ZooKeeperTLSTests
 
     # The chaos suite: zkgate replicas (behind HAProxy, deploy/topology.sh) killed, stopped,
     # frozen and cut off from the ensemble, with checkers that count what was acknowledged and
@@ -142,12 +150,7 @@ if [[ $# -eq 0 ]]; then
     # off with iptables (as root; 7 s).
     STEP="chaos"
     section "chaos: zkgate replicas killed, stopped, frozen and partitioned, one suite at a time"
-    for suite in V1ReplicaAdoptionTests V1TopologyTests V1ChaosTests V1PartitionTests; do
-        suite_t0=$SECONDS
-        ZKGATE_FAULT_TESTS=1 swift test --skip-build --filter "$suite"
-        bash "$ZK_ENSEMBLE" wait
-        echo "chaos: $suite in $((SECONDS - suite_t0)) s"
-    done
+    run_alone chaos V1ReplicaAdoptionTests V1TopologyTests V1ChaosTests V1PartitionTests
 fi
 
 # The ZooKeeper-facing suites again, on an ensemble that serves TLS only (deploy/zk-ensemble.sh
@@ -168,9 +171,7 @@ if [[ $# -eq 0 ]]; then
         suite_t0=$SECONDS
         swift test --skip-build --filter "ConformanceTests|V1ZooKeeperTests|V1CuratorInteropTests"
         echo "tls: suites in $((SECONDS - suite_t0)) s"
-        suite_t0=$SECONDS
-        ZKGATE_FAULT_TESTS=1 swift test --skip-build --filter V1ZooKeeperFaultTests
-        echo "tls: V1ZooKeeperFaultTests in $((SECONDS - suite_t0)) s"
+        run_alone tls V1ZooKeeperFaultTests
         bash "$ZK_ENSEMBLE" stop
     )
 fi

@@ -115,6 +115,29 @@ public final class TLSSession {
     ///
     /// - Throws: `TLSError.connection` before the handshake completed or after a failure.
     public func seal(_ plaintext: UnsafeRawBufferPointer) throws(TLSError) -> [UInt8] {
+        try write(plaintext)
+        return drainRecords()
+    }
+
+    /// Encrypts application data and appends the records to `out`: for a caller with a send
+    /// buffer of its own, which then needs no array per call.
+    ///
+    /// - Throws: `TLSError.connection` before the handshake completed or after a failure.
+    public func seal(_ plaintext: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) throws(TLSError) {
+        try write(plaintext)
+        while true {
+            let pending = zk_bio_pending(records)
+            guard pending > 0 else { return }
+            let read = withUnsafeTemporaryAllocation(byteCount: min(pending, 16_384), alignment: 1) { buffer -> Int32 in
+                let n = BIO_read(records, buffer.baseAddress, Int32(buffer.count))
+                if n > 0 { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<Int(n)])) }
+                return n
+            }
+            guard read > 0 else { return }
+        }
+    }
+
+    private func write(_ plaintext: UnsafeRawBufferPointer) throws(TLSError) {
         guard state == .established else { throw .connection("no established session to write on") }
         var offset = 0
         while offset < plaintext.count {
@@ -126,7 +149,6 @@ public final class TLSSession {
             }
             offset += written
         }
-        return drainRecords()
     }
 
     /// A close_notify to send before closing the socket.

@@ -15,7 +15,7 @@ enum ZooKeeperMapping {
     /// The multi op for one operation (already through `validateArguments`, so a TTL mode has
     /// its TTL). Creates use create2 or the container/TTL op codes, with `acl(path)` as
     /// their ACL.
-    static func op(_ operation: Operation, acl: (String) -> [ACL] = { _ in ACL.openACLUnsafe }) -> MultiOp {
+    static func op(_ operation: Operation, acl: (String) -> [ACL]) -> MultiOp {
         switch operation {
         case .create(let path, let data, let mode, let ttlMs):
             let flags = mode.zookeeperFlag

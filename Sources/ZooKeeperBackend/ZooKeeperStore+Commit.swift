@@ -43,7 +43,7 @@ extension ZooKeeperStore {
                 var generator = SystemRandomNumberGenerator()
                 for case .create(let path, _, let mode, _) in ephemerals where !mode.isSequential {
                     let entry = recordPath(session) + "/" + EphemeralIndex.name(for: path.string, suffix: generator.next())
-                    ops.append(.create(CreateRequest(path: entry, data: EphemeralIndex.data(owner: owner), acl: acl(for: entry), flags: 0)))
+                    ops.append(createOp(entry, data: EphemeralIndex.data(owner: owner)))
                     indexNames[path.string] = entry
                 }
             }
@@ -96,8 +96,7 @@ extension ZooKeeperStore {
         do {
             switch operation {
             case .create(_, let data, let mode, let ttlMs):
-                let (path, stat) = try await client.create(operation.path.string, data: data, mode: wireMode(mode),
-                                                           acl: acl(for: operation.path.string), ttlMs: ttlMs)
+                let (path, stat) = try await createNode(operation.path.string, data: data, mode: wireMode(mode), ttlMs: ttlMs)
                 let final = try ZNodePath(validating: path)
                 let created = ZooKeeperMapping.stat(stat)
                 if let regression = cache.withLock({ $0.answered.observe(final, created, index: created.czxid) }) {
@@ -168,7 +167,7 @@ extension ZooKeeperStore {
                 case .created(let path, let stat) = answer
             else { continue }
             let entry = recordPath(session) + "/" + EphemeralIndex.name(for: path.string, suffix: generator.next())
-            if (try? await client.create(entry, data: EphemeralIndex.data(owner: owner, czxid: stat.czxid), acl: acl(for: entry))) != nil {
+            if (try? await createNode(entry, data: EphemeralIndex.data(owner: owner, czxid: stat.czxid))) != nil {
                 made[path.string] = entry
             }
         }

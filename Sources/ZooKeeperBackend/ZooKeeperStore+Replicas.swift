@@ -28,9 +28,8 @@ extension ZooKeeperStore {
     func publishReplicaRecord() async throws(ZooKeeperError) {
         guard let credentials = client.sessionCredentials else { return }
         let record = ReplicaRecord(password: credentials.password, timeoutMs: client.negotiatedTimeoutMs, holder: credentials.sessionId)
-        do { _ = try await client.create(replicasPath, data: [], acl: acl(for: replicasPath)) } catch .server(.nodeExists) {}
-        let path = replicaPath(credentials.sessionId)
-        let (_, stat) = try await client.create(path, data: record.encoded, acl: acl(for: path))
+        try await ensureNode(replicasPath)
+        let (_, stat) = try await createNode(replicaPath(credentials.sessionId), data: record.encoded)
         let now = nowMs
         replicas.withLock { table in
             table.held = table.held.filter { $0.value.client != nil }
@@ -288,8 +287,7 @@ extension ZooKeeperStore {
     func markDevice(_ device: Int64) async throws(ZooKeeperError) {
         let owner = client.sessionId
         guard !replicas.withLock({ $0.marked.contains(device) }) else { return }
-        let marker = markerPath(owner: owner, device: device)
-        do { _ = try await client.create(marker, data: [], acl: acl(for: marker)) } catch .server(.nodeExists) {}
+        try await ensureNode(markerPath(owner: owner, device: device))
         replicas.withLock { _ = $0.marked.insert(device) }
     }
 

@@ -23,7 +23,7 @@ extension ZooKeeperStore {
             let id = Int64(bitPattern: generator.next() >> 1)
             guard EphemeralType.isValidSessionID(id) else { continue }
             do {
-                _ = try await client.create(recordPath(id), data: record.bytes, acl: acl(for: recordPath(id)))
+                try await createNode(recordPath(id), data: record.bytes)
             } catch ZooKeeperError.server(.nodeExists) {
                 continue
             } catch {

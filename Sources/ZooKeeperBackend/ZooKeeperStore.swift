@@ -117,11 +117,9 @@ public final class ZooKeeperStore: Sendable {
             try await client.waitUntilConnected(timeoutMs: Int(configuration.sessionTimeoutMs) * 2)
             // The chroot itself is "/" to this client; it is made here if its parent exists.
             if client.configuration.connectString.chroot != nil {
-                do { _ = try await client.create("/", data: [], acl: acl(for: "/")) } catch .server(.nodeExists) {}
+                try await ensureNode("/")
             }
-            for path in [configuration.recordRoot, sessionsPath] {
-                do { _ = try await client.create(path, data: [], acl: acl(for: path)) } catch .server(.nodeExists) {}
-            }
+            for path in [configuration.recordRoot, sessionsPath] { try await ensureNode(path) }
             try await startFeed()
             feedStart.store(client.lastZxid, ordering: .relaxed)
             if configuration.adoptsReplicas { try await publishReplicaRecord() }
@@ -147,14 +145,6 @@ public final class ZooKeeperStore: Sendable {
     var nowMs: Int64 {
         let d = clock.now - started
         return d.components.seconds * 1_000 + d.components.attoseconds / 1_000_000_000_000_000
-    }
-
-    /// The ACL of a node zkgate creates at `path` (below the chroot): the internal one in the
-    /// record root, the ordinary one elsewhere.
-    func acl(for path: String) -> [ACL] {
-        let root = configuration.recordRoot
-        let isInternal = path == root || (path.hasPrefix(root) && path.utf8.dropFirst(root.utf8.count).first == UInt8(ascii: "/"))
-        return isInternal ? configuration.acls.internal : configuration.acls.ordinary
     }
 
     func recordPath(_ id: Int64) -> String {

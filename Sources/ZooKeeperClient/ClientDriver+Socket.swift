@@ -204,11 +204,11 @@ extension ClientDriver {
         // With TLS, what the machine queued is sealed here, once per loop iteration: one
         // record for everything queued, not one per request.
         if let session = tlsSession, session.state == .established, !plaintextOutbound.isEmpty {
-            do {
-                outbound.append(contentsOf: try plaintextOutbound.withUnsafeBytes { raw throws(TLSError) in try session.seal(raw) })
-            } catch {
-                return socketFailed()
+            let sealed = plaintextOutbound.withUnsafeBytes { raw -> Bool in
+                do { try session.seal(raw, appendingTo: &outbound) } catch { return false }
+                return true
             }
+            guard sealed else { return socketFailed() }
             plaintextOutbound.removeAll(keepingCapacity: plaintextOutbound.capacity <= 1 << 20)
         }
         guard outboundOffset < outbound.count else { return }

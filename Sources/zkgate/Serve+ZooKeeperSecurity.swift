@@ -12,6 +12,10 @@ struct ZooKeeperSecurity {
     var tls: TLSClientContext?
     var auths: [AuthPacket]
     var acls: ZooKeeperACLs
+
+    /// Whether the ensemble knows zkgate as someone: a client certificate (x509) or
+    /// credentials. Without it, `auth::` entries grant nothing and the default ACL is open.
+    var hasIdentity: Bool { tls?.configuration.certificateChainPath != nil || !auths.isEmpty }
 }
 
 /// Why the ensemble options cannot be used, naming the option and the file or entry.
@@ -58,7 +62,7 @@ extension Serve {
             }
         }
         if let zookeeperAuthFile { security.auths = try Self.readAuthFile(zookeeperAuthFile) }
-        let identified = zookeeperTlsCert != nil || !security.auths.isEmpty
+        let identified = security.hasIdentity
         var acls = identified ? ZooKeeperACLs.creatorOwned : .open
         if !zookeeperAcl.isEmpty { acls.ordinary = try Self.parse(zookeeperAcl, option: "--zookeeper-acl", identified: identified) }
         if !zookeeperInternalAcl.isEmpty {
@@ -71,19 +75,12 @@ extension Serve {
     static func parse(_ entries: [String], option: String, identified: Bool) throws(ZooKeeperSecurityError) -> [ACL] {
         var list: [ACL] = []
         for entry in entries {
-            do {
-                let acl = try ACL(parsing: entry)
-                if acl.id.scheme == "auth" && !identified {
-                    throw ZooKeeperSecurityError(description: "\(option) \(entry): auth:: grants the creator's identities, and zkgate has none (give it --zookeeper-tls-cert or --zookeeper-auth-file)")
-                }
-                list.append(acl)
-            } catch let error as ACL.ParseError {
-                throw ZooKeeperSecurityError(description: "\(option): \(error)")
-            } catch let error as ZooKeeperSecurityError {
-                throw error
-            } catch {
-                throw ZooKeeperSecurityError(description: "\(option): \(error)")
+            let acl: ACL
+            do { acl = try ACL(parsing: entry) } catch { throw ZooKeeperSecurityError(description: "\(option): \(error)") }
+            if acl.id.scheme == "auth" && !identified {
+                throw ZooKeeperSecurityError(description: "\(option) \(entry): auth:: grants the creator's identities, and zkgate has none (give it --zookeeper-tls-cert or --zookeeper-auth-file)")
             }
+            list.append(acl)
         }
         return list
     }

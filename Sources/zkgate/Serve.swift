@@ -427,7 +427,7 @@ struct Serve: ParsableCommand {
         let done = DispatchSemaphore(value: 0)
         let security: ZooKeeperSecurity
         do { security = try zookeeperSecurity() } catch { throw .badArguments("\(error)") }
-        if security.acls == .open {
+        if !security.hasIdentity && security.acls == .open {
             logger.warning("zkgate has no identity on the ensemble (no --zookeeper-tls-cert or --zookeeper-auth-file): the nodes it creates carry an open ACL, so any ZooKeeper client may change or delete them")
         }
         let configuration = ZooKeeperStore.Configuration(

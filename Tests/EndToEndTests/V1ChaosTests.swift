@@ -227,10 +227,7 @@ struct V1ChaosTests {
     @Test func fencedWritesNeverInterleaveWhileReplicasAndMembersAreKilled() throws {
         let topology = try Topology()
         defer { topology.stop() }
-        defer {
-            _ = try? EnsembleScript.run("start")
-            _ = try? EnsembleScript.run("wait")
-        }
+        defer { EnsembleScript.restoreAllMembers() }
         try topology.run("start")
         let workload = try FencedLockWorkload(topology: topology)
         var faults: [String] = []
@@ -261,10 +258,7 @@ struct V1ChaosTests {
     @Test func theCounterLosesNothingThroughTwoLeaderFailuresAndAReplicaKill() throws {
         let topology = try Topology()
         defer { topology.stop() }
-        defer {
-            _ = try? EnsembleScript.run("start")
-            _ = try? EnsembleScript.run("wait")
-        }
+        defer { EnsembleScript.restoreAllMembers() }
         try topology.run("start")
         let workload = try CounterWorkload(topology: topology)
         sleepSeconds(1)

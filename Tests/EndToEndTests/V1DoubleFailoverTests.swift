@@ -27,10 +27,7 @@ struct V1DoubleFailoverTests {
         defer { V1ZooKeeper.cleanup(chroot) }
         defer { for replica in replicas { replica.stop() } }
         // Members stopped by a failing step are started again for the suites after this one.
-        defer {
-            _ = try? EnsembleScript.run("start")
-            _ = try? EnsembleScript.run("wait")
-        }
+        defer { EnsembleScript.restoreAllMembers() }
         let admin = try replicas[0].connect(timeout: 30)
         #expect(try admin.put("/counter?parents=true", "0").status == 201)
         let node = "/counter"

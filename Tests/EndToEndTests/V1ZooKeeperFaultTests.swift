@@ -115,10 +115,7 @@ struct V1ZooKeeperFaultTests {
         // Two of three stopped: the last member has no quorum and serves no one.
         try EnsembleScript.run("stop-member", "\(leader)")
         try EnsembleScript.run("stop-member", "\(others[0])")
-        defer {
-            _ = try? EnsembleScript.run("start")
-            _ = try? EnsembleScript.run("wait")
-        }
+        defer { EnsembleScript.restoreAllMembers() }
         let notReady = try eventually(timeout: 30) { try client.request("GET", "/readyz").status == 503 }
         #expect(notReady, "/readyz fails without a quorum")
         let refused = try client.put("/q", "2")

@@ -39,6 +39,7 @@ final class V1ZooKeeperTLSTests {
 
     @Test func writesReadsAndAReconnectOverTLS() throws {
         let server = try gateway("/tls-basic")
+        #expect(!server.process.stderr.text.contains("no identity on the ensemble"), "its certificate is its identity")
         let client = try server.connect()
         #expect(try client.put("/config/app?parents=true", "v1").status == 201)
         let session = try client.openSession(ttl: 20_000)
@@ -116,6 +117,9 @@ final class V1ZooKeeperTLSTests {
         #expect(unpaired.contains("go together"), "\(unpaired)")
         let plaintext = try refusal(["--zookeeper-tls-ca", d + "/ca.pem"])
         #expect(plaintext.contains("need --zookeeper"), "\(plaintext)")
+        // auth:: grants the creating session's identities: without one it would grant nothing.
+        let anonymousAuth = try refusal(zookeeper + ["--zookeeper-acl", "auth::cdrwa"])
+        #expect(anonymousAuth.contains("--zookeeper-acl auth::cdrwa") && anonymousAuth.contains("zkgate has none"), "\(anonymousAuth)")
         // Members whose certificates another CA signed: every attempt fails verification.
         let stranger = try refusal(zookeeper + ["--zookeeper-tls-ca", certificates.ca])
         #expect(stranger.contains("127.0.0.1:9181") || stranger.contains("127.0.0.1:9182") || stranger.contains("127.0.0.1:9183"), "\(stranger)")
@@ -127,6 +131,11 @@ final class V1ZooKeeperTLSTests {
         #expect(mismatch.contains("hostname mismatch"), "\(mismatch)")
         let lenient = try V1Server(["--zookeeper", otherName, "--zookeeper-tls-ca", d + "/ca.pem", "--no-zookeeper-tls-verify-hostname"])
         #expect(try lenient.connect().put("/x", "1").status == 201)
+        // No certificate and no credentials: zkgate says its nodes are open to every client.
+        #expect(lenient.process.stderr.text.contains("no identity on the ensemble"), "\(lenient.process.stderr.text)")
+        // An identity with an open ACL chosen on purpose is no such case.
+        let chosen = try gateway("/tls-open", ["--zookeeper-acl", "world:anyone:cdrwa"])
+        #expect(!chosen.process.stderr.text.contains("no identity on the ensemble"), "\(chosen.process.stderr.text)")
         // Plaintext to a TLS-only port: the member closes on the ConnectRequest.
         let cleartext = try refusal(zookeeper)
         #expect(cleartext.contains("cannot reach ZooKeeper"), "\(cleartext)")

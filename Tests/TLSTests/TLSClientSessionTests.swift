@@ -56,6 +56,23 @@ struct TLSClientSessionTests {
         }
     }
 
+    /// Sealing into a caller's send buffer keeps what is already there and appends records the
+    /// peer reads back, however many a large write takes.
+    @Test("seal appending to a send buffer: records after what was there, a large write in several")
+    func sealAppending() throws {
+        let f = try Self.fixture.get()
+        let server = try TLSSession(context: try f.server())
+        let client = try Self.client(f)
+        try Self.handshake(client, server)
+        let message = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var buffer: [UInt8] = [1, 2, 3]
+        try message.withUnsafeBytes { try client.seal($0, appendingTo: &buffer) }
+        #expect(buffer.prefix(3) == [1, 2, 3])
+        #expect(buffer.count > message.count + 3 * 16, "over 16 KiB is several records, each with its overhead")
+        let read = try buffer.dropFirst(3).withUnsafeBytes { try server.receive($0) }
+        #expect(read.plaintext == message)
+    }
+
     @Test("a server that stops at TLS 1.2 still completes the handshake")
     func tls12() throws {
         let f = try Self.fixture.get()

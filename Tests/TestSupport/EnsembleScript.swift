@@ -35,6 +35,13 @@ public enum EnsembleScript {
         return try shell("bash '\(path!)' \(arguments.joined(separator: " "))")
     }
 
+    /// Starts every member that is down and waits for a leader, ignoring failures: for a
+    /// test's `defer`, so the suites after one that failed halfway find the ensemble whole.
+    public static func restoreAllMembers() {
+        _ = try? run("start")
+        _ = try? run("wait")
+    }
+
     /// Why the script does not drive the ensemble at ZKGATE_TEST_ZOOKEEPER, or nil when it does:
     /// its connect string (its ports, from ZK_BASE_PORT) must be the tests' one without chroot.
     static let targetMismatch: TargetMismatch? = {
